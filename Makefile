@@ -1,0 +1,65 @@
+# primes: developer entry points. `make test` runs everything CI runs; `make demo` tells the seed story.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+APPS   := $(wildcard apps/*/pyproject.toml)
+NODE   ?= $(CURDIR)/demo/node
+
+.PHONY: help venv test lint typecheck unit demo release node update repl stop bench clean
+
+help:
+	@echo "make test    - create .venv, run ruff, mypy and every test (what CI runs)"
+	@echo "make demo    - the seed story end to end in ./demo (build 1, start, build 2, upgrade, downgrade, stop)"
+	@echo "make bench   - run the benchmarks under bench/ (prints JSON and a table)"
+	@echo "make release - python -m build into dist/"
+	@echo "make node    - unpack the newest dist/ package into $(NODE) and start it"
+	@echo "make update  - upgrade the running node to the newest package in dist/"
+	@echo "make repl    - remote console into the running node"
+	@echo "make stop    - stop the node"
+
+$(STAMP): requirements-dev.txt runtime/pyproject.toml $(APPS)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-build-isolation -e runtime $(foreach a,$(APPS),-e $(dir $(a)))
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+test: lint typecheck unit
+
+demo: $(STAMP)
+	$(PY) tools/demo.py
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+release: $(STAMP)
+	$(PY) -m build
+
+node: $(STAMP)
+	@pkg=$$(ls -t dist/primenode_*.tar.gz | head -n 1); \
+	  mkdir -p $(NODE) && tar -xzf $$pkg -C $(NODE) && $(NODE)/bin/primenode start
+
+update:
+	@pkg=$$(ls -t dist/primenode_*.tar.gz | head -n 1); $(NODE)/bin/primenode upgrade $$pkg
+
+repl:
+	$(NODE)/bin/primenode remote_console
+
+stop:
+	$(NODE)/bin/primenode stop
+
+clean:
+	rm -rf dist build demo .pytest_cache .mypy_cache .ruff_cache
