@@ -1,0 +1,154 @@
+"""The server process that owns frontman's listening socket and keeps it across upgrades.
+
+The socket is bound once, in `init`; `code_change` hands the same socket to the new code.
+Each request is dispatched through the *current* `frontman.handler` module, so new handler
+code applies at the next request without re-binding: no client ever sees a refused
+connection because of an upgrade. A client that is too slow to send its request is
+dropped after `request_timeout` seconds, on its own thread, without blocking others.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypedDict
+
+from primes_runtime import Pid, app_env, code_server, start_server
+from primes_runtime.server import Reply
+
+from frontman.errors import FrontmanError
+
+NAME = "frontman"
+HOST = "127.0.0.1"
+HANDLER = "frontman.handler"
+UNKNOWN_REQUEST = ("error", "unknown_request")
+POLL_INTERVAL = 0.1  # seconds the serving thread may take to notice a shutdown
+
+log = logging.getLogger("frontman")
+
+
+class Listener(ThreadingHTTPServer):
+    """A threading HTTP server whose connections time out after `request_timeout` seconds."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, port: int, request_timeout: float) -> None:
+        self.request_timeout = request_timeout
+        super().__init__((HOST, port), Dispatch)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        conn.settimeout(self.request_timeout)
+        return conn, addr
+
+
+class Dispatch(BaseHTTPRequestHandler):
+    """Parses a request (stdlib) and hands it to the current handler module.
+
+    Kept this thin on purpose: the running listener holds this class across upgrades.
+    """
+
+    server_version = "frontman"
+
+    def dispatch(self) -> None:
+        try:
+            code_server.current(HANDLER).handle(self)
+        except Exception:
+            log.exception("frontman: %s %s failed", self.command, self.path)
+            self.close_connection = True
+            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = dispatch
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the stdlib detects (bad request line, unknown method, ...) answer JSON too."""
+        try:
+            code_server.current(HANDLER).send_error_json(self, code, message)
+        except Exception:
+            super().send_error(code, message, explain)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - " + format, self.address_string(), *args)
+
+
+class ServerState(TypedDict):
+    """The server process's state: the listener (socket included) and its serving thread."""
+
+    listener: Listener
+    thread: threading.Thread
+
+
+def start_link(args: object = None) -> Pid:
+    """Start the server process registered as `frontman` (the supervisor's child start)."""
+    return start_server(__name__, args, name=NAME)
+
+
+def setting(args: object, key: str, default: float) -> object:
+    """`key` from the start args (tests) if given there, else from frontman's app env."""
+    if isinstance(args, Mapping) and key in args:
+        return args[key]
+    return app_env("frontman", key, default)
+
+
+def init(args: object) -> ServerState:
+    """Bind 127.0.0.1:`port` (0 picks a free port) and serve on a thread of its own."""
+    port = setting(args, "port", 0)
+    timeout = setting(args, "request_timeout", 5.0)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise FrontmanError(
+            f"frontman: app env `port` must be an integer 0..65535, got {port!r};"
+            " fix [node.env.frontman] port in primes.toml"
+        )
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise FrontmanError(
+            f"frontman: app env `request_timeout` must be a positive number, got {timeout!r};"
+            " fix [node.env.frontman] request_timeout in primes.toml"
+        )
+    try:
+        listener = Listener(port, float(timeout))
+    except OSError as e:
+        raise FrontmanError(
+            f"frontman: cannot listen on {HOST}:{port}: {e.strerror or e};"
+            " set [node.env.frontman] port in primes.toml to a free port (0 picks one)"
+        ) from e
+    thread = threading.Thread(
+        target=listener.serve_forever, args=(POLL_INTERVAL,), name="frontman-http", daemon=True
+    )
+    thread.start()
+    log.info("frontman listening on http://%s:%d/", HOST, listener.server_address[1])
+    return ServerState(listener=listener, thread=thread)
+
+
+def handle_call(request: object, caller: object, state: ServerState) -> Reply:
+    """`port`: the bound port."""
+    if request == "port":
+        return Reply(state["listener"].server_address[1], state)
+    return Reply(UNKNOWN_REQUEST, state)
+
+
+def handle_cast(msg: object, state: ServerState) -> ServerState:
+    """Nothing to do."""
+    return state
+
+
+def handle_info(msg: object, state: ServerState) -> ServerState:
+    """Nothing to do."""
+    return state
+
+
+def code_change(old_vsn: object, state: ServerState, extra: object) -> ServerState:
+    """Keep the listening socket and its thread: the new code serves on the same socket."""
+    return ServerState(listener=state["listener"], thread=state["thread"])
+
+
+def terminate(reason: object, state: ServerState) -> None:
+    """Stop serving and close the listening socket."""
+    listener = state["listener"]
+    listener.shutdown()
+    listener.server_close()
+    state["thread"].join(timeout=5.0)

@@ -1,0 +1,1 @@
+"""prime_miner: a registered state machine that mines primes (the seed's joke, kept costly)."""

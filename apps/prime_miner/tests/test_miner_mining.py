@@ -1,0 +1,116 @@
+"""The miner's pure parts: next_prime, its events and code_change, without a running node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+from prime_miner import miner
+from prime_miner.errors import MinerError
+from prime_miner.miner import MinerData
+from primes_runtime.statem import Keep, Next, StateTimeout
+
+
+def data(primes: list[int], interval: float = 10.0) -> MinerData:
+    return MinerData(primes=primes, interval=interval)
+
+
+def timeouts(actions: Iterable[object]) -> list[tuple[float, object]]:
+    """The (seconds, content) of each StateTimeout among `actions`."""
+    return [(a.seconds, a.content) for a in actions if isinstance(a, StateTimeout)]
+
+
+def test_next_prime_computes_5_after_2_and_3() -> None:
+    assert miner.next_prime([2, 3]) == 5
+
+
+def test_next_prime_computes_7_after_2_3_and_5() -> None:
+    assert miner.next_prime([2, 3, 5]) == 7
+
+
+def test_next_prime_after_the_seed_is_17() -> None:
+    assert miner.next_prime(list(miner.SEED)) == 17
+
+
+def test_next_prime_skips_a_run_of_composites() -> None:
+    assert miner.next_prime([2, 3, 5, 7, 11, 13, 17, 19, 23]) == 29
+
+
+def test_next_prime_finds_the_first_hundred_primes() -> None:
+    primes = [2]
+    while len(primes) < 100:
+        primes.append(miner.next_prime(primes))
+    assert primes[-1] == 541
+    assert all(all(p % d for d in range(2, p)) for p in primes)
+
+
+def test_init_seeds_the_primes_and_mines_at_once() -> None:
+    result = miner.init({"interval": 2.5})
+    assert isinstance(result, Next)
+    assert result.data == {"primes": [2, 3, 5, 7, 11, 13], "interval": 2.5}
+    assert timeouts(result.actions) == [(0.0, miner.MINE)]
+
+
+def test_init_refuses_an_interval_that_is_not_a_positive_number() -> None:
+    with pytest.raises(MinerError, match=r"\[node.env.prime_miner\] interval"):
+        miner.init({"interval": "fast"})
+
+
+def test_a_state_timeout_mines_one_prime_and_rearms_with_the_interval() -> None:
+    before = data([2, 3, 5, 7, 11, 13], interval=0.5)
+    result = miner.handle_event("state_timeout", miner.MINE, miner.MINING, before)
+    assert isinstance(result, Next)
+    assert result.data["primes"] == [2, 3, 5, 7, 11, 13, 17]
+    assert timeouts(result.actions) == [(0.5, miner.MINE)]
+    assert before["primes"] == [2, 3, 5, 7, 11, 13]
+
+
+def test_answers_largest_prime_count_and_stats_from_the_data() -> None:
+    d = data([2, 3, 5, 7, 11, 13, 17])
+    assert miner.answer("largest_prime", d) == 17
+    assert miner.answer("count", d) == 7
+    assert miner.answer("stats", d) == {"largest_prime": 17, "count": 7}
+
+
+def test_an_unknown_query_gets_an_error_value_not_a_crash() -> None:
+    assert miner.answer("give me money", data([2, 3])) == miner.UNKNOWN_REQUEST
+
+
+def test_other_events_keep_the_data_and_leave_the_mining_timer_alone() -> None:
+    d = data([2, 3])
+    result = miner.handle_event("info", "hello", miner.MINING, d)
+    assert isinstance(result, Keep)
+    assert result.data is d
+    assert timeouts(result.actions) == []
+
+
+def test_code_change_from1to2_mines_every_100_ms_at_once() -> None:
+    old = data([2, 3, 5, 7, 11, 13, 17], interval=10.0)
+    result = miner.code_change("1", miner.MINING, old, "from1to2")
+    assert result.data == {"primes": [2, 3, 5, 7, 11, 13, 17], "interval": 0.1}
+    assert timeouts(result.actions) == [(0.1, miner.MINE)]
+
+
+def test_code_change_from2to1_mines_every_10_s_again() -> None:
+    old = data([2, 3, 5, 7, 11, 13, 17, 19], interval=0.1)
+    result = miner.code_change(("down", "1"), miner.MINING, old, "from2to1")
+    assert result.data == {"primes": [2, 3, 5, 7, 11, 13, 17, 19], "interval": 10.0}
+    assert timeouts(result.actions) == [(10.0, miner.MINE)]
+
+
+def test_code_change_leaves_the_old_data_untouched_for_a_rollback() -> None:
+    old = data([2, 3, 5], interval=10.0)
+    result = miner.code_change("1", miner.MINING, old, "from1to2")
+    result.data["primes"].append(7)
+    assert old == {"primes": [2, 3, 5], "interval": 10.0}
+
+
+def test_code_change_without_extra_keeps_the_interval_and_the_timer() -> None:
+    result = miner.code_change("1", miner.MINING, data([2, 3], interval=3.0), None)
+    assert result.data == {"primes": [2, 3], "interval": 3.0}
+    assert timeouts(result.actions) == []
+
+
+def test_code_change_refuses_an_unknown_extra_so_the_upgrade_rolls_back() -> None:
+    with pytest.raises(MinerError, match="from1to2"):
+        miner.code_change("1", miner.MINING, data([2, 3]), "from7to8")

@@ -1,0 +1,85 @@
+"""What each PEP 517 hook does, and the boundary that turns a BuildError into one ERROR line."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from primes_build import config as config_mod
+from primes_build import guard, pipwheel, release, sdist
+from primes_build.errors import BuildError
+from primes_build.metadata import distribution
+
+P = ParamSpec("P")
+R = TypeVar("R")
+ConfigSettings = Mapping[str, Any] | None
+
+
+def say(line: str) -> None:
+    """One line of build output a person can follow."""
+    print(line, flush=True)
+
+
+def at_boundary(hook: Callable[P, R]) -> Callable[P, R]:
+    """Print a BuildError as `ERROR <message>` on stderr and exit 1, with no traceback."""
+
+    @functools.wraps(hook)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return hook(*args, **kwargs)
+        except BuildError as exc:
+            sys.stdout.flush()
+            print(f"ERROR {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
+
+    return run
+
+
+def previous_settings(config_settings: ConfigSettings) -> list[str]:
+    """The `-C previous=PATH` values (one string or a list of them)."""
+    value = (config_settings or {}).get("previous")
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(v, str) and v for v in values):
+        raise BuildError("-C previous=PATH: PATH must be a release package or a directory")
+    return values
+
+
+@at_boundary
+def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
+    """Write the sdist; return its file name."""
+    root = Path.cwd()
+    outdir = Path(sdist_directory).absolute()
+    guard.refuse_deployed(outdir)
+    config = config_mod.load(root)
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = sdist.write_sdist(config, distribution(root, config), outdir)
+    say(f"==> sdist {config.name} {config.version}")
+    say(f"    wrote {path}")
+    return path.name
+
+
+@at_boundary
+def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = None) -> str:
+    """Write the pip wheel's .dist-info directory; return its name."""
+    root = Path.cwd()
+    config = config_mod.load(root)
+    return pipwheel.write_dist_info(
+        distribution(root, config), config.name, Path(metadata_directory)
+    )
+
+
+@at_boundary
+def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) -> str:
+    """Build the release package into the wheel directory, then the pip wheel; return its name."""
+    root = Path.cwd()
+    outdir = Path(wheel_directory).absolute()
+    built = release.build_release(root, outdir, previous_settings(config_settings), say)
+    config = config_mod.load(root)
+    name = pipwheel.write_pip_wheel(distribution(root, config), config.name, built, outdir)
+    say(f"    wrote {outdir / name}")
+    return name

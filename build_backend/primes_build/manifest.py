@@ -1,0 +1,90 @@
+"""The release manifest releases/<vsn>/release.json (docs/formats.md) and its module hashes."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from primes_build.appmeta import AppMeta
+from primes_build.config import ReleaseConfig
+from primes_build.install import Installed
+
+FORMAT = 1
+
+
+def lib_path(name: str, version: str) -> str:
+    """The code directory of an app (or the runtime) in a release tree."""
+    return f"lib/{name}-{version}"
+
+
+def module_hashes(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Dotted module name -> sha256 of its source, for every importable .py of a code dir."""
+    modules: dict[str, str] = {}
+    for path in sorted(files):
+        if not path.endswith(".py"):
+            continue
+        parts = path[: -len(".py")].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not parts or not all(p.isidentifier() for p in parts):
+            continue
+        if any(p.endswith((".dist-info", ".data")) for p in path.split("/")[:-1]):
+            continue
+        modules[".".join(parts)] = hashlib.sha256(files[path]).hexdigest()
+    return modules
+
+
+def build_manifest(
+    config: ReleaseConfig,
+    runtime: Installed,
+    apps: Sequence[tuple[AppMeta, Installed]],
+    upgrades: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """The manifest dict; `apps` in start order; `upgrades` {"up_from": [...], "down_to": [...]}."""
+    upgrades = upgrades or {}
+    return {
+        "format": FORMAT,
+        "name": config.name,
+        "version": config.version,
+        "requires_python": config.requires_python,
+        "runtime": {
+            "name": runtime.name,
+            "version": runtime.version,
+            "path": lib_path(runtime.name, runtime.version),
+            "modules": module_hashes(runtime.files),
+        },
+        "apps": [
+            {
+                "name": meta.name,
+                "version": installed.version,
+                "path": lib_path(meta.name, installed.version),
+                "description": meta.description,
+                "start": meta.start,
+                "stop": meta.stop,
+                "needs": list(meta.needs),
+                "env": dict(meta.env),
+                "modules": module_hashes(installed.files),
+            }
+            for meta, installed in apps
+        ],
+        "upgrades": {
+            "up_from": list(upgrades.get("up_from", [])),
+            "down_to": list(upgrades.get("down_to", [])),
+        },
+    }
+
+
+def dumps(manifest: Mapping[str, Any]) -> str:
+    """JSON, keys sorted, 2-space indent, trailing newline."""
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=_isoformat)
+    return text + "\n"
+
+
+def _isoformat(value: object) -> str:
+    """TOML dates and times (from an app's env) as ISO 8601 strings."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to release.json")

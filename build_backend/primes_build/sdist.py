@@ -1,0 +1,38 @@
+"""The sdist: everything the wheel build needs (primes.toml, apps, runtime, rel, the backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from primes_build.config import ReleaseConfig
+from primes_build.metadata import Distribution
+from primes_build.sourcetree import source_files
+from primes_build.tarball import targz_bytes, write_atomic
+
+SDIST_ITEMS = ("pyproject.toml", "primes.toml", "README.md", "build_backend", "rel", "apps")
+
+
+def sdist_files(config: ReleaseConfig) -> dict[str, bytes]:
+    """The project files an sdist carries, POSIX path relative to the root -> content."""
+    root = config.root
+    tops = [*SDIST_ITEMS, config.runtime.path, *(a.path for a in config.apps)]
+    tops += sorted(p.name for p in root.glob("LICENSE*") if p.is_file())
+    files: dict[str, bytes] = {}
+    for top in tops:
+        path = root / top
+        if path.is_file():
+            files[top] = path.read_bytes()
+        elif path.is_dir():
+            for rel in source_files(path):
+                files[f"{top}/{rel}"] = (path / rel).read_bytes()
+    return files
+
+
+def write_sdist(config: ReleaseConfig, dist: Distribution, sdist_dir: Path) -> Path:
+    """Write `<name>-<vsn>.tar.gz` with a `<name>-<vsn>/` top directory and PKG-INFO."""
+    base = f"{dist.filename_name}-{dist.version}"
+    files = {f"{base}/{rel}": data for rel, data in sdist_files(config).items()}
+    files[f"{base}/PKG-INFO"] = dist.metadata
+    target = sdist_dir / f"{base}.tar.gz"
+    write_atomic(target, targz_bytes(files, executable=lambda _: False))
+    return target

@@ -1,0 +1,162 @@
+"""Checks before compiling (declarations fit the versions) and after (the script is sound)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from primes_build.errors import BuildError
+from primes_build.release_view import ReleaseView
+from primes_build.upgrade import instructions as hl
+from primes_build.upgrade import lowlevel as ll
+from primes_build.upgrade.declare import Located
+from primes_build.upgrade.index import app_modules, apps, module_owners, runtime_modules
+
+
+def check_declared(
+    app: str,
+    sv: str,
+    dv: str,
+    located: Sequence[Located],
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    src: ReleaseView,
+    dst: ReleaseView,
+    file: str,
+) -> None:
+    """Refuse, at its location, a declared instruction that cannot apply to `app` sv -> dv."""
+    named: set[str] = set()
+    restart = any(isinstance(item.instr, hl.RestartApplication) for item in located)
+    for item in located:
+        problem = _problem(app, sv, dv, item.instr, before, after, src, dst, named, restart)
+        if problem:
+            raise BuildError(problem, file=file, key=item.key, line=item.line)
+
+
+def _problem(
+    app: str, sv: str, dv: str, instr: hl.HighLevel,
+    before: Mapping[str, str], after: Mapping[str, str],
+    src: ReleaseView, dst: ReleaseView, named: set[str], restart: bool,
+) -> str | None:  # fmt: skip
+    if isinstance(instr, hl.MODULE_KINDS):
+        module = instr.module
+        if module in named:
+            return f"{module} is named twice; one instruction per module"
+        named.add(module)
+        if restart:
+            return (
+                f"restart_application {app} already replaces all of {app}'s code; "
+                "drop the module instructions beside it"
+            )
+    match instr:
+        case hl.Update(module=m) | hl.LoadModule(module=m):
+            if m not in after:
+                return f"{m} is not a module of {app} {dv}"
+            if m not in before:
+                return f"{m} is new in {app} {dv}; use add_module"
+        case hl.AddModule(module=m):
+            if m not in after:
+                return f"{m} is not a module of {app} {dv}"
+            if m in before:
+                return f"{m} is already in {app} {sv}; use update or load_module"
+        case hl.DeleteModule(module=m):
+            if m not in before:
+                return f"{m} is not a module of {app} {sv}"
+            if m in after:
+                return f"{m} is still in {app} {dv}; only a module the new version lacks is deleted"
+        case hl.RestartApplication(app=target):
+            if target != app:
+                return (
+                    f"restart_application may only name the app that declares it ({app}); "
+                    f"declare it in {target}'s own pyproject.toml"
+                )
+        case hl.AddApplication(app=target):
+            if target not in apps(dst):
+                return f"add_application names {target}, which is not in release {dst.version}"
+        case hl.RemoveApplication(app=target):
+            if target not in apps(src):
+                return f"remove_application names {target}, which is not in release {src.version}"
+        case hl.Apply(module=m):
+            if m not in module_owners(dst) and m not in runtime_modules(dst):
+                return f"apply names module {m}, which release {dst.version} does not have"
+    return None
+
+
+def check_script(instrs: Sequence[ll.Instruction], src: ReleaseView, dst: ReleaseView) -> None:
+    """Refuse a compiled script that breaks the rules of docs/formats.md (a bug in the compiler)."""
+    problem = _script_problem(instrs, src, dst)
+    if problem:
+        raise BuildError(
+            f"internal error: the upgrade script {src.version} -> {dst.version} is unsound: "
+            f"{problem}; please report it"
+        )
+
+
+def _script_problem(
+    instrs: Sequence[ll.Instruction], src: ReleaseView, dst: ReleaseView
+) -> str | None:
+    src_apps, dst_apps = apps(src), apps(dst)
+    src_owners, dst_owners = module_owners(src), module_owners(dst)
+    prepared: set[str] = set()
+    loaded: set[str] = set()
+    suspended: set[str] = set()
+    past_ponr = False
+    for n, instr in enumerate(instrs, start=1):
+        preparing = isinstance(instr, ll.LoadObjectCode)
+        if not past_ponr and not preparing and not isinstance(instr, ll.PointOfNoReturn):
+            return f"instruction {n} comes before point_of_no_return but is not load_object_code"
+        if past_ponr and preparing:
+            return f"instruction {n} is load_object_code after point_of_no_return"
+        match instr:
+            case ll.LoadObjectCode(app=app, to_vsn=vsn, path=path, modules=modules):
+                entry = dst_apps.get(app)
+                if entry is None or str(entry["version"]) != vsn or str(entry["path"]) != path:
+                    return f"load_object_code targets {app} {vsn} at {path}, not in the target"
+                missing = set(modules) - set(app_modules(entry))
+                if missing:
+                    return f"load_object_code lists {sorted(missing)}, not modules of {app} {vsn}"
+                prepared |= set(modules)
+            case ll.PointOfNoReturn():
+                if past_ponr:
+                    return "point_of_no_return twice"
+                past_ponr = True
+            case ll.Suspend(modules=modules):
+                if suspended & set(modules):
+                    return f"suspends {sorted(suspended & set(modules))} twice"
+                suspended |= set(modules)
+            case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp):
+                if app not in src_apps or str(src_apps[app]["path"]) != fp:
+                    return f"switch_app_path {app} from {fp}, which the source does not have"
+                if app not in dst_apps or str(dst_apps[app]["path"]) != tp:
+                    return f"switch_app_path {app} to {tp}, which the target does not have"
+            case ll.Load(module=m):
+                if m in loaded:
+                    return f"loads {m} twice"
+                if m not in prepared:
+                    return f"loads {m}, which no load_object_code prepared"
+                loaded.add(m)
+            case ll.CodeChange(modules=modules):
+                if not set(modules) <= suspended:
+                    return f"code_change on {sorted(set(modules) - suspended)}, not suspended"
+            case ll.Resume(modules=modules):
+                if not set(modules) <= suspended:
+                    return f"resumes {sorted(set(modules) - suspended)}, not suspended"
+                suspended -= set(modules)
+            case ll.Remove(module=m):
+                if m not in src_owners or m in dst_owners:
+                    return f"removes {m}, which is not a module only the source has"
+            case ll.StartApp(app=app):
+                if app not in dst_apps:
+                    return f"starts {app}, which is not in the target"
+            case ll.StopApp(app=app):
+                if app not in src_apps:
+                    return f"stops {app}, which is not in the source"
+            case ll.Apply(module=m):
+                if m not in dst_owners and m not in runtime_modules(dst):
+                    return f"applies {m}, which the target does not have"
+    if not past_ponr:
+        return "no point_of_no_return"
+    if suspended:
+        return f"never resumes {sorted(suspended)}"
+    if prepared - loaded:
+        return f"prepares {sorted(prepared - loaded)} but never loads them"
+    return None

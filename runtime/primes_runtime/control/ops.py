@@ -1,0 +1,214 @@
+"""What the node does for each control request: one function per operation."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from primes_runtime.control import evaluate
+from primes_runtime.control.errors import ControlError
+from primes_runtime.control.frames import Message
+from primes_runtime.control.tree import Tree
+
+log = logging.getLogger("primes_runtime.control")
+
+
+class NodeLike(Protocol):
+    """What the control channel needs of a booted node (primes_runtime.node.Node)."""
+
+    root: Path
+    release: str
+
+    def shutdown(self, timeout: float) -> None: ...
+
+    def on_shutdown(self, fn: Callable[[], None]) -> None: ...
+
+
+class BadRequest(ControlError):
+    """A request the node cannot act on (unknown op, missing or wrong argument)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An operation's answer; `then` runs after the reply has been sent."""
+
+    message: Message
+    then: Callable[[], None] | None = None
+
+
+@dataclass
+class Session:
+    """One authenticated connection's context."""
+
+    node: NodeLike
+    started: float
+    console: evaluate.ConsoleSession = field(default_factory=evaluate.ConsoleSession)
+
+    @property
+    def tree(self) -> Tree:
+        return Tree(Path(self.node.root))
+
+    def handle(self, request: Message) -> Reply:
+        """Run one request; every failure becomes an error reply, never an exception."""
+        op = request.get("op")
+        args = request.get("args", {})
+        try:
+            if not isinstance(op, str) or op not in OPERATIONS:
+                raise BadRequest(f"unknown operation {op!r}")
+            if not isinstance(args, dict):
+                raise BadRequest("'args' must be an object")
+            return OPERATIONS[op](self, args)
+        except ControlError as exc:
+            return failure(str(exc))
+        except Exception as exc:
+            log.exception("control operation %r failed", op)
+            return failure(f"{evaluate.one_line(exc)} (internal error; see log/node.log)")
+
+
+def success(value: object = None, out: str = "") -> Reply:
+    return Reply({"ok": True, "value": value, "out": out})
+
+
+def failure(error: str, out: str = "") -> Reply:
+    return Reply({"ok": False, "error": error, "out": out})
+
+
+def from_outcome(outcome: evaluate.Outcome) -> Reply:
+    if outcome.error is not None:
+        return failure(outcome.error, outcome.out)
+    return success(outcome.value, outcome.out)
+
+
+def text_arg(args: Message, key: str) -> str:
+    value = args.get(key)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"argument {key!r} must be a non-empty string")
+    return value
+
+
+def _ping(session: Session, args: Message) -> Reply:
+    return success("pong")
+
+
+def _pid(session: Session, args: Message) -> Reply:
+    return success(os.getpid())
+
+
+def _stop(session: Session, args: Message) -> Reply:
+    node = session.node
+    timeout = session.tree.node_table(node.release).get("shutdown_timeout", 10.0)
+    seconds = float(timeout) if isinstance(timeout, int | float) else 10.0
+    log.info("stop requested over the control channel")
+
+    def shut_down() -> None:
+        threading.Thread(target=node.shutdown, args=(seconds,), name="primes-stop").start()
+
+    return Reply({"ok": True, "value": os.getpid(), "out": ""}, then=shut_down)
+
+
+def _status(session: Session, args: Message) -> Reply:
+    import primes_runtime
+
+    node = session.node
+    name = session.tree.node_table(node.release).get("name", "")
+    apps = [[a.name, a.version, a.status] for a in primes_runtime.applications()]
+    procs = [
+        [
+            str(p.pid),
+            p.name or "",
+            p.behaviour,
+            p.module,
+            f"{p.app or '-'} {p.app_vsn or ''}".strip(),
+            p.mailbox_len,
+            p.status,
+        ]
+        for p in primes_runtime.processes()
+    ]
+    return success(
+        {
+            "name": str(name),
+            "pid": os.getpid(),
+            "release": node.release,
+            "uptime": round(time.monotonic() - session.started, 1),
+            "apps": apps,
+            "processes": procs,
+        }
+    )
+
+
+def _eval(session: Session, args: Message) -> Reply:
+    return from_outcome(evaluate.run_eval(text_arg(args, "code")))
+
+
+def _rpc(session: Session, args: Message) -> Reply:
+    sources = args.get("args", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise BadRequest("'args' must be a list of strings")
+    module, function = text_arg(args, "module"), text_arg(args, "function")
+    return from_outcome(evaluate.run_rpc(module, function, [str(s) for s in sources]))
+
+
+def _console(session: Session, args: Message) -> Reply:
+    source = args.get("source")
+    if not isinstance(source, str):
+        raise BadRequest("argument 'source' must be a string")
+    return from_outcome(session.console.push(source))
+
+
+def _versions(session: Session, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    return success([[r.version, r.status] for r in handler.which_releases(session.node)])
+
+
+def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
+    def op(session: Session, args: Message) -> Reply:
+        from primes_runtime.release import handler
+        from primes_runtime.release.errors import ReleaseError
+
+        target = text_arg(args, key)
+        log.info("control: %s %s", name, target)
+        try:
+            if name == "unpack":
+                return success(handler.unpack(session.node, Path(target)))
+            if name == "install":
+                return success(handler.install(session.node, target).summary())
+            if name == "permanent":
+                handler.make_permanent(session.node, target)
+                return success(f"release {target} is permanent")
+            if name == "upgrade":
+                return success(handler.upgrade(session.node, target).summary())
+            if name == "downgrade":
+                return success(handler.downgrade(session.node, target).summary())
+            handler.uninstall(session.node, target)
+            return success(f"release {target} uninstalled")
+        except ReleaseError as exc:
+            report = getattr(exc, "report", None)  # InstallFailed: pauses, rollback problems
+            details = report.summary().splitlines()[1:] if report is not None else []
+            return failure(" ".join(str(exc).split()), "".join(f"{d}\n" for d in details))
+
+    return op
+
+
+OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {
+    "ping": _ping,
+    "pid": _pid,
+    "stop": _stop,
+    "status": _status,
+    "eval": _eval,
+    "rpc": _rpc,
+    "console": _console,
+    "versions": _versions,
+    "unpack": _release_op("unpack", "package"),
+    "install": _release_op("install", "version"),
+    "permanent": _release_op("permanent", "version"),
+    "upgrade": _release_op("upgrade", "target"),
+    "downgrade": _release_op("downgrade", "version"),
+    "uninstall": _release_op("uninstall", "version"),
+}

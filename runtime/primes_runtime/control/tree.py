@@ -1,0 +1,134 @@
+"""Where the control channel's files live in a deployed tree, and how to reach its socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from primes_runtime.control.errors import ControlError, NotRunning
+
+UNIX_PATH_MAX = 100
+"""Bytes an AF_UNIX path may have here (107 on Linux, 103 on macOS; kept below both)."""
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The files of one deployed tree that the control channel and the start script use."""
+
+    root: Path
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def sock(self) -> Path:
+        return self.run_dir / "node.sock"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "node.pid"
+
+    @property
+    def cookie_file(self) -> Path:
+        return self.run_dir / "cookie"
+
+    @property
+    def start_lock(self) -> Path:
+        return self.run_dir / "start.lock"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def console_log(self) -> Path:
+        return self.log_dir / "console.log"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.root / "releases"
+
+    def make_run_dir(self) -> None:
+        """Create run/ readable by the owner only (0700), tightening it if it exists."""
+        self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.run_dir, 0o700)
+
+    def start_data(self) -> tuple[str, str]:
+        """The permanent release and the runtime dir from releases/start_data."""
+        path = self.releases_dir / "start_data"
+        try:
+            fields = path.read_text(encoding="utf-8").split()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ControlError(f"cannot read {path}: {reason}; is this a release tree?") from None
+        if len(fields) != 2:
+            raise ControlError(f"{path} must be one line '<vsn> <runtime dir>'")
+        return fields[0], fields[1]
+
+    def node_table(self, version: str) -> dict[str, object]:
+        """The [node] table of releases/<version>/node.toml ({} when the file has none)."""
+        path = self.releases_dir / version / "node.toml"
+        try:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        except FileNotFoundError:
+            return {}
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ControlError(f"cannot read {path}: {exc}") from None
+        table = data.get("node", {})
+        if not isinstance(table, dict):
+            raise ControlError(f"{path}: [node] must be a table")
+        return table
+
+    def releases_on_disk(self) -> list[tuple[str, str]]:
+        """(version, status) of every release in releases/RELEASES."""
+        path = self.releases_dir / "RELEASES"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return [(str(r["version"]), str(r["status"])) for r in data["releases"]]
+        except OSError as exc:
+            raise ControlError(f"cannot read {path}: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ControlError(f"{path} is not a RELEASES file ({exc!r})") from None
+
+
+def address(path: Path) -> str:
+    """A name for `path` short enough for AF_UNIX: absolute if it fits, else relative to cwd."""
+    absolute = str(path.absolute())
+    if len(os.fsencode(absolute)) <= UNIX_PATH_MAX:
+        return absolute
+    relative = os.path.relpath(absolute)
+    if len(os.fsencode(relative)) <= UNIX_PATH_MAX:
+        return relative
+    raise ControlError(f"socket path {absolute} is too long for a Unix socket; use a shorter root")
+
+
+def connect(path: Path, timeout: float | None = 10.0) -> socket.socket:
+    """A socket connected to the node's control socket; NotRunning when nobody answers."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        try:
+            name = address(path)
+        except ControlError:
+            # Too long even relative to cwd: go there (the client is single-threaded).
+            cwd = os.getcwd()
+            os.chdir(path.parent)
+            try:
+                sock.connect(path.name)
+            finally:
+                os.chdir(cwd)
+        else:
+            sock.connect(name)
+    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        sock.close()
+        raise NotRunning(f"the node is not running (nothing answers on {path})") from exc
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -1,0 +1,1 @@
+"""The release handler: unpack, check, install, make permanent, downgrade and uninstall releases."""

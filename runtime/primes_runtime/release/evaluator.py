@@ -1,0 +1,364 @@
+"""Run a parsed .relup against the running node: one `match` arm per instruction, an undo log."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from primes_runtime import application, code_server, process, registry
+from primes_runtime.code_server import PreparedModule
+from primes_runtime.errors import NoProcess
+from primes_runtime.pid import Pid
+from primes_runtime.process import ProcessSnapshot
+
+from .relup import (
+    Apply,
+    CodeChange,
+    Instruction,
+    Load,
+    LoadObjectCode,
+    PointOfNoReturn,
+    Relup,
+    Remove,
+    Resume,
+    StartApp,
+    StopApp,
+    Suspend,
+    SwitchAppPath,
+    describe,
+)
+from .reports import FailedStep, Pause
+from .target import Release
+
+
+class StepFailed(Exception):
+    """An instruction failed; carries where and why (the handler turns it into a report)."""
+
+    def __init__(self, step: FailedStep) -> None:
+        super().__init__(str(step))
+        self.step = step
+
+
+@dataclass
+class _Held:
+    """A process this install suspended: for which module, since when, and its old state."""
+
+    module: str
+    since: float
+    snapshot: ProcessSnapshot
+    name: str | None
+    running: bool = False
+
+
+@dataclass
+class Evaluator:
+    """Applies one script, from release `old` to release `new`, in the node at `root`."""
+
+    root: Path
+    script: Relup
+    old: Release
+    new: Release
+    prepared: dict[str, PreparedModule] = field(default_factory=dict)
+    held: dict[Pid, _Held] = field(default_factory=dict)
+    pauses: list[Pause] = field(default_factory=list)
+    undo_log: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def split(self) -> tuple[tuple[Instruction, ...], tuple[Instruction, ...]]:
+        """The instructions before the point of no return and those after it."""
+        body = self.script.instructions
+        for index, instruction in enumerate(body):
+            if isinstance(instruction, PointOfNoReturn):
+                return body[:index], body[index + 1 :]
+        lead = 0
+        while lead < len(body) and isinstance(body[lead], LoadObjectCode):
+            lead += 1
+        return body[:lead], body[lead:]
+
+    def prepare(self) -> None:
+        """Everything before the point of no return: read, check and prepare the new code."""
+        before, _ = self.split()
+        for instruction in before:
+            if not isinstance(instruction, LoadObjectCode):
+                self._fail(instruction, "only load_object_code may come before point_of_no_return")
+            self._step(instruction)
+
+    def run(self) -> None:
+        """Everything after the point of no return; on failure raise StepFailed (no rollback)."""
+        _, after = self.split()
+        application.configure(self.root, self.new.env_overrides)  # apps started now get its env
+        self._log(
+            "node config env", lambda: application.configure(self.root, self.old.env_overrides)
+        )
+        for instruction in after:
+            self._step(instruction)
+        for pid, held in self.held.items():
+            if not held.running:  # the script forgot a resume: never leave a process frozen
+                self._resume(pid)
+
+    def rollback(self) -> list[str]:
+        """Undo every change made so far, newest first; return what could not be undone."""
+        problems: list[str] = []
+        while self.undo_log:
+            what, undo = self.undo_log.pop()
+            try:
+                undo()
+            except Exception as exc:
+                problems.append(f"{what}: {type(exc).__name__}: {exc}")
+        return problems
+
+    # -- one arm per instruction ----------------------------------------------------------
+
+    def _step(self, instruction: Instruction) -> None:
+        try:
+            self._execute(instruction)
+        except StepFailed:
+            raise
+        except Exception as exc:
+            self._fail(instruction, f"{type(exc).__name__}: {_cause(exc)}")
+
+    def _execute(self, instruction: Instruction) -> None:
+        match instruction:
+            case LoadObjectCode(path=path, modules=modules):
+                self._load_object_code(instruction, self.root / path, modules)
+            case PointOfNoReturn():
+                pass
+            case Suspend(modules=modules, timeout=timeout):
+                for module in modules:
+                    for pid in process.pids_using(module):
+                        self._suspend(pid, module, timeout)
+            case SwitchAppPath():
+                self._switch_app_path(instruction)
+            case Load(module=module):
+                if module not in self.prepared:
+                    self._fail(instruction, f"{module} was not prepared by load_object_code")
+                self._install(module)
+            case CodeChange(modules=modules, old_vsn=old_vsn, extra=extra, timeout=timeout):
+                for pid, held in list(self.held.items()):
+                    if held.module in modules and not held.running:
+                        self._code_change(instruction, pid, held, old_vsn, extra, timeout)
+            case Resume(modules=modules):
+                for pid, held in list(self.held.items()):
+                    if held.module in modules and not held.running:
+                        self._resume(pid)
+            case Remove(module=module):
+                self._log(f"remove {module}", code_server.remove(module).undo)
+            case StartApp(app=app):
+                self._start_app(instruction, app)
+            case StopApp(app=app):
+                self._stop_app(app)
+            case Apply(module=module, function=function, args=args):
+                getattr(code_server.current(module), function)(*args)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _fail(self, instruction: Instruction, reason: str) -> Any:
+        step = FailedStep(_display(self.root, self.script.path), instruction.line,
+                          describe(instruction), reason)  # fmt: skip
+        raise StepFailed(step)
+
+    def _log(self, what: str, undo: Callable[[], None]) -> None:
+        self.undo_log.append((what, undo))
+
+    def _load_object_code(
+        self, instruction: Instruction, code_dir: Path, modules: tuple[str, ...]
+    ) -> None:
+        if not code_dir.is_dir():
+            self._fail(instruction, f"code directory {code_dir} does not exist; unpack it first")
+        for module in modules:
+            if module in self.prepared:
+                continue  # imported already by another new module's top level: keep that object
+            try:
+                self._prepare(module, code_dir)
+            except Exception as exc:
+                self._fail(instruction, f"{module} does not load: {type(exc).__name__}: {exc}")
+
+    def _prepare(self, module: str, code_dir: Path) -> None:
+        """Prepare one module; modules only the new code dir has, which its top level imports,
+        are prepared with it (and taken back out of sys.modules) instead of failing."""
+        entry = str(code_dir)
+        before = set(sys.modules)
+        added = entry not in sys.path
+        if added:  # last: every module the node has keeps resolving to its current code
+            sys.path.append(entry)
+        try:
+            self.prepared[module] = code_server.prepare(module, code_dir)
+        finally:
+            if added:
+                sys.path.remove(entry)
+                sys.path_importer_cache.pop(entry, None)
+            for name in set(sys.modules) - before:
+                source = getattr(sys.modules[name], "__file__", None)
+                if source is not None and Path(source).is_relative_to(code_dir):
+                    side = sys.modules.pop(name)
+                    self.prepared.setdefault(name, PreparedModule(name, Path(source), side))
+
+    def _install(self, module: str) -> None:
+        """Make a prepared module current; new modules prepared but not yet loaded that hold
+        the old module object are pointed at the new one too."""
+        prepared = self.prepared[module]
+        old = sys.modules.get(module)
+        self._log(f"load {module}", code_server.install(prepared).undo)
+        if old is None:
+            return
+        changed: list[tuple[dict[str, object], str]] = []
+        for other in self.prepared.values():
+            if other is prepared or sys.modules.get(other.name) is other.module:
+                continue
+            namespace = other.module.__dict__
+            for key, value in list(namespace.items()):
+                if value is old:
+                    namespace[key] = prepared.module
+                    changed.append((namespace, key))
+
+        def back() -> None:
+            for namespace, key in changed:
+                namespace[key] = old
+
+        self._log(f"references to {module} in new modules", back)
+
+    def _suspend(self, pid: Pid, module: str, timeout: float) -> None:
+        held = self.held.get(pid)
+        if held is not None:  # suspended earlier in this script: keep its first snapshot
+            if held.running:
+                self._resuspend(pid, timeout)
+                self._log(f"resume {pid}", lambda: self._release(pid))
+            return
+        since = time.monotonic()
+        try:
+            process.suspend(pid, timeout)
+        except NoProcess:
+            return  # it died meanwhile; its supervisor restarts it on whatever code is current
+        self._log(f"resume {pid}", lambda: self._release(pid))
+        proc = registry.lookup(pid)
+        name = proc.name if proc is not None else None
+        self.held[pid] = _Held(module, since, process.snapshot(pid), name)
+
+    def _resume(self, pid: Pid) -> None:
+        """The resume instruction: the process runs again; a later failure re-suspends it."""
+        self._release(pid)
+        self._log(f"suspend {pid} again", lambda: self._resuspend(pid))
+
+    def _release(self, pid: Pid) -> None:
+        held = self.held[pid]
+        if held.running:
+            return
+        process.resume(pid)
+        held.running = True
+        ms = (time.monotonic() - held.since) * 1000.0
+        self.pauses.append(Pause(str(pid), held.name, held.module, ms))
+
+    def _resuspend(self, pid: Pid, timeout: float = 5.0) -> None:
+        held = self.held[pid]
+        held.since = time.monotonic()
+        process.suspend(pid, timeout)
+        held.running = False
+
+    def _code_change(
+        self,
+        instruction: Instruction,
+        pid: Pid,
+        held: _Held,
+        old_vsn: object,
+        extra: object,
+        timeout: float,
+    ) -> None:
+        self._log(f"restore the state of {pid}", lambda: process.restore(pid, held.snapshot))
+        module = _guarded(code_server.current(held.module), abandoned := threading.Event())
+        outcome: list[BaseException | None] = []
+
+        def change() -> None:
+            try:
+                process.change_code(pid, module, old_vsn, extra)
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=change, name=f"code_change {pid}", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not outcome:
+            abandoned.set()  # if it ever returns, its result is dropped: the state stays restored
+            self._fail(instruction, f"code_change of {pid} took longer than {timeout:g} s")
+        error = outcome[0]
+        if error is not None:
+            inner = error.__cause__ or error
+            self._fail(instruction, f"code_change of {pid} raised {type(inner).__name__}: {inner}")
+
+    def _switch_app_path(self, instruction: SwitchAppPath) -> None:
+        from_path = self.root / instruction.from_path if instruction.from_path else None
+        to_path = self.root / instruction.to_path if instruction.to_path else None
+        self._log(f"switch back to {from_path}", code_server.switch_path(from_path, to_path).undo)
+        app = instruction.app
+        if app in self.new.apps and app in self.old.apps:
+            new, old = self.new.apps[app], self.old.apps[app]
+            application.set_app_version(app, new.version, self.root / new.path, new.env)
+            self._log(
+                f"version of {app} back to {old.version}",
+                lambda: application.set_app_version(
+                    app, old.version, self.root / old.path, old.env
+                ),
+            )
+
+    def _start_app(self, instruction: Instruction, app: str) -> None:
+        if app not in self.new.apps:
+            self._fail(instruction, f"{app} is not in release {self.new.version}'s manifest")
+        code_dir = self.root / self.new.apps[app].path
+        if str(code_dir) not in sys.path:  # an app new to the node: its code becomes importable
+            self._log(f"{code_dir} off sys.path", code_server.switch_path(None, code_dir).undo)
+        application.start_app(self.new.apps[app].spec)
+        self._log(f"stop {app}", lambda: application.stop_app(app))
+
+    def _stop_app(self, app: str) -> None:
+        application.stop_app(app)
+        if app in self.old.apps:
+            spec = self.old.apps[app].spec
+            self._log(f"start {app} again", lambda: application.start_app(spec))
+            code_dir = self.root / spec.path
+            if app not in self.new.apps and str(code_dir) in sys.path:
+                undo = code_server.switch_path(code_dir, None).undo
+                self._log(f"{code_dir} back on sys.path", undo)
+
+
+def _guarded(module: ModuleType, abandoned: threading.Event) -> ModuleType:
+    """A stand-in for `module` whose code_change raises instead of returning once abandoned.
+
+    The behaviour assigns code_change's result to the process state; a code_change that
+    timed out and returns after the rollback restored the old state must not overwrite it.
+    """
+    real = getattr(module, "code_change", None)
+    if real is None:
+        return module
+    shim = ModuleType(module.__name__, module.__doc__)
+
+    def code_change(*args: object) -> object:
+        result = real(*args)
+        if abandoned.is_set():
+            raise TimeoutError("code_change returned after its timeout; result dropped")
+        if result is None and len(args) == 3 and args[1] is not None:
+            raise TypeError("code_change returned None; it must return the new state")
+        return result
+
+    shim.code_change = code_change  # type: ignore[attr-defined]
+    return shim
+
+
+def _cause(exc: BaseException) -> str:
+    """The most telling message of an exception chain, on one line."""
+    inner = exc.__cause__ if exc.__cause__ is not None else exc
+    text = f"{inner}" if inner is exc else f"{exc} ({type(inner).__name__}: {inner})"
+    return " ".join(text.split()) or type(inner).__name__
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,302 @@
+"""The release handler's API: unpack, check, install, permanent, versions, downgrade, uninstall.
+
+Release states (RELEASES on disk holds unpacked / permanent / old; "current" is the running
+node's own knowledge and is never written):
+
+    unpack ──> unpacked ──install──> current ──make_permanent──> permanent
+                  ^                     │                           │
+                  └── node restarts ────┘            next permanent │
+                      (boots permanent)                             v
+    uninstall <── old <──────────────────────────────────────────────┘
+
+Every operation holds one lock, so two upgrades never interleave.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from primes_runtime import application
+from primes_runtime.errors import PrimesError
+
+from . import package as packages
+from . import relup, store
+from . import target as targets
+from .check import dry_run
+from .errors import ReleaseError
+from .evaluator import Evaluator, StepFailed
+from .reports import CheckReport, InstallFailed, InstallReport, ReleaseStatus
+from .store import StartData, StoredRelease
+
+__all__ = [
+    "CheckReport",
+    "InstallFailed",
+    "InstallReport",
+    "ReleaseError",
+    "ReleaseStatus",
+    "check",
+    "downgrade",
+    "install",
+    "make_permanent",
+    "uninstall",
+    "unpack",
+    "upgrade",
+    "which_releases",
+]
+
+_lock = threading.RLock()
+
+
+@contextmanager
+def _operation(what: str) -> Iterator[None]:
+    """Serialize release operations; lower-layer errors leave as one ReleaseError line."""
+    with _lock:
+        try:
+            yield
+        except ReleaseError:
+            raise
+        except (OSError, PrimesError) as exc:
+            raise ReleaseError(f"{what} failed: {' '.join(str(exc).split())}") from exc
+
+
+class Node(Protocol):
+    """What the handler needs of primes_runtime.node.Node."""
+
+    root: Path
+    release: str
+
+
+# -- unpack ---------------------------------------------------------------------------------
+
+
+def unpack(node: Node, package: Path) -> str:
+    """Verify a package and add its new directories to the tree; returns the version unpacked."""
+    with _operation(f"unpack of {package}"):
+        root = Path(node.root)
+        pkg = packages.read(Path(package))
+        running = targets.load(root, node.release)
+        if pkg.name != running.name:
+            raise ReleaseError(
+                f"{package}: is a package of release {pkg.name!r}, this node runs "
+                f"{running.name!r}; unpack it into its own tree"
+            )
+        releases = store.read_releases(root)
+        if any(r.version == pkg.version for r in releases):
+            raise ReleaseError(
+                f"{package}: release {pkg.version} is already known to this node "
+                f"({_status_of(node, releases, pkg.version)}); uninstall it first to unpack again"
+            )
+        packages.extract(pkg, root)
+        store.write_releases(root, (*releases, StoredRelease(pkg.version, "unpacked")))
+        return pkg.version
+
+
+# -- check and install -----------------------------------------------------------------------
+
+
+def _script_for(node: Node, version: str) -> tuple[Path, str]:
+    """The script that leads from the current release to `version`, and its direction."""
+    root, current = Path(node.root), node.release
+    if version == current:
+        raise ReleaseError(f"release {version} is already current; nothing to install")
+    up = targets.release_dir(root, version) / f"up_from_{current}.relup"
+    down = targets.release_dir(root, current) / f"down_to_{version}.relup"
+    if up.is_file():
+        return up, "up"
+    if down.is_file():
+        return down, "down"
+    raise ReleaseError(
+        f"no script leads from release {current} to {version}: neither "
+        f"releases/{version}/up_from_{current}.relup nor releases/{current}/down_to_{version}"
+        f".relup exists; build {version} with {current} among its earlier releases"
+    )
+
+
+def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[Evaluator, str]:
+    root = Path(node.root)
+    _known(node, version)
+    path, found = _script_for(node, version)
+    if direction is not None and found != direction:
+        raise ReleaseError(
+            f"release {version} is reached by an {found} script from {node.release}, "
+            f"not a {direction}grade; use {'upgrade' if found == 'up' else 'downgrade'}"
+        )
+    script = relup.read(path)
+    old = targets.load(root, node.release)
+    new = targets.load(root, version)
+    return Evaluator(root, script, old, new), found
+
+
+def _running_apps() -> dict[str, str]:
+    """Running apps and their versions."""
+    return {info.name: info.version for info in application.running()}
+
+
+def check(node: Node, version: str) -> CheckReport:
+    """Everything up to the point of no return, as a dry run: nothing in the node changes."""
+    with _operation(f"check of release {version}"):
+        evaluator, _ = _evaluator(node, version)
+        return dry_run(evaluator, _running_apps())
+
+
+def install(node: Node, version: str) -> InstallReport:
+    """Apply the up or down script from the current release; not yet permanent."""
+    with _operation(f"install of release {version}"):
+        return _install(node, version, None)
+
+
+def _install(node: Node, version: str, direction: str | None) -> InstallReport:
+    evaluator, found = _evaluator(node, version, direction)
+    checked = dry_run(evaluator, _running_apps())
+    try:
+        evaluator.run()
+    except StepFailed as failed:
+        problems = evaluator.rollback()
+        report = InstallReport(
+            node.release, version, checked.script, found, tuple(evaluator.pauses),
+            failed.step, tuple(problems),
+        )  # fmt: skip
+        raise InstallFailed(report) from None
+    node.release = version
+    _adopt(node, evaluator)
+    return InstallReport(
+        evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses)
+    )
+
+
+def _adopt(node: Node, evaluator: Evaluator) -> None:
+    """The node's own view (manifest, config) follows the release it now runs."""
+    if hasattr(node, "manifest"):
+        node.manifest = evaluator.new.manifest  # type: ignore[attr-defined]
+    if hasattr(node, "config"):
+        node.config = evaluator.new.config  # type: ignore[attr-defined]
+
+
+# -- permanence and listing ------------------------------------------------------------------
+
+
+def make_permanent(node: Node, version: str) -> None:
+    """Make the current release the one a start boots."""
+    with _operation(f"making release {version} permanent"):
+        _make_permanent(node, version)
+
+
+def _make_permanent(node: Node, version: str) -> None:
+    root = Path(node.root)
+    if version != node.release:
+        raise ReleaseError(
+            f"release {version} is not current (current is {node.release}); install it first"
+        )
+    releases = store.read_releases(root)
+    release = targets.load(root, version)
+    updated = tuple(
+        StoredRelease(r.version, "old" if r.status == "permanent" else r.status)
+        if r.version != version
+        else StoredRelease(version, "permanent")
+        for r in releases
+    )
+    if not any(r.version == version for r in updated):
+        updated = (*updated, StoredRelease(version, "permanent"))
+    store.write_releases(root, updated)
+    store.write_start_data(root, StartData(version, release.runtime_dir))
+
+
+def which_releases(node: Node) -> list[ReleaseStatus]:
+    """Every release the node knows, with its status (unpacked, current, permanent, old)."""
+    with _operation("listing the releases"):
+        releases = store.read_releases(Path(node.root))
+        result = [ReleaseStatus(r.version, _status_of(node, releases, r.version)) for r in releases]
+        if not any(r.version == node.release for r in releases):
+            result.append(ReleaseStatus(node.release, "current"))
+        return result
+
+
+def _status_of(node: Node, releases: tuple[StoredRelease, ...], version: str) -> str:
+    for r in releases:
+        if r.version == version:
+            return "current" if version == node.release and r.status != "permanent" else r.status
+    return "unknown"
+
+
+def _known(node: Node, version: str) -> None:
+    releases = store.read_releases(Path(node.root))
+    if not any(r.version == version for r in releases):
+        raise ReleaseError(f"release {version} is not unpacked; unpack its package first")
+
+
+# -- the composite commands ------------------------------------------------------------------
+
+
+def upgrade(node: Node, package_or_version: str) -> InstallReport:
+    """Unpack (given a package path, or a version whose package sits in releases/), install,
+    make permanent."""
+    with _operation(f"upgrade to {package_or_version}"):
+        version = _unpacked_version(node, package_or_version)
+        report = _install(node, version, None)
+        _make_permanent(node, version)
+        return replace(report, permanent=True)
+
+
+def _unpacked_version(node: Node, package_or_version: str) -> str:
+    root = Path(node.root)
+    known = {r.version for r in store.read_releases(root)}
+    given = Path(package_or_version)
+    if package_or_version.endswith(".tar.gz") or os.sep in package_or_version:
+        if not given.is_file():
+            raise ReleaseError(f"{given}: no such package file; give a package path or a version")
+        pkg = packages.read(given)
+        if pkg.version in known:
+            return pkg.version
+        return unpack(node, given)
+    if package_or_version in known:
+        return package_or_version
+    name = targets.load(root, node.release).name
+    candidate = root / "releases" / f"{name}_{package_or_version}.tar.gz"
+    if candidate.is_file():
+        return unpack(node, candidate)
+    raise ReleaseError(
+        f"release {package_or_version} is not unpacked and {candidate} does not exist; "
+        "give the package's path"
+    )
+
+
+def downgrade(node: Node, version: str) -> InstallReport:
+    """Go back to an older release through the current one's down script; make it permanent."""
+    with _operation(f"downgrade to {version}"):
+        report = _install(node, version, "down")
+        _make_permanent(node, version)
+        return replace(report, permanent=True)
+
+
+def uninstall(node: Node, version: str) -> None:
+    """Remove an unpacked or old release and the lib/ dirs no other release uses."""
+    with _operation(f"uninstall of release {version}"):
+        root = Path(node.root)
+        releases = store.read_releases(root)
+        status = _status_of(node, releases, version)
+        if status == "unknown":
+            raise ReleaseError(f"release {version} is not known to this node; nothing to remove")
+        if status in ("current", "permanent") or version == node.release:
+            raise ReleaseError(
+                f"release {version} is {status}; make another release permanent and current "
+                "before uninstalling it"
+            )
+        doomed = targets.load(root, version).paths()
+        rest = tuple(r for r in releases if r.version != version)
+        for other in rest:
+            doomed -= targets.load(root, other.version).paths()
+        store.write_releases(root, rest)
+        trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
+        for index, rel_dir in enumerate([f"releases/{version}", *sorted(doomed)]):
+            source = root / rel_dir
+            if source.exists():
+                os.rename(source, trash / str(index))
+        shutil.rmtree(trash, ignore_errors=True)

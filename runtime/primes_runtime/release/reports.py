@@ -1,0 +1,109 @@
+"""What release operations return: frozen reports with a human `summary()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ReleaseError
+
+
+@dataclass(frozen=True)
+class ReleaseStatus:
+    """One release known to a node: unpacked, current, permanent or old."""
+
+    version: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """How long one suspended process stopped handling messages during an install."""
+
+    pid: str
+    name: str | None
+    module: str
+    ms: float
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """The instruction that failed: where in the script, what it was, and why."""
+
+    script: str
+    line: int
+    instruction: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.script}:{self.line} ({self.instruction}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The dry run of everything before the point of no return."""
+
+    from_version: str
+    to_version: str
+    script: str
+    instructions: int
+    modules_prepared: tuple[str, ...]
+    processes: tuple[tuple[str, int], ...]
+    warnings: tuple[str, ...]
+
+    def summary(self) -> str:
+        lines = [
+            f"release {self.to_version} can be installed over {self.from_version} "
+            f"({self.script}, {self.instructions} instructions)",
+            f"  new code loads: {', '.join(self.modules_prepared) or '(no modules)'}",
+        ]
+        lines += [f"  {module}: {count} process(es) to suspend" for module, count in self.processes]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    """The outcome of an install: the pauses it caused and, if it failed, where and why."""
+
+    from_version: str
+    to_version: str
+    script: str
+    direction: str
+    pauses: tuple[Pause, ...]
+    failed: FailedStep | None = None
+    rollback_problems: tuple[str, ...] = ()
+    permanent: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+    @property
+    def max_pause_ms(self) -> float:
+        return max((p.ms for p in self.pauses), default=0.0)
+
+    def summary(self) -> str:
+        if self.failed is None:
+            made = " and made permanent" if self.permanent else " (not yet permanent)"
+            lines = [
+                f"release {self.to_version} installed over {self.from_version} "
+                f"({self.direction}, {self.script}){made}"
+            ]
+        else:
+            lines = [
+                f"install of {self.to_version} failed at {self.failed}; "
+                f"rolled back, release {self.from_version} is still current"
+            ]
+            lines += [f"  rollback problem: {p}" for p in self.rollback_problems]
+        for pause in self.pauses:
+            who = f"{pause.pid} {pause.name}" if pause.name else pause.pid
+            lines.append(f"  paused {who} ({pause.module}) {pause.ms:.1f} ms")
+        return "\n".join(lines)
+
+
+class InstallFailed(ReleaseError):
+    """An install failed after the point of no return and was rolled back; see `report`."""
+
+    def __init__(self, report: InstallReport) -> None:
+        super().__init__(report.summary().splitlines()[0])
+        self.report = report

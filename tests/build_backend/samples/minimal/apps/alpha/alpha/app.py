@@ -1,0 +1,5 @@
+"""Starts alpha."""
+
+
+def start() -> None:
+    """Start nothing."""

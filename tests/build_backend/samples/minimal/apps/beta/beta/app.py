@@ -1,0 +1,5 @@
+"""Starts beta."""
+
+
+def start() -> None:
+    """Start nothing."""

@@ -1,0 +1,52 @@
+"""Tests of the PEP 517 hooks (primes_build.buildapi) called directly, as a frontend would."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from primes_build import api, buildapi
+
+from tests.build_backend.helpers import use_broken
+
+
+def test_a_build_error_is_one_error_line_and_exit_1(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_broken(sample, "unknown_key")
+    monkeypatch.chdir(sample)
+    with pytest.raises(SystemExit) as caught:
+        buildapi.build_wheel(str(tmp_path / "out"))
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert err == "ERROR primes.toml:7: `apps.alpha.pth`: unknown key (did you mean `path`?)\n"
+
+
+def test_get_requires_hooks_add_nothing() -> None:
+    assert buildapi.get_requires_for_build_wheel({}) == []
+    assert buildapi.get_requires_for_build_sdist(None) == []
+
+
+def test_prepared_metadata_is_the_metadata_of_the_built_wheel(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(sample)
+    info = buildapi.prepare_metadata_for_build_wheel(str(tmp_path / "meta"))
+    assert info == "sample-1.dist-info"
+    name = buildapi.build_wheel(str(tmp_path / "out"), {}, str(tmp_path / "meta" / info))
+    assert name == "sample-1-py3-none-any.whl"
+    with zipfile.ZipFile(tmp_path / "out" / name) as wheel:
+        assert (
+            wheel.read(f"{info}/METADATA") == (tmp_path / "meta" / info / "METADATA").read_bytes()
+        )
+    assert (tmp_path / "out" / "sample_1.tar.gz").is_file()
+
+
+def test_previous_accepts_one_path_or_a_list() -> None:
+    assert api.previous_settings(None) == []
+    assert api.previous_settings({"previous": "/a.tar.gz"}) == ["/a.tar.gz"]
+    assert api.previous_settings({"previous": ["/a", "/b"]}) == ["/a", "/b"]

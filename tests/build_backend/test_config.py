@@ -1,0 +1,99 @@
+"""Tests of primes_build.config: a valid primes.toml, and one broken primes.toml per error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from primes_build import config
+from primes_build.errors import BuildError
+
+from tests.build_backend.helpers import use_broken
+
+
+def load_error(project: Path) -> BuildError:
+    with pytest.raises(BuildError) as caught:
+        config.load(project)
+    return caught.value
+
+
+def test_valid_primes_toml_is_read_into_a_release_config(sample: Path) -> None:
+    loaded = config.load(sample)
+    assert (loaded.name, loaded.version, loaded.requires_python) == ("sample", "1", ">=3.11")
+    assert [a.name for a in loaded.apps] == ["alpha", "beta"]
+    assert loaded.apps[0].directory == sample / "apps" / "alpha"
+    assert loaded.runtime.directory == sample / "runtime"
+    assert loaded.node == {
+        "name": "sample",
+        "shutdown_timeout": 3.0,
+        "log_max_bytes": 1000,
+        "log_backups": 2,
+    }
+    assert loaded.env == {"beta": {"greeting": "hi"}}
+    assert loaded.python_min == "3.11"
+
+
+def test_syntax_error_gives_the_line(sample: Path) -> None:
+    use_broken(sample, "syntax_error")
+    error = load_error(sample)
+    assert (error.file, error.line) == ("primes.toml", 3)
+    assert "TOML syntax error" in str(error)
+
+
+def test_unknown_key_suggests_the_close_one(sample: Path) -> None:
+    use_broken(sample, "unknown_key")
+    error = load_error(sample)
+    assert str(error) == "primes.toml:7: `apps.alpha.pth`: unknown key (did you mean `path`?)"
+
+
+def test_unknown_node_key_suggests_the_close_one(sample: Path) -> None:
+    use_broken(sample, "unknown_node_key")
+    error = load_error(sample)
+    assert error.key == "node.shutdown_timout" and error.line == 6
+    assert "did you mean `shutdown_timeout`?" in str(error)
+
+
+def test_wrong_type_names_the_key_and_both_types(sample: Path) -> None:
+    use_broken(sample, "wrong_type")
+    error = load_error(sample)
+    assert str(error) == "primes.toml:3: `release.version`: must be a string, not an integer"
+
+
+def test_app_listed_but_not_found(sample: Path) -> None:
+    use_broken(sample, "app_not_found")
+    error = load_error(sample)
+    assert error.key == "apps.omega.path" and error.line == 9
+    assert "app `omega` not found" in str(error)
+
+
+def test_env_for_an_app_not_listed_suggests_the_close_one(sample: Path) -> None:
+    use_broken(sample, "env_for_unlisted_app")
+    error = load_error(sample)
+    assert error.key == "node.env.alpah"
+    assert "did you mean `alpha`?" in str(error)
+
+
+def test_missing_release_table_is_an_error(sample: Path) -> None:
+    (sample / "primes.toml").write_text('[apps.alpha]\npath = "apps/alpha"\n')
+    assert "missing the [release] table" in str(load_error(sample))
+
+
+def test_app_path_outside_the_project_is_refused(sample: Path) -> None:
+    text = '[release]\nname = "s"\nversion = "1"\n[apps.alpha]\npath = "../alpha"\n'
+    (sample / "primes.toml").write_text(text)
+    error = load_error(sample)
+    assert error.key == "apps.alpha.path" and "relative path inside the project" in str(error)
+
+
+def test_unnormalised_release_version_is_refused_with_the_normal_form(sample: Path) -> None:
+    (sample / "primes.toml").write_text('[release]\nname = "s"\nversion = "1.0-rc1"\n')
+    assert "write '1.0-rc1' as '1.0rc1'" in str(load_error(sample))
+
+
+@pytest.mark.parametrize(
+    ("spec", "low"), [(">=3.11", "3.11"), (">=3.12,<4", "3.12"), ("~=3.13.1", "3.13"), ("", "3")]
+)
+def test_python_min_is_the_lowest_allowed_minor(sample: Path, spec: str, low: str) -> None:
+    text = f'[release]\nname = "s"\nversion = "1"\nrequires-python = "{spec}"\n'
+    (sample / "primes.toml").write_text(text)
+    assert config.load(sample).python_min == low

@@ -1,0 +1,133 @@
+"""The seed's story end to end, through the real commands only: build, tar, bin/primenode."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tools.story import build, bump, copy_sources, deploy, primenode
+
+PM_ADDITION = '''
+
+def release_three() -> str:
+    """Added in release 3: shows new code reached the running node."""
+    return "three"
+'''
+
+
+@dataclass(frozen=True)
+class Packages:
+    """Release packages 1, 2 and 3, built in order into one output directory."""
+
+    one: Path
+    two: Path
+    three: Path
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
+    """Build releases 1, 2 (the seed's version bump) and 3 (a new function in pm)."""
+    src = copy_sources(tmp_path_factory.mktemp("src"))
+    dist = tmp_path_factory.mktemp("dist")
+    one = build(src, dist)
+    bump(src, "2")
+    two = build(src, dist)
+    bump(src, "3")
+    with (src / "apps" / "prime_miner" / "pm.py").open("a", encoding="utf-8") as pm:
+        pm.write(PM_ADDITION)
+    three = build(src, dist)
+    return Packages(one, two, three)
+
+
+@pytest.fixture
+def node(tmp_path: Path, packages: Packages) -> Iterator[Path]:
+    """Release 1 unpacked with tar into an empty directory and started."""
+    root = tmp_path / "srv" / "primenode"
+    deploy(packages.one, root)
+    primenode(root, "start")
+    try:
+        yield root
+    finally:
+        primenode(root, "stop", check=False)
+
+
+def count(root: Path) -> int:
+    return int(primenode(root, "rpc", "pm", "count").stdout)
+
+
+def largest(root: Path) -> int:
+    return int(primenode(root, "rpc", "pm", "largest_prime").stdout)
+
+
+def versions(root: Path) -> dict[str, str]:
+    lines = primenode(root, "versions").stdout.split("\n")
+    return dict(line.split()[:2] for line in lines if line.strip())  # type: ignore[misc]
+
+
+def wait_for_count(root: Path, at_least: int, seconds: float) -> int:
+    deadline = time.monotonic() + seconds
+    seen = count(root)
+    while seen < at_least and time.monotonic() < deadline:
+        time.sleep(0.2)
+        seen = count(root)
+    return seen
+
+
+def test_release_one_answers_ping_and_holds_the_seed_primes(node: Path) -> None:
+    assert primenode(node, "ping").stdout.strip() == "pong"
+    assert count(node) >= 6
+    assert largest(node) >= 13
+
+
+def test_upgrade_to_two_keeps_the_primes_and_mines_faster(node: Path, packages: Packages) -> None:
+    before_count, before_largest = count(node), largest(node)
+    primenode(node, "upgrade", str(packages.two))
+    assert versions(node) == {"2": "permanent", "1": "old"}
+    after = count(node)
+    assert after >= before_count
+    assert largest(node) >= before_largest
+    # version 1 mines every 10 s; after from1to2 every 100 ms
+    assert wait_for_count(node, after + 10, seconds=30) >= after + 10
+
+
+def test_downgrade_from_two_to_one_keeps_the_primes_and_slows_down(
+    node: Path, packages: Packages
+) -> None:
+    primenode(node, "upgrade", str(packages.two))
+    grown = wait_for_count(node, count(node) + 5, seconds=30)
+    primenode(node, "downgrade", "1")
+    assert versions(node)["1"] == "permanent"
+    after = count(node)
+    assert after >= grown
+    time.sleep(2.0)
+    assert count(node) <= after + 1  # back to one prime every 10 s
+
+
+def test_chained_upgrade_one_two_three_reaches_the_new_code(node: Path, packages: Packages) -> None:
+    primenode(node, "upgrade", str(packages.two))
+    held = count(node)
+    primenode(node, "upgrade", str(packages.three))
+    assert versions(node)["3"] == "permanent"
+    assert count(node) >= held
+    assert primenode(node, "rpc", "pm", "release_three").stdout.strip() == "three"
+
+
+def test_direct_upgrade_from_one_to_three_keeps_the_primes(node: Path, packages: Packages) -> None:
+    held = count(node)
+    primenode(node, "upgrade", str(packages.three))
+    assert versions(node) == {"3": "permanent", "1": "old"}
+    assert count(node) >= held
+    assert primenode(node, "rpc", "pm", "release_three").stdout.strip() == "three"
+
+
+def test_a_restart_boots_the_permanent_release_with_its_code(
+    node: Path, packages: Packages
+) -> None:
+    primenode(node, "upgrade", str(packages.three))
+    primenode(node, "restart")
+    assert primenode(node, "ping").stdout.strip() == "pong"
+    assert primenode(node, "rpc", "pm", "release_three").stdout.strip() == "three"

@@ -1,0 +1,64 @@
+"""unpack, install, permanent, upgrade, downgrade, uninstall and versions through bin/primenode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import Script, make_package
+
+
+def versions(script: Script) -> dict[str, str]:
+    return dict(line.split() for line in script.ok("versions").splitlines())  # type: ignore[misc]
+
+
+def test_unpack_install_permanent_and_uninstall_step_by_step(
+    running: Script, tmp_path: Path
+) -> None:
+    package = make_package(tmp_path)
+    assert running.ok("rpc", "demo_api", "incr") == "1\n"
+    assert running.ok("unpack", str(package)).strip() == "2"
+    assert versions(running)["2"] == "unpacked"
+    assert "release 2 installed over 1" in running.ok("install", "2")
+    assert running.ok("rpc", "demo_api", "version") == "two\n"
+    assert running.ok("rpc", "demo_api", "incr") == "101\n"  # the state went through code_change
+    running.ok("permanent", "2")
+    assert versions(running) == {"2": "permanent", "1": "old"}
+    running.ok("uninstall", "1")
+    assert versions(running) == {"2": "permanent"}
+
+
+def test_upgrade_from_a_relative_package_path_then_downgrade(
+    running: Script, tmp_path: Path
+) -> None:
+    make_package(tmp_path)
+    running.ok("rpc", "demo_api", "incr")
+    running.ok("upgrade", "primenode_2.tar.gz", cwd=tmp_path)
+    assert versions(running) == {"2": "permanent", "1": "old"}
+    assert running.ok("rpc", "demo_api", "incr") == "101\n"
+    running.ok("downgrade", "1")
+    assert versions(running)["1"] == "permanent"
+    assert running.ok("rpc", "demo_api", "incr") == "2\n"  # 101 // 100 + 1
+    assert running.run("rpc", "demo_api", "version").returncode == 1
+
+
+def test_refused_release_commands_print_one_line_and_leave_the_node_serving(
+    running: Script,
+) -> None:
+    for args in (["install", "9"], ["permanent", "9"], ["uninstall", "1"], ["upgrade", "9"]):
+        result = running.run(*args)
+        assert result.returncode == 1, args
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("primenode: ")
+    assert running.ok("ping") == "pong\n"
+    assert versions(running) == {"1": "permanent"}
+
+
+def test_a_tampered_package_is_refused(running: Script, tmp_path: Path) -> None:
+    package = make_package(tmp_path)
+    data = bytearray(package.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    package.write_bytes(bytes(data))
+    result = running.run("unpack", str(package))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert versions(running) == {"1": "permanent"}

@@ -1,0 +1,155 @@
+"""bin/primenode through the real script when no node runs: help, usage and the no-node paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import Script
+
+CLIENT_COMMANDS = [
+    ["ping"],
+    ["pid"],
+    ["status"],
+    ["stop"],
+    ["eval", "1 + 1"],
+    ["rpc", "demo_api", "add", "1", "2"],
+    ["remote_console"],
+    ["install", "2"],
+    ["permanent", "2"],
+    ["upgrade", "2"],
+    ["downgrade", "1"],
+    ["uninstall", "1"],
+]
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def test_help_lists_every_command(script: Script) -> None:
+    out = script.ok("help")
+    for command in [
+        "start", "foreground", "console", "stop", "restart", "ping", "pid", "status",
+        "versions", "eval", "rpc", "remote_console", "unpack", "install", "permanent",
+        "upgrade", "downgrade", "uninstall", "help",
+    ]:  # fmt: skip
+        assert f"\n  {command}" in out, command
+    assert "PRIMES_COOKIE" in out
+
+
+def test_ping_without_a_node_exits_1_with_one_line(script: Script) -> None:
+    result = script.run("ping")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert one_line(result.stderr).startswith("primenode: the node is not running")
+
+
+@pytest.mark.parametrize("args", CLIENT_COMMANDS, ids=lambda a: a[0])
+def test_every_client_command_without_a_node_fails_with_one_line(
+    script: Script, args: list[str]
+) -> None:
+    result = script.run(*args)
+    assert result.returncode == 1
+    assert "not running" in one_line(result.stderr)
+
+
+def test_versions_without_a_node_reads_releases(script: Script) -> None:
+    assert script.ok("versions") == "1 permanent\n"
+
+
+def test_an_unknown_command_is_a_usage_error(script: Script) -> None:
+    result = script.run("fly")
+    assert result.returncode == 2
+    assert one_line(result.stderr) == "primenode: unknown command 'fly'; see 'primenode help'"
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        (["eval"], "primenode eval CODE"),
+        (["rpc", "demo_api"], "primenode rpc MODULE FUNCTION [ARG...]"),
+        (["install"], "primenode install VSN"),
+        (["ping", "extra"], "primenode ping"),
+    ],
+)
+def test_wrong_argument_counts_print_the_usage(script: Script, args: list[str], usage: str) -> None:
+    result = script.run(*args)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == f"primenode: usage: {usage}"
+
+
+def test_an_rpc_argument_that_is_not_a_literal_is_refused_before_connecting(
+    script: Script,
+) -> None:
+    result = script.run("rpc", "demo_api", "greet", "world")
+    assert result.returncode == 2
+    assert "argument 'world' is not a Python literal" in one_line(result.stderr)
+
+
+def test_unpack_of_a_missing_package_names_it(script: Script) -> None:
+    result = script.run("unpack", "no/such/primenode_2.tar.gz")
+    assert result.returncode == 1
+    assert one_line(result.stderr) == "primenode: no such package: no/such/primenode_2.tar.gz"
+
+
+def test_the_script_works_through_a_symlink_from_any_directory(
+    script: Script, tmp_path: Path
+) -> None:
+    links = tmp_path / "elsewhere" / "bin"
+    links.mkdir(parents=True)
+    (links / "pn").symlink_to(script.path)
+    (links / "pn2").symlink_to("pn")  # a chain of relative links
+    elsewhere = tmp_path / "elsewhere"
+    for link in (links / "pn", links / "pn2"):
+        assert script.ok("versions", script=link, cwd=elsewhere) == "1 permanent\n"
+
+
+def test_a_missing_interpreter_names_primes_python(script: Script) -> None:
+    result = script.run("ping", env={"PRIMES_PYTHON": "/no/such/python3"})
+    assert result.returncode == 1
+    assert "set PRIMES_PYTHON" in one_line(result.stderr)
+
+
+def test_an_interpreter_too_old_for_the_release_names_primes_python(
+    script: Script, tmp_path: Path
+) -> None:
+    old = tmp_path / "python2.7"
+    old.write_text('#!/bin/sh\ncase "$2" in *print*) echo 2.7.18 ;; *) exit 1 ;; esac\n')
+    old.chmod(0o755)
+    result = script.run("ping", env={"PRIMES_PYTHON": str(old)})
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "is Python 2.7.18, but release 1 needs Python >=3.11" in line
+    assert "set PRIMES_PYTHON" in line
+
+
+def test_python_environment_variables_do_not_reach_the_runtime(
+    script: Script, tmp_path: Path
+) -> None:
+    trap = tmp_path / "trap"
+    (trap / "primes_runtime").mkdir(parents=True)
+    (trap / "primes_runtime" / "__init__.py").write_text("raise SystemExit('leaked')\n")
+    result = script.run("versions", env={"PYTHONPATH": str(trap)}, cwd=trap)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1 permanent\n"
+
+
+def test_a_tree_without_start_data_is_reported(script: Script) -> None:
+    (script.root / "releases" / "start_data").unlink()
+    result = script.run("ping")
+    assert result.returncode == 1
+    assert "start_data does not name a runtime directory" in one_line(result.stderr)
+
+
+def test_stop_without_a_node_says_so_and_removes_a_stale_pid_file(script: Script) -> None:
+    run = script.root / "run"
+    run.mkdir()
+    (run / "node.pid").write_text("999999\n")
+    result = script.run("stop")
+    assert result.returncode == 1
+    assert one_line(result.stderr) == "primenode: the node is not running"
+    assert not (run / "node.pid").exists()

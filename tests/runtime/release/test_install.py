@@ -1,0 +1,125 @@
+"""Tests for install: the script runs in the node; on failure everything is put back."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import primes_runtime
+import pytest
+from primes_runtime import server
+from primes_runtime.release import handler
+from primes_runtime.release.errors import ReleaseError
+from primes_runtime.release.reports import InstallFailed
+
+from tests.runtime.release.deployed import deploy
+from tests.runtime.release.servers import up_script
+
+
+def test_install_migrates_state_and_switches_code(tmp_path: Path, mod: str) -> None:
+    node = deploy(tmp_path, mod, up_script(mod))
+    pids = [server.start(mod, f"p{i}") for i in range(3)]
+    for pid in pids:
+        primes_runtime.cast(pid, "before")
+    report = handler.install(node, "2")
+    assert report.ok and (report.from_version, report.to_version) == ("1", "2")
+    assert report.direction == "up"
+    assert node.release == "2"
+    for i, pid in enumerate(pids):
+        assert primes_runtime.call(pid, "vsn") == 2
+        state = primes_runtime.call(pid, "state")
+        assert state == {"seen": ["before"], "tag": f"p{i}", "migrated": ["1", "from1to2"]}
+    assert sys.modules[mod].VSN == 2  # later imports get the new code too
+    assert {p.pid for p in report.pauses} == {str(p) for p in pids}
+    assert "paused" in report.summary()
+
+
+def test_a_code_change_raising_midway_rolls_every_process_back(tmp_path: Path, mod: str) -> None:
+    node = deploy(tmp_path, mod, up_script(mod))
+    tags = ["a", "b", "explode", "d", "e"]
+    pids = [server.start(mod, tag) for tag in tags]
+    for pid in pids:
+        primes_runtime.cast(pid, "kept")
+    old_module = sys.modules[mod]
+    with pytest.raises(InstallFailed) as info:
+        handler.install(node, "2")
+    report = info.value.report
+    assert report.failed is not None
+    assert report.failed.line == 6  # the code_change line of the script
+    assert report.failed.script == "releases/2/up_from_1.relup"
+    assert "ValueError: cannot migrate this one" in report.failed.reason
+    assert f"<0.{pids[2].id}>" in report.failed.reason
+    assert report.rollback_problems == ()
+    assert "rolled back, release 1 is still current" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert node.release == "1"
+    assert sys.modules[mod] is old_module
+    for tag, pid in zip(tags, pids, strict=True):
+        assert primes_runtime.call(pid, "vsn") == 1
+        assert primes_runtime.call(pid, "state") == {"seen": ["kept"], "tag": tag}
+    for pid in pids:  # and they keep serving
+        primes_runtime.cast(pid, "after")
+        state = primes_runtime.call(pid, "state")
+        assert isinstance(state, dict) and state["seen"] == ["kept", "after"]
+
+
+def test_a_code_change_timing_out_rolls_back_and_its_late_result_is_dropped(
+    tmp_path: Path, mod: str
+) -> None:
+    node = deploy(tmp_path, mod, up_script(mod, timeout=0.5))
+    pids = [server.start(mod, "x"), server.start(mod, "hang")]
+    with pytest.raises(InstallFailed, match=r"took longer than 0.5 s"):
+        handler.install(node, "2")
+    assert primes_runtime.call(pids[1], "state") == {"seen": [], "tag": "hang"}
+    assert primes_runtime.call(pids[0], "vsn") == 1
+    # When the abandoned code_change finally returns, it must not overwrite the state.
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        t.name.startswith("code_change") for t in __import__("threading").enumerate()
+    ):
+        time.sleep(0.05)
+    assert primes_runtime.call(pids[1], "state") == {"seen": [], "tag": "hang"}
+
+
+def test_a_new_module_that_fails_to_load_is_a_clean_refusal(tmp_path: Path, mod: str) -> None:
+    node = deploy(tmp_path, mod, up_script(mod), v2="raise ImportError('broken v2')\n")
+    pid = server.start(mod, "a")
+    with pytest.raises(ReleaseError, match=r"cannot be installed: .*relup:2 \(load_object_code"):
+        handler.install(node, "2")
+    assert node.release == "1"
+    assert primes_runtime.call(pid, "vsn") == 1
+    assert process_status(pid) == "running"
+
+
+def test_a_failure_after_resume_suspends_again_and_restores(tmp_path: Path, mod: str) -> None:
+    tail = f'apply {{"module": "{mod}", "function": "no_such_function", "args": []}}'
+    node = deploy(tmp_path, mod, up_script(mod, tail=tail))
+    pid = server.start(mod, "a")
+    with pytest.raises(InstallFailed) as info:
+        handler.install(node, "2")
+    failed = info.value.report.failed
+    assert failed is not None and failed.line == 8 and "no_such_function" in failed.reason
+    assert primes_runtime.call(pid, "vsn") == 1
+    assert primes_runtime.call(pid, "state") == {"seen": [], "tag": "a"}
+    assert process_status(pid) == "running"
+
+
+def test_install_of_the_current_release_is_refused(tmp_path: Path, mod: str) -> None:
+    node = deploy(tmp_path, mod, up_script(mod))
+    with pytest.raises(ReleaseError, match="already current"):
+        handler.install(node, "1")
+
+
+def test_install_without_a_script_says_which_files_it_looked_for(tmp_path: Path, mod: str) -> None:
+    node = deploy(tmp_path, mod, up_script(mod))
+    (node.root / "releases" / "2" / "up_from_1.relup").unlink()
+    with pytest.raises(ReleaseError, match=r"releases/2/up_from_1.relup nor releases/1/down_to_2"):
+        handler.install(node, "2")
+
+
+def process_status(pid: primes_runtime.Pid) -> str:
+    proc = primes_runtime.registry.lookup(pid)
+    assert proc is not None
+    return proc.status

@@ -1,0 +1,1 @@
+"""Callback modules the runtime tests start processes with."""

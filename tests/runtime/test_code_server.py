@@ -1,0 +1,115 @@
+"""The code server: prepare, install, remove, switch_path, and undoing each."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from primes_runtime import code_server
+from primes_runtime.errors import CodeLoadError
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """A package ``pkg`` with module ``pkg.mod`` (v1) on sys.path, a user module that did
+    ``from pkg import mod``, and a second code dir holding v2 of ``pkg.mod``."""
+    pkg = f"cs_pkg_{uuid.uuid4().hex[:8]}"
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    for root, vsn in ((v1, 1), (v2, 2)):
+        (root / pkg).mkdir(parents=True)
+        (root / pkg / "__init__.py").write_text("")
+        (root / pkg / "mod.py").write_text(f"VSN = {vsn}\n")
+    (v1 / f"{pkg}_user.py").write_text(f"from {pkg} import mod\n")
+    sys.path.insert(0, str(v1))
+    importlib.invalidate_caches()
+    yield pkg, v1, v2
+    if str(v1) in sys.path:
+        sys.path.remove(str(v1))
+    for name in [n for n in sys.modules if n.startswith(pkg)]:
+        del sys.modules[name]
+
+
+def test_current_imports_on_first_use(package: tuple[str, Path, Path]) -> None:
+    pkg, _, _ = package
+    assert code_server.current(f"{pkg}.mod").VSN == 1
+
+
+def test_current_of_a_missing_module_is_a_code_load_error() -> None:
+    with pytest.raises(CodeLoadError, match="cannot import module 'no_such_module_here'"):
+        code_server.current("no_such_module_here")
+
+
+def test_prepare_does_not_change_the_current_module(package: tuple[str, Path, Path]) -> None:
+    pkg, _, v2 = package
+    old = code_server.current(f"{pkg}.mod")
+    prepared = code_server.prepare(f"{pkg}.mod", v2)
+    assert prepared.module.VSN == 2
+    assert prepared.path == v2 / pkg / "mod.py"
+    assert code_server.current(f"{pkg}.mod") is old
+
+
+def test_install_replaces_module_parent_attribute_and_references(
+    package: tuple[str, Path, Path],
+) -> None:
+    pkg, _, v2 = package
+    user = importlib.import_module(f"{pkg}_user")
+    old = code_server.current(f"{pkg}.mod")
+    undo = code_server.install(code_server.prepare(f"{pkg}.mod", v2))
+    new = code_server.current(f"{pkg}.mod")
+    assert new is not old and new.VSN == 2
+    assert sys.modules[pkg].mod is new
+    assert user.mod is new
+    undo.undo()
+    assert code_server.current(f"{pkg}.mod") is old
+    assert sys.modules[pkg].mod is old
+    assert user.mod is old
+
+
+def test_prepare_of_a_broken_module_is_a_code_load_error(tmp_path: Path) -> None:
+    (tmp_path / "broken_mod.py").write_text("raise ImportError('nope')\n")
+    with pytest.raises(CodeLoadError, match="nope"):
+        code_server.prepare("broken_mod", tmp_path)
+    assert "broken_mod" not in sys.modules
+
+
+def test_prepare_of_a_missing_module_names_where_it_looked(tmp_path: Path) -> None:
+    with pytest.raises(CodeLoadError, match="not found in"):
+        code_server.prepare("nowhere_mod", tmp_path)
+
+
+def test_remove_drops_the_module_and_undo_restores_it(package: tuple[str, Path, Path]) -> None:
+    pkg, _, _ = package
+    old = code_server.current(f"{pkg}.mod")
+    undo = code_server.remove(f"{pkg}.mod")
+    assert f"{pkg}.mod" not in sys.modules
+    assert not hasattr(sys.modules[pkg], "mod")
+    undo.undo()
+    assert sys.modules[f"{pkg}.mod"] is old
+    assert sys.modules[pkg].mod is old
+
+
+def test_switch_path_replaces_a_code_dir_in_place(package: tuple[str, Path, Path]) -> None:
+    _, v1, v2 = package
+    index = sys.path.index(str(v1))
+    undo = code_server.switch_path(v1, v2)
+    assert sys.path[index] == str(v2)
+    assert str(v1) not in sys.path
+    undo.undo()
+    assert sys.path[index] == str(v1)
+    assert str(v2) not in sys.path
+
+
+def test_switch_path_makes_new_modules_importable(tmp_path: Path) -> None:
+    name = f"cs_new_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text("X = 'here'\n")
+    undo = code_server.switch_path(None, tmp_path)
+    try:
+        assert code_server.current(name).X == "here"
+    finally:
+        undo.undo()
+        sys.modules.pop(name, None)
+    assert str(tmp_path) not in sys.path
