@@ -69,27 +69,6 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def time_round_trips(fn: Callable[[], object], n: int) -> dict[str, float]:
-    """Latency of ``fn`` (one round trip), after a warm-up."""
-    for _ in range(n // 10):
-        fn()
-    samples = []
-    clock = time.perf_counter
-    for _ in range(n):
-        start = clock()
-        fn()
-        samples.append(clock() - start)
-    return percentiles(samples)
-
-
-def bench_primes_call() -> dict[str, float]:
-    pid = start_server(MODULE)
-    try:
-        return time_round_trips(lambda: call(pid, 1), ROUND_TRIPS)
-    finally:
-        stop(pid)
-
-
 def bench_primes_cast() -> dict[str, float]:
     pid = start_server(MODULE)
     try:
@@ -141,15 +120,24 @@ class _Echo(pykka.ThreadingActor):
         return message
 
 
-def bench_pykka() -> dict[str, float]:
-    ref = _Echo.start()
-    try:
-        return time_round_trips(lambda: ref.ask(1), ROUND_TRIPS)
-    finally:
-        ref.stop()
+def _samples(fn: Callable[[], object], n: int) -> list[float]:
+    """Latencies of ``n`` round trips of ``fn``, after a warm-up."""
+    for _ in range(n // 10):
+        fn()
+    samples = []
+    clock = time.perf_counter
+    for _ in range(n):
+        start = clock()
+        fn()
+        samples.append(clock() - start)
+    return samples
 
 
-def bench_thread_queue() -> dict[str, float]:
+def bench_latencies(rounds: int = 3) -> dict[str, dict[str, float]]:
+    """primes call, pykka ask and a bare thread+queue pair, interleaved in ``rounds`` so
+    that machine noise (2 shared cores) hits all three alike."""
+    pid = start_server(MODULE)
+    actor = _Echo.start()
     requests: queue.SimpleQueue[object] = queue.SimpleQueue()
     replies: queue.SimpleQueue[object] = queue.SimpleQueue()
 
@@ -164,22 +152,29 @@ def bench_thread_queue() -> dict[str, float]:
         requests.put(1)
         return replies.get()
 
+    kinds: dict[str, Callable[[], object]] = {
+        "primes_call": lambda: call(pid, 1),
+        "pykka_ask": lambda: actor.ask(1),
+        "thread_queue": round_trip,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in kinds}
     try:
-        return time_round_trips(round_trip, ROUND_TRIPS)
+        for _ in range(rounds):
+            for name, fn in kinds.items():
+                samples[name] += _samples(fn, ROUND_TRIPS // rounds)
     finally:
+        stop(pid)
+        actor.stop()
         requests.put(None)
         thread.join()
+    return {name: percentiles(values) for name, values in samples.items()}
 
 
 def main() -> int:
     sys.modules[MODULE] = _make_module(1)
-    results: dict[str, dict[str, float]] = {
-        "primes_call": bench_primes_call(),
-        "primes_cast": bench_primes_cast(),
-        "primes_processes": bench_processes(),
-        "pykka_ask": bench_pykka(),
-        "thread_queue": bench_thread_queue(),
-    }
+    results: dict[str, dict[str, float]] = bench_latencies()
+    results["primes_cast"] = bench_primes_cast()
+    results["primes_processes"] = bench_processes()
     targets = {
         "call_p50_at_or_below_pykka": results["primes_call"]["p50_us"]
         <= results["pykka_ask"]["p50_us"],

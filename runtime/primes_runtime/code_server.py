@@ -81,20 +81,19 @@ def prepare(name: str, path: Path) -> PreparedModule:
         raise CodeLoadError(f"cannot load module {name!r} from {source}")
     module = importlib.util.module_from_spec(spec)
     with _lock:
-        # Executing runs the module's top level; some of it (dataclasses, typing) looks the
-        # module up in sys.modules, so it is there during exec and put back afterwards.
-        missing = object()
-        old = sys.modules.get(name, missing)
-        sys.modules[name] = module
+        # Running the module's top level may look it up in sys.modules (dataclasses do).
+        # If an old version is current it stays there: running processes must never see
+        # a half-executed new module. A brand-new module is registered only during exec.
+        fresh = name not in sys.modules
+        if fresh:
+            sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
             raise CodeLoadError(f"cannot load module {name!r} from {source}: {exc!r}") from exc
         finally:
-            if old is missing:
+            if fresh and sys.modules.get(name) is module:
                 del sys.modules[name]
-            else:
-                sys.modules[name] = old  # type: ignore[assignment]
     return PreparedModule(name, source, module)
 
 

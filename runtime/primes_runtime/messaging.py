@@ -25,7 +25,7 @@ def call(dest: Pid | str, request: object, timeout: float = 5.0) -> object:
     if proc is me:
         raise PrimesError(f"process {proc.pid} called itself (it would wait forever)")
     caller = Caller(me.pid if me is not None else None)
-    if not proc.deliver((CALL, request, caller)):
+    if not proc.deliver((CALL, request, caller), urgent=me is not None):
         raise NoProcess(f"process {proc.pid} ({proc.module}) is not alive")
     return caller.wait(timeout, f"call to {dest} ({proc.module})")
 
@@ -66,7 +66,7 @@ def stop(dest: Pid | str, reason: object = "normal", timeout: float = 5.0) -> No
     """
     proc = registry.resolve(dest)
     caller = Caller(None)
-    if not proc.deliver((STOP, reason, caller)):
+    if not proc.deliver((STOP, reason, caller), urgent=current_process() is not None):
         raise NoProcess(f"process {proc.pid} ({proc.module}) is not alive")
     try:
         caller.wait(timeout, f"stop of {dest} ({proc.module})")

@@ -78,6 +78,9 @@ class Node:
                     log.exception("node: a shutdown callback raised")
             log.info("node %s: stopped", self.config.name)
         finally:
+            global _current
+            if _current is self:
+                _current = None  # a stopped node is no longer the current one
             self._done.set()
 
     def wait(self) -> None:

@@ -34,7 +34,11 @@ class Runnable(Protocol):
 
 
 class Scheduler:
-    """A growing and shrinking pool of worker threads over one run queue."""
+    """A growing and shrinking pool of worker threads over one run queue.
+
+    The run queue is a C ``SimpleQueue``: putting a process and waking a worker blocked
+    on it is the cheapest hand-off CPython offers (a call round trip is two of them).
+    """
 
     def __init__(
         self,
@@ -58,8 +62,11 @@ class Scheduler:
         """How many worker threads exist now."""
         return self._workers
 
-    def submit(self, proc: Runnable) -> None:
-        """Queue a process that has mail (its caller guarantees it is not queued yet)."""
+    def submit(self, proc: Runnable, urgent: bool = False) -> None:
+        """Queue a process that has mail (its caller guarantees it is not queued yet).
+
+        ``urgent`` says the submitter is about to block on this process; the watchdog
+        covers that case, so it is only a hint today."""
         if not self._started:
             self._start()
         self._queue.put(proc)
@@ -103,6 +110,8 @@ class Scheduler:
             pending = not self._queue.empty()
             before = self._progress
             time.sleep(self.stall if pending else self.stall * 5)
+            # Runnable processes waited a whole interval and no worker finished a slice:
+            # every worker is blocked. Add one.
             if pending and not self._queue.empty() and self._progress == before:
                 with self._lock:
                     if self._workers < self.max_workers:

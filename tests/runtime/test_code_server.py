@@ -113,3 +113,16 @@ def test_switch_path_makes_new_modules_importable(tmp_path: Path) -> None:
         undo.undo()
         sys.modules.pop(name, None)
     assert str(tmp_path) not in sys.path
+
+
+def test_prepare_never_makes_the_half_executed_module_current(
+    package: tuple[str, Path, Path],
+) -> None:
+    # Running processes look their module up at every message: while the new version's
+    # top level runs, they must still get the old, complete module.
+    pkg, _, v2 = package
+    old = code_server.current(f"{pkg}.mod")
+    (v2 / pkg / "mod.py").write_text("import sys\nVSN = 2\nSEEN = sys.modules.get(__name__)\n")
+    prepared = code_server.prepare(f"{pkg}.mod", v2)
+    assert prepared.module.SEEN is old
+    assert code_server.current(f"{pkg}.mod") is old

@@ -69,6 +69,7 @@ def test_boot_starts_the_apps_and_shutdown_stops_them(tmp_path: Path) -> None:
         booted.shutdown(5.0)
         logsetup.teardown(booted._log_handler)  # type: ignore[arg-type]
     booted.wait()
+    assert node.current() is None
     assert applications() == []
     assert demo_app.events[-1] == ("stop", None)
     assert calls == ["callback"]

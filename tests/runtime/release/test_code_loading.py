@@ -87,8 +87,10 @@ def code_change(old_vsn, state, extra):
     if extra == "convert":
         return {{**state, "p": {lib}.Point(state["p"].x)}}
     if extra == "forget_to_return":
-        state["p"] = None
         return None
+    if extra == "mutate_then_fail":
+        state["p"] = None
+        raise ValueError("half done")
     return state
 """
 
@@ -189,6 +191,17 @@ def test_a_code_change_that_returns_nothing_is_refused_and_rolled_back(
         handler.install(node, "2")
     assert primes_runtime.call(pid, "check") == ("v1", True)  # old code, old state
     assert f"{mod}_new" not in sys.modules  # the new modules were dropped
+
+
+def test_a_code_change_that_mutates_its_state_then_fails_leaves_the_mutation_behind(
+    tmp_path: Path, mod: str
+) -> None:
+    # Rule 6 broken: the rollback restores the state object the process had, not a copy
+    node = demo_node(tmp_path, mod, extra="mutate_then_fail")
+    pid = server.start(mod)
+    with pytest.raises(InstallFailed, match="half done"):
+        handler.install(node, "2")
+    assert primes_runtime.call(pid, "check") == ("v1", False)  # old code, mutated state
 
 
 STATEM_V1 = """

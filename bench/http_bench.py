@@ -1,0 +1,155 @@
+"""HTTP during an upgrade: Python client threads on frontman's port while the node upgrades
+1 -> 2; failed requests (refused, errors, non-200) must be 0. Also reports max latency.
+
+Run: ``.venv/bin/python bench/http_bench.py [--quick] [--dist DIR]``. The load generator is
+a Python client (wrk is not installed here; see docs/benchmarks.md). Prints JSON, then a table.
+"""
+
+from __future__ import annotations
+
+import http.client
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench_node import (
+    connect,
+    give_primes,
+    log_errors,
+    primenode,
+    releases,
+    rpc,
+    running_node,
+    timed,
+)
+from bench_report import emit, latency_ms, options, verdict
+
+CLIENTS = 4
+PRIMES = 200_000
+QUICK_PRIMES = 20_000
+BASELINE_S = 1.0
+AFTER_S = 0.3
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One HTTP request: when it ran, and how it ended."""
+
+    start: float
+    end: float
+    failure: str | None  # None: 200 with a body
+
+
+@dataclass
+class Load:
+    """Client threads sending `GET /` to 127.0.0.1:port, one new connection per request."""
+
+    port: int
+    hits: list[Hit] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self, clients: int) -> None:
+        for _ in range(clients):
+            thread = threading.Thread(target=self._loop, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _loop(self) -> None:
+        clock = time.perf_counter
+        while not self._stop.is_set():
+            start = clock()
+            failure = self._get()
+            self.hits.append(Hit(start, clock(), failure))  # list.append is atomic
+
+    def _get(self) -> str | None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30.0)
+        try:
+            conn.request("GET", "/")
+            reply = conn.getresponse()
+            body = reply.read()
+            if reply.status != 200 or b"largest_prime" not in body:
+                return f"HTTP {reply.status}: {body[:200]!r}"
+            return None
+        except (OSError, http.client.HTTPException) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+
+
+def main() -> int:
+    opts = options(__doc__.splitlines()[0] if __doc__ else "")
+    count = QUICK_PRIMES if opts.quick else PRIMES
+    with tempfile.TemporaryDirectory(prefix="primes-bench-") as tmp:
+        scratch = Path(tmp)
+        rel = releases(opts.dist or scratch / "dist")
+        with running_node(rel.one, scratch / "node") as root:
+            with connect(root) as client:
+                give_primes(client, count)
+                port = int(rpc(client, "frontman", "port"))
+            load = Load(port)
+            load.start(CLIENTS)
+            try:
+                time.sleep(BASELINE_S)  # collects the no-upgrade baseline, not an assertion
+                t0 = time.perf_counter()
+                wall, _ = timed(root, "upgrade", str(rel.two))
+                t1 = time.perf_counter()
+                time.sleep(AFTER_S)
+            finally:
+                load.stop()
+            versions = primenode(root, "versions").stdout.split()
+            kept = int(primenode(root, "rpc", "pm", "count").stdout.strip())
+            errors = log_errors(root)
+    window = [h for h in load.hits if h.end > t0 and h.start < t1]
+    baseline = [h for h in load.hits if h.end <= t0]
+    failures = [h.failure for h in load.hits if h.failure is not None]
+    failed_window = [h.failure for h in window if h.failure is not None]
+    during = latency_ms([h.end - h.start for h in window])
+    before = latency_ms([h.end - h.start for h in baseline])
+    targets = {"zero_failed_requests": not failures, "state_kept": kept >= count}
+    results: dict[str, object] = {
+        "load_generator": f"python http.client, {CLIENTS} threads, new connection per request",
+        "primes": count,
+        "upgrade_wall_s": round(wall, 3),
+        "requests_total": len(load.hits),
+        "requests_during_upgrade": len(window),
+        "failed_requests": len(failures),
+        "failed_requests_during_upgrade": len(failed_window),
+        "primes_after_upgrade": kept,
+        "node_log_errors": len(errors),
+        "first_node_log_error": errors[0][:300] if errors else None,
+        "first_failure": failures[0] if failures else None,
+        "during_upgrade": during,
+        "baseline": before,
+        "versions_after": versions,
+        "targets": targets,
+    }
+    rows = [
+        ("load generator", f"Python, {CLIENTS} threads, GET / on 127.0.0.1:{port}"),
+        ("requests (total / during upgrade)", f"{len(load.hits)} / {len(window)}"),
+        ("failed requests (total / during upgrade)", f"{len(failures)} / {len(failed_window)}"),
+        ("primes held after the upgrade", f"{kept:,} (had {count:,})"),
+        ("node log errors", str(len(errors))),
+        ("max / p99 latency during upgrade", f"{during['max_ms']:.1f} / {during['p99_ms']:.1f} ms"),
+        (
+            "max / p99 latency without upgrade",
+            f"{before['max_ms']:.1f} / {before['p99_ms']:.1f} ms",
+        ),
+        ("upgrade wall time", f"{wall:.3f} s"),
+        ("target 0 failed requests", verdict(targets["zero_failed_requests"])),
+        ("state kept", verdict(targets["state_kept"])),
+    ]
+    emit("http", results, rows)
+    return 0 if all(targets.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""`make bench`: run every benchmark script in turn, print what each prints, and write
+bench/results/latest.json with the date, the machine and every figure.
+
+Run: ``.venv/bin/python bench/run_all.py [--quick]`` (``--quick``: a fast smoke run with
+smaller state; its results go to bench/results/quick.json instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_node import machine, releases
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+SCRIPTS = (
+    "upgrade_bench.py",
+    "http_bench.py",
+    "scale_bench.py",
+    "start_bench.py",
+    "build_bench.py",
+    "runtime_bench.py",
+)
+SHARED_DIST = ("upgrade_bench.py", "http_bench.py", "scale_bench.py", "start_bench.py")
+
+
+def run(script: str, quick: bool, dist: Path) -> tuple[int, object, float]:
+    """Run one script; its exit status, the JSON object it printed first, its wall time."""
+    argv = [sys.executable, str(BENCH / script)]
+    if script != "runtime_bench.py" and quick:
+        argv.append("--quick")
+    if script in SHARED_DIST:
+        argv += ["--dist", str(dist)]
+    print(f"==> {' '.join(argv[1:])}", flush=True)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    sys.stdout.write(proc.stdout)
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stderr)
+    try:
+        figures, _ = json.JSONDecoder().raw_decode(proc.stdout.lstrip())
+    except ValueError:
+        figures = {"error": (proc.stderr.strip() or "no JSON output").splitlines()[-1]}
+    return proc.returncode, figures, wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--quick", action="store_true", help="fast smoke run, smaller state")
+    opts = parser.parse_args()
+    report: dict[str, object] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "quick": opts.quick,
+        "benchmarks": {},
+    }
+    benchmarks: dict[str, object] = {}
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="primes-bench-") as tmp:
+        dist = Path(tmp) / "dist"
+        print("==> building releases 1 and 2 (shared by the scripts)", flush=True)
+        releases(dist)
+        for script in SCRIPTS:
+            code, figures, wall = run(script, opts.quick, dist)
+            benchmarks[script.removesuffix(".py")] = {
+                "exit_status": code,
+                "wall_s": round(wall, 1),
+                "results": figures,
+            }
+            if code != 0:
+                failed.append(script)
+    report["benchmarks"] = benchmarks
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / ("quick.json" if opts.quick else "latest.json")
+    out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    if failed:
+        print(f"non-zero exit: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
