@@ -100,11 +100,14 @@ def answer(request: object, data: MinerData) -> object:
 def code_change(old_vsn: object, state: str, data: MinerData, extra: object) -> Next:
     """Return new data (the old stays untouched for a rollback) with the interval `extra` sets.
 
+    The primes list is shared, not copied: no code ever mutates it (mining builds a new
+    one), and a copy would make the upgrade's pause grow with the number of primes.
+
     `from1to2` mines every 100 ms, `from2to1` every 10 s, and the new interval applies at
     once; no extra keeps the interval and the running timer. Like the seed, the old version
     does not matter, only `extra`.
     """
-    primes = list(data["primes"])
+    primes = data["primes"]
     if extra is None:
         return Next(state, MinerData(primes=primes, interval=data["interval"]))
     if not isinstance(extra, str) or extra not in EXTRA_INTERVALS:

@@ -101,8 +101,15 @@ def test_code_change_from2to1_mines_every_10_s_again() -> None:
 def test_code_change_leaves_the_old_data_untouched_for_a_rollback() -> None:
     old = data([2, 3, 5], interval=10.0)
     result = miner.code_change("1", miner.MINING, old, "from1to2")
-    result.data["primes"].append(7)
+    assert result.data is not old
     assert old == {"primes": [2, 3, 5], "interval": 10.0}
+
+
+def test_code_change_shares_the_primes_instead_of_copying_them() -> None:
+    # a copy would make the upgrade's pause grow with the number of primes
+    old = data([2, 3, 5], interval=10.0)
+    result = miner.code_change("1", miner.MINING, old, "from1to2")
+    assert result.data["primes"] is old["primes"]
 
 
 def test_code_change_without_extra_keeps_the_interval_and_the_timer() -> None:
