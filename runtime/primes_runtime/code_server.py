@@ -45,9 +45,13 @@ class PreparedModule:
 
 
 def current(name: str) -> ModuleType:
-    """The current module object for ``name`` (imported on first use)."""
+    """The current module object for ``name`` (imported on first use).
+
+    A module another thread is still importing for the first time is not handed out
+    half-built: the import system's lock makes this call wait for it to finish.
+    """
     mod = sys.modules.get(name)
-    if mod is not None:
+    if mod is not None and not getattr(getattr(mod, "__spec__", None), "_initializing", False):
         return mod
     try:
         return importlib.import_module(name)

@@ -190,6 +190,10 @@ def _start_control(node: Node) -> None:
     importlib.import_module(name).start(node)
 
 
+SWITCH_INTERVAL = 0.0005
+"""Seconds a thread may hold the GIL while others wait (Python's default is 0.005)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a node in the foreground until SIGTERM/SIGINT; exit status 0 after a clean stop."""
     parser = argparse.ArgumentParser(prog="python -m primes_runtime.node")
@@ -217,6 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # A message crosses several threads (connection, scheduler worker, caller); each
+    # hand-off may wait a whole GIL switch interval while another thread computes (an
+    # upgrade hashing and compiling its package). 5 ms by default; 0.5 ms keeps a
+    # caller's worst pause during an upgrade within a few ms (docs/benchmarks.md).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         node = boot(opts.root, opts.release)
     except PrimesError as exc:

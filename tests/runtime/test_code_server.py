@@ -126,3 +126,39 @@ def test_prepare_never_makes_the_half_executed_module_current(
     prepared = code_server.prepare(f"{pkg}.mod", v2)
     assert prepared.module.SEEN is old
     assert code_server.current(f"{pkg}.mod") is old
+
+
+def test_current_waits_for_a_module_another_thread_is_still_importing(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    name = f"slow_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(
+        "import threading\n"
+        "started = threading.Event()\n"
+        "release = threading.Event()\n"
+        "started.set()\n"
+        "release.wait(10)\n"
+        "def ready():\n"
+        "    return 'complete'\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importer = threading.Thread(target=importlib.import_module, args=(name,))
+        importer.start()
+        while not hasattr(sys.modules.get(name), "started"):
+            time.sleep(0.001)
+        half = sys.modules[name]
+        half.started.wait(10)
+        seen: list[object] = []
+        reader = threading.Thread(target=lambda: seen.append(code_server.current(name)))
+        reader.start()
+        reader.join(0.3)
+        assert seen == []  # still waiting: the module is not complete yet
+        half.release.set()
+        reader.join(10)
+        importer.join(10)
+        assert seen and seen[0].ready() == "complete"  # type: ignore[attr-defined]
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib
 import traceback
 from dataclasses import dataclass
 
+from primes_runtime import code_server
 from primes_runtime.control.capture import captured
+from primes_runtime.errors import CodeLoadError
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def run_rpc(module: str, function: str, sources: list[str]) -> Outcome:
     with captured() as out:
         try:
             args = parse_args(sources)
-            target = importlib.import_module(module)
+            target = _module(module)
             func = getattr(target, function, None)
             if func is None:
                 raise AttributeError(f"module {module!r} has no function {function!r}")
@@ -78,6 +79,15 @@ def run_rpc(module: str, function: str, sources: list[str]) -> Outcome:
         except (Exception, SystemExit) as exc:
             return Outcome(out.getvalue(), error=one_line(exc))
     return Outcome(out.getvalue(), result if isinstance(result, str) else repr(result))
+
+
+def _module(name: str) -> object:
+    """The node's current module `name`, through the code server (never a half-imported one);
+    an import failure is reported as the import's own error."""
+    try:
+        return code_server.current(name)
+    except CodeLoadError as exc:
+        raise (exc.__cause__ or exc) from None
 
 
 class ConsoleSession:
