@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib.machinery
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,13 +21,29 @@ def lib_path(name: str, version: str) -> str:
     return f"lib/{name}-{version}"
 
 
+# Longest first: `x.cpython-311-x86_64-linux-gnu.so` is module `x`, not `x.cpython-311-...`.
+EXTENSION_SUFFIXES = tuple(sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True))
+
+
 def module_hashes(files: Mapping[str, bytes]) -> dict[str, str]:
     """Dotted module name -> sha256 of its source, for every importable .py of a code dir."""
+    return _hashes(files, (".py",))
+
+
+def extension_hashes(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Dotted module name -> sha256 of the file, for every compiled extension module of a
+    code dir (a file ending in one of this Python's importlib.machinery.EXTENSION_SUFFIXES)."""
+    return _hashes(files, EXTENSION_SUFFIXES)
+
+
+def _hashes(files: Mapping[str, bytes], suffixes: tuple[str, ...]) -> dict[str, str]:
+    """Dotted module name (`pkg/__init__<suffix>` is `pkg`) -> sha256, per file with a suffix."""
     modules: dict[str, str] = {}
     for path in sorted(files):
-        if not path.endswith(".py"):
+        suffix = next((s for s in suffixes if path.endswith(s)), None)
+        if suffix is None:
             continue
-        parts = path[: -len(".py")].split("/")
+        parts = path[: -len(suffix)].split("/")
         if parts[-1] == "__init__":
             parts = parts[:-1]
         if not parts or not all(p.isidentifier() for p in parts):
@@ -55,6 +72,7 @@ def build_manifest(
             "version": runtime.version,
             "path": lib_path(runtime.name, runtime.version),
             "modules": module_hashes(runtime.files),
+            "extensions": extension_hashes(runtime.files),
         },
         "apps": [
             {
@@ -67,6 +85,7 @@ def build_manifest(
                 "needs": list(meta.needs),
                 "env": dict(meta.env),
                 "modules": module_hashes(installed.files),
+                "extensions": extension_hashes(installed.files),
             }
             for meta, installed in apps
         ],

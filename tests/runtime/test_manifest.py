@@ -94,3 +94,11 @@ def test_a_wrong_format_is_refused() -> None:
     data["format"] = 2
     with pytest.raises(ConfigError, match="key 'format' must be 1"):
         manifest.parse(data)
+
+
+def test_extensions_keys_are_accepted_and_the_rest_reads_the_same() -> None:
+    data = sample()
+    data["runtime"]["extensions"] = {}
+    data["apps"][0]["extensions"] = {"prime_miner.fastbit": "ef"}
+    data["apps"][1]["extensions"] = {}
+    assert manifest.parse(data) == manifest.parse(sample())

@@ -19,6 +19,11 @@ def app_modules(app: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in app.get("modules", {}).items()}
 
 
+def app_extensions(app: Mapping[str, Any]) -> dict[str, str]:
+    """An app entry's compiled extension modules: dotted name -> sha256 (none if not listed)."""
+    return {str(k): str(v) for k, v in app.get("extensions", {}).items()}
+
+
 def module_owners(view: ReleaseView) -> dict[str, str]:
     """Every app module of the release -> the app that installs it."""
     return {m: name for name, app in apps(view).items() for m in app_modules(app)}

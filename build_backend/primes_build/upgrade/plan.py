@@ -11,8 +11,9 @@ from primes_build.upgrade import instructions as hl
 from primes_build.upgrade.check import check_declared
 from primes_build.upgrade.declare import AppDeclarations
 from primes_build.upgrade.derive import derive
+from primes_build.upgrade.extensions import check_extensions, extension_changes
 from primes_build.upgrade.hazards import field_changes, stale_from_imports
-from primes_build.upgrade.index import Facts, app_modules, apps, module_owners
+from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps, module_owners
 from primes_build.upgrade.lowlevel import Mode
 
 
@@ -92,6 +93,14 @@ def plan_pair(
             how = "derived from module changes"
             say(f"    {app} {sv} -> {dv}: derived {_list(instrs)}")
         restart = any(isinstance(i, hl.RestartApplication) for i in instrs)
+        warnings.extend(
+            check_extensions(
+                app, sv, dv,
+                extension_changes(app, dv, app_extensions(src_app), app_extensions(dst_app)),
+                restart=restart, file=decl.file if decl is not None else None,
+                declare_at=f'[tool.primes.app.upgrade."{newer}"] {direction}."{other}"',
+            )
+        )  # fmt: skip
         if restart:
             replaced.extend(m for m in changed if m in before)
         else:

@@ -13,8 +13,18 @@ from primes_build.release_view import ReleaseView
 AppSpec = tuple[str, Mapping[str, str]]  # (app version, {module: source})
 
 
-def release(version: str, apps: Mapping[str, AppSpec], *, name: str = "primenode") -> ReleaseView:
-    """A ReleaseView whose apps (in start order) hold exactly the given module sources."""
+def release(
+    version: str,
+    apps: Mapping[str, AppSpec],
+    *,
+    name: str = "primenode",
+    extensions: Mapping[str, Mapping[str, str]] | None = None,
+) -> ReleaseView:
+    """A ReleaseView whose apps (in start order) hold exactly the given module sources.
+
+    `extensions` {app: {module: sha256}}: with it every app entry has the `extensions` key
+    (empty for apps not named); without it no entry has the key (a manifest from before it).
+    """
     sources = {
         (app, module): textwrap.dedent(src).encode()
         for app, (_, modules) in apps.items()
@@ -48,6 +58,9 @@ def release(version: str, apps: Mapping[str, AppSpec], *, name: str = "primenode
             for app, (vsn, modules) in apps.items()
         ],
     }
+    if extensions is not None:
+        for entry in manifest["apps"]:
+            entry["extensions"] = dict(extensions.get(entry["name"], {}))
 
     def read_source(app: str, module: str) -> bytes:
         return sources[(app, module)]
