@@ -13,16 +13,19 @@ seconds: the supervisor stops its children and exits with a RestartIntensity rea
 which its own supervisor (or the application controller) sees as a child exit.
 Children are shut down in reverse start order, each within its ``shutdown`` seconds
 (then killed). On a code change the module's optional ``code_change(old_vsn, args,
-extra) -> args`` runs, then ``init(args)`` again gives the new strategy, intensity and
-child specs (running children keep running).
+extra) -> args`` runs; at resume ``init(args)`` of the then current module gives the new
+strategy, intensity and specs (running children keep running with their new spec), and
+``upgrade_children`` (the release handler calls it) starts the children the new specs add
+and stops those they drop (docs/release-handling.md, "Supervisor upgrades").
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Literal
@@ -110,7 +113,7 @@ class SupervisorProcess(Process):
     """A process running the supervisor behaviour."""
 
     behaviour = "supervisor"
-    __slots__ = ("args", "children", "restarts", "spec")
+    __slots__ = ("args", "children", "replaced", "reread", "restarts", "spec")
 
     def __init__(self, module: str) -> None:
         super().__init__(module)
@@ -118,6 +121,8 @@ class SupervisorProcess(Process):
         self.spec = SupSpec()
         self.children: list[_Child] = []
         self.restarts: deque[float] = deque()
+        self.reread = False  # code changed: read the specs from init at resume
+        self.replaced: SupSpec | None = None  # specs whose children still run (upgrade_children)
 
     @property
     def simple(self) -> bool:
@@ -216,6 +221,8 @@ class SupervisorProcess(Process):
                 return [
                     ChildInfo(c.spec.id, c.pid, c.spec.kind, c.spec.restart) for c in self.children
                 ]
+            case ("upgrade_children", target):
+                return self._upgrade_children(target)
         raise SupervisorError(f"supervisor {self.pid}: unknown request {request!r}")
 
     def _start_child(self, args: object) -> Pid:
@@ -298,27 +305,85 @@ class SupervisorProcess(Process):
     def terminate(self, reason: object) -> None:
         self._stop_all(self.children)
 
+    # --- code change (the release handler; docs/release-handling.md) -----------------
+
     def code_change(self, module: ModuleType, old_vsn: object, extra: object) -> None:
         fn = getattr(module, "code_change", None)
         if fn is not None:
             self.args = fn(old_vsn, self.args, extra)
-        spec = _check(module.init(self.args), module.__name__)
-        by_id = {c.id: c for c in spec.children}
-        for child in self.children:
-            new = by_id.get(child.spec.id)
-            if new is not None:
-                child.spec = new
+        self.reread = True  # at resume: a downgrade loads the old module after code_change
+
+    def on_resume(self) -> None:
+        if self.reread:
+            self._take_specs(_check(current(self.module).init(self.args), self.module))
+            self.reread = False
+
+    def _take_specs(self, spec: SupSpec) -> None:
+        """New strategy, intensity and specs; running children get their new spec (by id)."""
+        if (spec.strategy == "simple_one_for_one") != self.simple:
+            raise SupervisorError(
+                f"{self.module}: a code change cannot switch between simple_one_for_one and "
+                f"{spec.strategy if self.simple else self.spec.strategy}; restart the app instead"
+            )
+        if self.replaced is None:
+            self.replaced = self.spec
+        if self.simple:
+            template = spec.children[0]
+            for child in self.children:  # keep each child's own start args
+                child.spec = replace(
+                    child.spec,
+                    restart=template.restart,
+                    shutdown=template.shutdown,
+                    kind=template.kind,
+                )
+        else:
+            by_id = {c.id: c for c in spec.children}
+            for child in self.children:
+                child.spec = by_id.get(child.spec.id, child.spec)
         self.spec = spec
 
+    def _upgrade_children(self, target: SupSpec | None) -> SupSpec | None:
+        """Start the children ``self.spec`` adds to ``self.replaced`` (spec order), then stop
+        those it drops (reverse order). ``target``: take those specs first (an undo).
+        Returns the specs replaced (to undo with), None if there was nothing to do. If a
+        child fails to start, the ones started are stopped and the old specs come back."""
+        if target is not None:
+            self._take_specs(target)
+        old, self.replaced = self.replaced, None
+        if old is None or self.simple:
+            return old
+        new_ids = {c.id for c in self.spec.children}
+        gone_ids = {c.id for c in old.children} - new_ids
+        present = {c.spec.id for c in self.children}
+        started: list[_Child] = []
+        for spec in self.spec.children:
+            if spec.id in present:
+                continue
+            child = _Child(spec)
+            try:
+                self._start(child)
+            except StartError:
+                self._stop_all(started)
+                self._take_specs(old)
+                self.replaced = None
+                raise
+            started.append(child)
+        gone = [c for c in self.children if c.spec.id in gone_ids]
+        self._stop_all(gone)
+        by_id = {c.spec.id: c for c in [*self.children, *started] if c not in gone}
+        dynamic = [c for c in self.children if c.spec.id not in new_ids and c not in gone]
+        self.children = [by_id[s.id] for s in self.spec.children if s.id in by_id] + dynamic
+        return old
+
     def snapshot_state(self) -> object:
-        return (self.args, self.spec, [c.spec for c in self.children])
+        specs = tuple((c, c.spec) for c in self.children)
+        return (self.args, self.spec, specs, self.reread, self.replaced)
 
     def restore_state(self, state: object) -> None:
         assert isinstance(state, tuple)
-        self.args, self.spec, specs = state
-        by_id = {spec.id: spec for spec in specs}
-        for child in self.children:
-            child.spec = by_id.get(child.spec.id, child.spec)
+        self.args, self.spec, specs, self.reread, self.replaced = state
+        for child, spec in specs:
+            child.spec = spec
 
 
 @dataclass(frozen=True)
@@ -352,6 +417,29 @@ def start_child(sup: Pid | str, args: object = (), timeout: float = 30.0) -> Pid
 def terminate_child(sup: Pid | str, child: str | Pid, timeout: float = 30.0) -> None:
     """Stop a child by id or pid (a simple_one_for_one or temporary child is forgotten)."""
     _ask(sup, ("terminate_child", child), timeout)
+
+
+def upgrade_children(sup: Pid, timeout: float = 60.0) -> Callable[[], None] | None:
+    """After a code change of supervisor ``sup`` (once it is resumed): start the children its
+    new specs add, in spec order, synchronously, then stop the ones they drop, in reverse
+    order, each within its shutdown. Returns a function that puts the old specs and
+    children back (the release handler's undo; nothing if ``sup`` is gone by then), or
+    None if ``sup`` is not a supervisor whose specs changed. Raises StartError naming the
+    child if one fails to start (the children started are then stopped and the old specs
+    are back)."""
+    proc = registry.lookup(sup)
+    if not isinstance(proc, SupervisorProcess) or proc.replaced is None:
+        return None
+    wait = timeout + sum(c.spec.shutdown for c in proc.children)
+    old = _ask(sup, ("upgrade_children", None), wait)
+    if not isinstance(old, SupSpec):
+        return None
+
+    def undo() -> None:
+        with contextlib.suppress(NoProcess):  # gone: a restart reads the specs current then
+            _ask(sup, ("upgrade_children", old), wait)
+
+    return undo
 
 
 def which_children(sup: Pid | str, timeout: float = 5.0) -> list[ChildInfo]:

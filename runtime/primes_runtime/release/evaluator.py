@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from primes_runtime import application, code_server, process, registry
+from primes_runtime import application, code_server, process, registry, supervisor
 from primes_runtime.code_server import PreparedModule
 from primes_runtime.errors import NoProcess
 from primes_runtime.pid import Pid
@@ -145,9 +145,10 @@ class Evaluator:
                     if held.module in modules and not held.running:
                         self._code_change(instruction, pid, held, old_vsn, extra, timeout)
             case Resume(modules=modules):
-                for pid, held in list(self.held.items()):
-                    if held.module in modules and not held.running:
-                        self._resume(pid)
+                pids = [p for p, h in self.held.items() if h.module in modules and not h.running]
+                for pid in pids:
+                    self._resume(pid)
+                self._upgrade_children(pids)
             case Remove(module=module):
                 self._log(f"remove {module}", code_server.remove(module).undo)
             case StartApp(app=app):
@@ -245,6 +246,13 @@ class Evaluator:
         """The resume instruction: the process runs again; a later failure re-suspends it."""
         self._release(pid)
         self._log(f"suspend {pid} again", lambda: self._resuspend(pid))
+
+    def _upgrade_children(self, pids: list[Pid]) -> None:
+        """Once all of them run again: supervisors among them start and stop children."""
+        for pid in pids:
+            undo = supervisor.upgrade_children(pid)
+            if undo is not None:
+                self._log(f"old children of supervisor {pid}", undo)
 
     def _release(self, pid: Pid) -> None:
         held = self.held[pid]
