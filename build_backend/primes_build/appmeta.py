@@ -10,6 +10,7 @@ from typing import Any
 from primes_build import schema, tomlfile
 from primes_build.config import Source
 from primes_build.tomlfile import TomlFile
+from primes_build.upgrade import declare
 
 APP_KEYS = ["description", "start", "stop", "needs", "env", "upgrade"]
 _FUNCTION = re.compile(
@@ -73,6 +74,7 @@ def read_app(source: Source) -> AppMeta:
             raise doc.error(f"{at}.needs", f"item {index + 1} must be an app name (a string)")
     env = schema.table_of(doc, table, at, "env")
     schema.table_of(doc, table, at, "upgrade")
+    declare.parse_declarations(name, doc.data, doc.text, doc.shown)  # refused now, not at use
     return AppMeta(
         name=name,
         description=description,

@@ -109,7 +109,9 @@ def parse(argv: list[str]) -> Invocation:
             cookie = value
     if root is None:
         raise UsageError("--root is missing (run this through bin/primenode)")
-    command = rest.pop(0) if rest else "help"
+    if not rest:
+        raise UsageError(f"no command given; see '{name} help' for the commands")
+    command = rest.pop(0)
     if command in ("-h", "--help"):
         command = "help"
     if command not in COMMANDS:
@@ -263,10 +265,21 @@ def cmd_release(op: str, key: str, paths: str = "never") -> Callable[[Invocation
         target = inv.args[0]
         if paths == "always" or (paths == "maybe" and looks_like_package(target)):
             path = Path(target)
+            if path.is_dir():
+                example = path / f"{inv.name}_<vsn>.tar.gz"
+                raise ControlError(
+                    f"{target} is a directory; give the package file, e.g. {example}"
+                )
             if not path.is_file():
                 raise ControlError(f"no such package: {target}")
             target = str(path.resolve())
-        return show(ask(inv, op, timeout=None, **{key: target}))
+        try:
+            return show(ask(inv, op, timeout=None, **{key: target}))
+        except RemoteError as exc:  # the failed step first, then the report's details
+            print(f"{inv.name}: {exc}", file=sys.stderr, flush=True)
+            sys.stdout.write(exc.out)
+            sys.stdout.flush()
+            return 1
 
     return run
 

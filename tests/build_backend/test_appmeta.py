@@ -61,3 +61,15 @@ def test_missing_app_table_says_what_to_add(sample: Path) -> None:
     path.write_text(path.read_text().split("[tool.primes.app]")[0])
     with pytest.raises(BuildError, match=r"missing the \[tool\.primes\.app\] table"):
         read_alpha(sample)
+
+
+def test_a_malformed_upgrade_declaration_is_refused_even_before_it_is_used(sample: Path) -> None:
+    path = alpha_pyproject(sample)
+    path.write_text(
+        path.read_text()
+        + '\n[tool.primes.app.upgrade."2"]\nup_from."1" = [ { updte = "alpha.x" } ]\n'
+    )
+    with pytest.raises(BuildError, match="unknown instruction `updte`") as caught:
+        read_alpha(sample)
+    assert caught.value.file == "apps/alpha/pyproject.toml"
+    assert caught.value.line == 20

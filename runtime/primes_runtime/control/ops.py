@@ -191,7 +191,9 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
         except ReleaseError as exc:
             report = getattr(exc, "report", None)  # InstallFailed: pauses, rollback problems
             details = report.summary().splitlines()[1:] if report is not None else []
-            return failure(" ".join(str(exc).split()), "".join(f"{d}\n" for d in details))
+            message = " ".join(str(exc).split())
+            log.warning("control: %s %s failed: %s", name, target, "\n".join([message, *details]))
+            return failure(message, "".join(f"{d}\n" for d in details))
 
     return op
 

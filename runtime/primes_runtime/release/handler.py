@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -80,23 +80,28 @@ class Node(Protocol):
 def unpack(node: Node, package: Path) -> str:
     """Verify a package and add its new directories to the tree; returns the version unpacked."""
     with _operation(f"unpack of {package}"):
-        root = Path(node.root)
-        pkg = packages.read(Path(package))
-        running = targets.load(root, node.release)
-        if pkg.name != running.name:
-            raise ReleaseError(
-                f"{package}: is a package of release {pkg.name!r}, this node runs "
-                f"{running.name!r}; unpack it into its own tree"
-            )
-        releases = store.read_releases(root)
-        if any(r.version == pkg.version for r in releases):
-            raise ReleaseError(
-                f"{package}: release {pkg.version} is already known to this node "
-                f"({_status_of(node, releases, pkg.version)}); uninstall it first to unpack again"
-            )
-        packages.extract(pkg, root)
-        store.write_releases(root, (*releases, StoredRelease(pkg.version, "unpacked")))
-        return pkg.version
+        return _unpack(node, packages.read(Path(package)))[0]
+
+
+def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:
+    """Unpack a verified package; return its version and the tree dirs it added."""
+    package = pkg.source
+    root = Path(node.root)
+    running = targets.load(root, node.release)
+    if pkg.name != running.name:
+        raise ReleaseError(
+            f"{package}: is a package of release {pkg.name!r}, this node runs "
+            f"{running.name!r}; unpack it into its own tree"
+        )
+    releases = store.read_releases(root)
+    if any(r.version == pkg.version for r in releases):
+        raise ReleaseError(
+            f"{package}: release {pkg.version} is already known to this node "
+            f"({_status_of(node, releases, pkg.version)}); uninstall it first to unpack again"
+        )
+    added = packages.extract(pkg, root)
+    store.write_releases(root, (*releases, StoredRelease(pkg.version, "unpacked")))
+    return pkg.version, added
 
 
 # -- check and install -----------------------------------------------------------------------
@@ -237,35 +242,84 @@ def _known(node: Node, version: str) -> None:
 
 def upgrade(node: Node, package_or_version: str) -> InstallReport:
     """Unpack (given a package path, or a version whose package sits in releases/), install,
-    make permanent."""
+    make permanent. If the install is refused or rolled back, what this call unpacked is
+    removed again, so the tree is as it was."""
     with _operation(f"upgrade to {package_or_version}"):
-        version = _unpacked_version(node, package_or_version)
-        report = _install(node, version, None)
+        version, added = _unpacked_version(node, package_or_version)
+        try:
+            report = _install(node, version, None)
+        except ReleaseError as exc:
+            report_ = getattr(exc, "report", None)
+            if added and not (report_ is not None and report_.rollback_problems):
+                with suppress(OSError, ReleaseError):  # the refusal is what the caller needs
+                    _forget(node, version, added)
+            raise
         _make_permanent(node, version)
         return replace(report, permanent=True)
 
 
-def _unpacked_version(node: Node, package_or_version: str) -> str:
+def _unpacked_version(node: Node, package_or_version: str) -> tuple[str, list[str]]:
+    """The version to install, unpacking it first if needed (with the dirs that added)."""
     root = Path(node.root)
-    known = {r.version for r in store.read_releases(root)}
+    releases = store.read_releases(root)
+    known = {r.version for r in releases}
     given = Path(package_or_version)
     if package_or_version.endswith(".tar.gz") or os.sep in package_or_version:
         if not given.is_file():
             raise ReleaseError(f"{given}: no such package file; give a package path or a version")
         pkg = packages.read(given)
         if pkg.version in known:
-            return pkg.version
-        return unpack(node, given)
+            _same_as_unpacked(node, releases, pkg)
+            return pkg.version, []
+        return _unpack(node, pkg)
     if package_or_version in known:
-        return package_or_version
+        return package_or_version, []
     name = targets.load(root, node.release).name
     candidate = root / "releases" / f"{name}_{package_or_version}.tar.gz"
     if candidate.is_file():
-        return unpack(node, candidate)
+        return _unpack(node, packages.read(candidate))
     raise ReleaseError(
         f"release {package_or_version} is not unpacked and {candidate} does not exist; "
         "give the package's path"
     )
+
+
+def _same_as_unpacked(
+    node: Node, releases: tuple[StoredRelease, ...], pkg: packages.Package
+) -> None:
+    """Refuse a package whose version this tree already holds with other content."""
+    vsn = pkg.version
+    sums = targets.release_dir(Path(node.root), vsn) / "SHA256SUMS"
+    try:
+        same = sums.read_bytes() == pkg.files[f"releases/{vsn}/SHA256SUMS"]
+    except OSError:
+        same = False
+    if not same:
+        status = _status_of(node, releases, vsn)
+        removable = status in ("unpacked", "old") and vsn != node.release
+        raise ReleaseError(
+            f"{pkg.source}: release {vsn} is already {status} here, from a different package "
+            f"(releases/{vsn}/SHA256SUMS differs); give the new build a new release version"
+            + (f", or uninstall {vsn} first" if removable else "")
+        )
+
+
+def _forget(node: Node, version: str, added: list[str]) -> None:
+    """Undo an unpack: drop the release from RELEASES and remove the dirs it added."""
+    root = Path(node.root)
+    rest = tuple(r for r in store.read_releases(root) if r.version != version)
+    store.write_releases(root, rest)
+    _discard(root, added)
+
+
+def _discard(root: Path, rel_dirs: list[str]) -> None:
+    """Move tree dirs aside into one trash dir (each a rename), then delete it."""
+    trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
+    for index, rel_dir in enumerate(rel_dirs):
+        source = root / rel_dir
+        if source.exists():
+            os.rename(source, trash / str(index))
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def downgrade(node: Node, version: str) -> InstallReport:
@@ -294,9 +348,4 @@ def uninstall(node: Node, version: str) -> None:
         for other in rest:
             doomed -= targets.load(root, other.version).paths()
         store.write_releases(root, rest)
-        trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
-        for index, rel_dir in enumerate([f"releases/{version}", *sorted(doomed)]):
-            source = root / rel_dir
-            if source.exists():
-                os.rename(source, trash / str(index))
-        shutil.rmtree(trash, ignore_errors=True)
+        _discard(root, [f"releases/{version}", *sorted(doomed)])

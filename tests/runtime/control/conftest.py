@@ -175,7 +175,7 @@ def manifest(version: str, app_version: str, upgrades: dict[str, list[str]]) -> 
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def make_package(directory: Path) -> Path:
+def make_package(directory: Path, counter_v2: str = COUNTER_V2) -> Path:
     """primenode_2.tar.gz: demo_app 2 (counter state x100 on the way up), scripts to and from 1."""
     files = {
         "releases/2/release.json": manifest("2", "2", {"up_from": ["1"], "down_to": ["1"]}),
@@ -183,7 +183,7 @@ def make_package(directory: Path) -> Path:
         "releases/2/up_from_1.relup": UP_FROM_1,
         "releases/2/down_to_1.relup": DOWN_TO_1,
     }
-    app = {**DEMO_APP, "demo_app/counter.py": COUNTER_V2, "demo_api.py": API_V2}
+    app = {**DEMO_APP, "demo_app/counter.py": counter_v2, "demo_api.py": API_V2}
     files.update({f"lib/demo_app-2/{rel}": text for rel, text in app.items()})
     sums = "".join(
         f"{hashlib.sha256(text.encode()).hexdigest()}  {path}\n"
@@ -261,7 +261,9 @@ class Script:
         stdin: str | None = None,
         timeout: float = 120.0,
         script: Path | None = None,
+        merged: bool = False,
     ) -> subprocess.CompletedProcess[str]:
+        """Run the script; `merged`: stderr goes into stdout, in the order it was written."""
         full_env = {k: v for k, v in os.environ.items() if k != "PRIMES_COOKIE"}
         full_env.setdefault("PRIMES_PYTHON", sys.executable)
         full_env.update(env or {})
@@ -270,7 +272,8 @@ class Script:
             cwd=cwd or self.root.parent,
             env=full_env,
             input=stdin,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merged else subprocess.PIPE,
             text=True,
             timeout=timeout,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import Script, make_package
+from .conftest import COUNTER_V2, Script, make_package
 
 
 def versions(script: Script) -> dict[str, str]:
@@ -62,3 +62,29 @@ def test_a_tampered_package_is_refused(running: Script, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1
     assert versions(running) == {"1": "permanent"}
+
+
+def test_a_refused_release_command_is_recorded_in_the_node_log(running: Script) -> None:
+    result = running.run("install", "9")
+    assert result.returncode == 1
+    log = (running.root / "log" / "node.log").read_text()
+    assert "control: install 9 failed: release 9 is not unpacked" in log
+
+
+def test_a_failed_upgrade_names_the_step_first_and_leaves_the_node_as_it_was(
+    running: Script, tmp_path: Path
+) -> None:
+    failing = COUNTER_V2.replace('"""Version 2', 'raise ValueError("cannot migrate")\n    """')
+    package = make_package(tmp_path, counter_v2=failing)
+    assert running.ok("rpc", "demo_api", "incr") == "1\n"
+    result = running.run("upgrade", str(package), merged=True)
+    assert result.returncode == 1
+    first, *details = result.stdout.splitlines()
+    assert first.startswith("primenode: install of 2 failed at releases/2/up_from_1.relup:7 ")
+    assert first.endswith(
+        "raised ValueError: cannot migrate; rolled back, release 1 is still current"
+    )
+    assert details and all(line.startswith("  paused <0.") for line in details), details
+    assert versions(running) == {"1": "permanent"}
+    assert not (running.root / "releases" / "2").exists()
+    assert running.ok("rpc", "demo_api", "incr") == "2\n"

@@ -67,6 +67,16 @@ def test_an_unknown_command_is_a_usage_error(script: Script) -> None:
     assert one_line(result.stderr) == "primenode: unknown command 'fly'; see 'primenode help'"
 
 
+def test_no_command_is_a_usage_error_not_a_silent_success(script: Script) -> None:
+    result = script.run()
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert (
+        one_line(result.stderr)
+        == "primenode: no command given; see 'primenode help' for the commands"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "usage"),
     [
@@ -94,6 +104,15 @@ def test_unpack_of_a_missing_package_names_it(script: Script) -> None:
     result = script.run("unpack", "no/such/primenode_2.tar.gz")
     assert result.returncode == 1
     assert one_line(result.stderr) == "primenode: no such package: no/such/primenode_2.tar.gz"
+
+
+def test_upgrade_of_a_directory_asks_for_the_package_file(script: Script, tmp_path: Path) -> None:
+    result = script.run("upgrade", str(tmp_path))
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        f"primenode: {tmp_path} is a directory; give the package file, "
+        f"e.g. {tmp_path}/primenode_<vsn>.tar.gz"
+    )
 
 
 def test_the_script_works_through_a_symlink_from_any_directory(

@@ -11,7 +11,7 @@ import pytest
 from primes_runtime import server
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
-from primes_runtime.release.reports import ReleaseStatus
+from primes_runtime.release.reports import InstallFailed, ReleaseStatus
 
 from tests.runtime.release.deployed import FakeNode, deploy
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter, up_script
@@ -31,6 +31,13 @@ def down_script(mod: str) -> str:
 
 def statuses(node: FakeNode) -> list[tuple[str, str]]:
     return [(s.version, s.status) for s in handler.which_releases(node)]
+
+
+def tree_state(root: Path) -> dict[str, object]:
+    """Every file of the tree, RELEASES by its meaning (the handler rewrites its layout)."""
+    files: dict[str, object] = dict(snapshot_tree(root))
+    files["releases/RELEASES"] = json.loads((root / "releases" / "RELEASES").read_text())
+    return files
 
 
 def only_v1(tmp_path: Path, mod: str) -> FakeNode:
@@ -199,3 +206,59 @@ def test_uninstall_of_an_unknown_release_says_so(tmp_path: Path, mod: str) -> No
     node = deploy(tmp_path, mod, up_script(mod))
     with pytest.raises(ReleaseError, match="release 9 is not known"):
         handler.uninstall(node, "9")
+
+
+def test_a_refused_upgrade_from_a_package_leaves_the_tree_as_it_was(
+    tmp_path: Path, mod: str
+) -> None:
+    node = only_v1(tmp_path, mod)
+    broken = counter(2) + '\nraise RuntimeError("version 2 does not load")\n'
+    pkg = make_package(tmp_path, "2", [App("counter", "2", {mod: broken})],
+                       relups={"up_from_1": up_script(mod)})  # fmt: skip
+    before = tree_state(node.root)
+    with pytest.raises(ReleaseError, match="release 2 cannot be installed"):
+        handler.upgrade(node, str(pkg))
+    assert tree_state(node.root) == before
+    assert statuses(node) == [("1", "permanent")]
+    assert not [p for p in (node.root / "releases").iterdir() if p.name.startswith(".")]
+
+
+def test_an_upgrade_rolled_back_after_the_point_of_no_return_removes_what_it_unpacked(
+    tmp_path: Path, mod: str
+) -> None:
+    node = only_v1(tmp_path, mod)
+    pid = server.start(mod, "explode")  # v2's code_change raises for this one
+    before = tree_state(node.root)
+    with pytest.raises(InstallFailed, match="rolled back, release 1 is still current"):
+        handler.upgrade(node, str(package_v2(tmp_path, mod)))
+    assert tree_state(node.root) == before
+    assert statuses(node) == [("1", "permanent")]
+    assert primes_runtime.call(pid, "vsn") == 1
+
+
+def test_upgrade_refuses_a_package_that_differs_from_the_unpacked_release_of_its_version(
+    tmp_path: Path, mod: str
+) -> None:
+    node = only_v1(tmp_path, mod)
+    handler.unpack(node, package_v2(tmp_path / "first", mod))
+    fixed = counter(2, code_change=CODE_CHANGE_V2) + "\nFIXED = True\n"
+    other = make_package(tmp_path / "second", "2", [App("counter", "2", {mod: fixed})],
+                         relups={"up_from_1": up_script(mod)})  # fmt: skip
+    before = tree_state(node.root)
+    with pytest.raises(
+        ReleaseError,
+        match=r"release 2 is already unpacked here, from a different .*or uninstall 2 first",
+    ):
+        handler.upgrade(node, str(other))
+    assert tree_state(node.root) == before
+    assert node.release == "1"
+
+
+def test_upgrade_with_the_package_of_an_unpacked_release_installs_that_release(
+    tmp_path: Path, mod: str
+) -> None:
+    node = only_v1(tmp_path, mod)
+    pkg = package_v2(tmp_path, mod)
+    handler.unpack(node, pkg)
+    handler.upgrade(node, str(pkg))
+    assert statuses(node) == [("1", "old"), ("2", "permanent")]
