@@ -44,7 +44,10 @@ def analyse(name: str, source: bytes, *, is_package: bool, origin: str) -> Modul
     except (SyntaxError, ValueError) as e:
         line = getattr(e, "lineno", None)
         msg = getattr(e, "msg", str(e))
-        raise BuildError(f"cannot parse module {name} ({origin}): {msg}", line=line) from None
+        path = name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+        raise BuildError(
+            f"cannot parse module {name} ({origin}): {msg}; fix its syntax", file=path, line=line
+        ) from None
     top = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     package = name if is_package else name.rpartition(".")[0]
     return ModuleFacts(

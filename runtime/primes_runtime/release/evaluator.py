@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -43,6 +44,9 @@ class StepFailed(Exception):
     def __init__(self, step: FailedStep) -> None:
         super().__init__(str(step))
         self.step = step
+
+
+log = logging.getLogger("primes_runtime.release")
 
 
 @dataclass
@@ -320,6 +324,7 @@ class Evaluator:
                 if worker.is_alive():
                     abandoned.set()
                 inner = job.error.__cause__ or job.error
+                log.error("code_change of %s failed", job.pid, exc_info=inner)
                 self._fail(
                     instruction, f"code_change of {job.pid} raised {type(inner).__name__}: {inner}"
                 )

@@ -104,3 +104,4 @@ def test_a_syntax_error_is_a_build_error_naming_module_and_line() -> None:
     with pytest.raises(BuildError, match=r"cannot parse module app\.mod") as e:
         facts("x = 1\ndef (:\n")
     assert e.value.line == 2
+    assert str(e.value).startswith("app/mod.py:2: cannot parse module app.mod")

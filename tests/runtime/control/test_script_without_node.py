@@ -137,12 +137,21 @@ def test_an_interpreter_too_old_for_the_release_names_primes_python(
     script: Script, tmp_path: Path
 ) -> None:
     old = tmp_path / "python2.7"
-    old.write_text('#!/bin/sh\ncase "$2" in *print*) echo 2.7.18 ;; *) exit 1 ;; esac\n')
+    # what an old interpreter does with the script's check: prints its version, fails it
+    old.write_text("#!/bin/sh\necho 2.7.18\nexit 3\n")
     old.chmod(0o755)
     result = script.run("ping", env={"PRIMES_PYTHON": str(old)})
     assert result.returncode == 1
     line = one_line(result.stderr)
     assert "is Python 2.7.18, but release 1 needs Python >=3.11" in line
+    assert "set PRIMES_PYTHON" in line
+
+
+def test_a_program_that_is_not_python_is_named_as_such(script: Script) -> None:
+    result = script.run("ping", env={"PRIMES_PYTHON": "/bin/true"})
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "/bin/true is not a Python interpreter" in line
     assert "set PRIMES_PYTHON" in line
 
 

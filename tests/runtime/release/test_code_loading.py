@@ -204,6 +204,18 @@ def test_a_code_change_that_mutates_its_state_then_fails_leaves_the_mutation_beh
     assert primes_runtime.call(pid, "check") == ("v1", False)  # old code, mutated state
 
 
+def test_a_failing_code_change_logs_its_traceback(
+    tmp_path: Path, mod: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    node = demo_node(tmp_path, mod, extra="mutate_then_fail")
+    server.start(mod)
+    with pytest.raises(InstallFailed):
+        handler.install(node, "2")
+    failed = [r for r in caplog.records if "code_change of" in r.getMessage()]
+    assert failed and failed[0].exc_info is not None
+    assert "half done" in str(failed[0].exc_info[1])
+
+
 STATEM_V1 = """
 from primes_runtime.statem import Keep, Next, Reply
 
