@@ -8,9 +8,11 @@ the restart's downtime.
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,41 +56,39 @@ class Sample:
 
 @dataclass
 class Probe:
-    """A client calling `module.function` (`pm.largest_prime`) through the node in a loop."""
+    """A client process calling `module.function` (`pm.largest_prime`) through the node in a
+    loop (bench/probe.py), separate from this process as a service's clients are."""
 
     root: Path
     module: str = "pm"
     function: str = "largest_prime"
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _proc: subprocess.Popen[bytes] | None = None
+    _dir: Path | None = None
 
     def start(self) -> None:
-        client = connect(self.root)
-        rpc(client, self.module, self.function)  # warm: the first call imports the module
-        self._thread = threading.Thread(target=self._loop, args=(client,), daemon=True)
-        self._thread.start()
+        self._dir = Path(tempfile.mkdtemp(prefix="primes-probe-"))
+        out = self._dir / "samples.json"
+        argv = [sys.executable, str(Path(__file__).with_name("probe.py")), str(self.root)]
+        argv += [self.module, self.function, str(self._dir / "stop"), str(out)]
+        self._proc = subprocess.Popen(argv)
+        ready = Path(str(out) + ".ready")
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the probe client did not start")
+            time.sleep(0.01)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _loop(self, client: Client) -> None:
-        clock = time.perf_counter
-        with client:
-            client.settimeout(30.0)
-            while not self._stop.is_set():
-                start = clock()
-                try:
-                    value: str | None = rpc(client, self.module, self.function)
-                except Exception as exc:
-                    value = None
-                    self.errors.append(f"{type(exc).__name__}: {exc}")
-                self.samples.append(Sample(start, clock(), value))
-                if value is None:
-                    return
+        if self._proc is None or self._dir is None:
+            return
+        (self._dir / "stop").touch()
+        self._proc.wait(60)
+        result = json.loads((self._dir / "samples.json").read_text())
+        self.samples = [Sample(a, b, v) for a, b, v in result["samples"]]
+        self.errors = list(result["errors"])
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     def between(self, t0: float, t1: float) -> list[Sample]:
         """Calls that were in flight at any moment of [t0, t1]."""

@@ -121,3 +121,62 @@ def test_code_change_without_extra_keeps_the_interval_and_the_timer() -> None:
 def test_code_change_refuses_an_unknown_extra_so_the_upgrade_rolls_back() -> None:
     with pytest.raises(MinerError, match="from1to2"):
         miner.code_change("1", miner.MINING, data([2, 3]), "from7to8")
+
+
+def sieve(limit: int) -> list[int]:
+    flags = bytearray([1]) * (limit + 1)
+    flags[0:2] = b"\x00\x00"
+    for n in range(2, int(limit**0.5) + 1):
+        if flags[n]:
+            flags[n * n :: n] = bytearray(len(flags[n * n :: n]))
+    return [n for n in range(limit + 1) if flags[n]]
+
+
+def test_mining_in_slices_finds_the_same_primes_as_next_prime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[object] = []
+    monkeypatch.setattr(miner, "send", lambda dest, msg: sent.append(msg))
+    current = data(list(miner.SEED), interval=1.0)
+    found: list[int] = []
+    while len(found) < 30:
+        result = miner.mine(current, budget=3)
+        if isinstance(result, Next):
+            found.append(result.data["primes"][-1])
+            assert "candidate" not in result.data
+        current = result.data
+    expected = list(miner.SEED)
+    for _ in range(30):
+        expected.append(miner.next_prime(expected))
+    assert found == expected[6:]
+    assert sent and set(sent) == {miner.MINE_MORE}
+
+
+def test_a_candidate_too_big_for_one_slice_goes_on_in_the_next_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[object] = []
+    monkeypatch.setattr(miner, "send", lambda dest, msg: sent.append(msg))
+    primes = sieve(300_000)  # ~26,000 primes: more divisions than one slice
+    result = miner.handle_event("state_timeout", miner.MINE, miner.MINING, data(primes))
+    assert isinstance(result, Keep)
+    assert sent == [miner.MINE_MORE]
+    assert result.data["primes"] is primes and result.data["checked"] > 0
+    # a query in between is answered from the primes held so far
+    assert miner.answer("count", result.data) == len(primes)
+    finished = miner.handle_event("info", miner.MINE_MORE, miner.MINING, result.data)
+    assert isinstance(finished, Next)
+    assert finished.data["primes"][-1] == sieve(300_100)[len(primes)]
+
+
+def test_a_state_timeout_while_a_candidate_is_half_tried_starts_no_second_round() -> None:
+    half = MinerData(primes=[2, 3, 5], interval=1.0, candidate=7, checked=1)
+    result = miner.handle_event("state_timeout", miner.MINE, miner.MINING, half)
+    assert isinstance(result, Keep) and result.data is half
+
+
+def test_code_change_of_a_half_tried_candidate_keeps_it_and_leaves_the_timer_to_it() -> None:
+    half = MinerData(primes=[2, 3, 5], interval=10.0, candidate=7, checked=1)
+    result = miner.code_change("1", miner.MINING, half, "from1to2")
+    assert result.data == {"primes": [2, 3, 5], "interval": 0.1, "candidate": 7, "checked": 1}
+    assert timeouts(result.actions) == []
