@@ -44,8 +44,9 @@ class _Block:
 
 
 def _translate(step: AppStep, mode: ll.Mode) -> _Block:
-    """One app's block: suspend, switch path, load, code_change, resume (down: code_change
-    before switch and load); then plain loads, removes and applies."""
+    """One app's block, all its loads in one phase while its processes are suspended (OTP's
+    merged loads): up `suspend`, switch path, loads, removes, `code_change`, `resume`; down
+    `code_change` before the switch. Applies last, once the app's processes run again."""
     updates: list[hl.Update] = []
     loads: list[str] = []
     removes: list[str] = []
@@ -53,8 +54,9 @@ def _translate(step: AppStep, mode: ll.Mode) -> _Block:
     restart = False
     for instr in step.instructions:
         match instr:
-            case hl.Update():
+            case hl.Update(module=m):
                 updates.append(instr)
+                loads.append(m)
             case hl.LoadModule(module=m):
                 loads.append(m)
             case hl.AddModule(module=m):
@@ -78,19 +80,14 @@ def _translate(step: AppStep, mode: ll.Mode) -> _Block:
         return _Block(list(step.changed), out)
     suspended = tuple(u.module for u in updates)
     changes = _code_changes(updates, mode, step)
-    out = []
-    if suspended:
-        out.append(ll.Suspend(suspended, max(u.timeout for u in updates)))
-    if mode == "up":
-        out += [switch, *(ll.Load(m) for m in suspended), *changes]
-    else:
-        out += [*changes, switch, *(ll.Load(m) for m in suspended)]
+    swap: list[ll.Instruction] = [switch, *(ll.Load(m) for m in loads)]
+    swap += [ll.Remove(m) for m in removes]
+    out = [ll.Suspend(suspended, max(u.timeout for u in updates))] if suspended else []
+    out += [*swap, *changes] if mode == "up" else [*changes, *swap]
     if suspended:
         out.append(ll.Resume(suspended))
-    out += [ll.Load(m) for m in loads]
-    out += [ll.Remove(m) for m in removes]
     out += applies
-    return _Block([*suspended, *loads], out)
+    return _Block(loads, out)
 
 
 def _code_changes(updates: list[hl.Update], mode: ll.Mode, step: AppStep) -> list[ll.Instruction]:

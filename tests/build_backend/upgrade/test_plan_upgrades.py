@@ -122,6 +122,94 @@ def test_plain_new_and_removed_modules_derive_load_add_and_delete(tmp_path: Path
     ]
 
 
+MERGED_LOADS = """
+[tool.primes.app.upgrade."2"]
+up_from."1" = [
+    { update = "prime_miner.miner", extra = "x" },
+    { add_module = "prime_miner.helper" },
+    { load_module = "pm" },
+    { delete_module = "prime_miner.gone" },
+    { apply = "pm:largest_prime" },
+]
+down_to."1" = [
+    { update = "prime_miner.miner", extra = "y" },
+    { load_module = "pm" },
+    { add_module = "prime_miner.gone" },
+    { delete_module = "prime_miner.helper" },
+    { apply = "pm:largest_prime" },
+]
+"""
+
+
+def merged_loads_releases(tmp_path: Path) -> dict[str, list[ll.Instruction]]:
+    """prime_miner 1 -> 2: miner updated, pm changed, a helper added, an old module gone."""
+    old = dict(SEED_PRIME_MINER, **{"prime_miner.gone": "X = 1\n"})
+    new = dict(SEED_PRIME_MINER, pm="def largest_prime():\n    return 2\n")
+    new["prime_miner.helper"] = "def help():\n    return 1\n"
+    scripts, _ = two_releases(tmp_path, old, new, MERGED_LOADS)
+    return scripts
+
+
+def test_an_upgrade_loads_all_of_an_apps_modules_before_code_change_and_resume(
+    tmp_path: Path,
+) -> None:
+    up = merged_loads_releases(tmp_path)["releases/2/up_from_1.relup"]
+    miner = ("prime_miner.miner",)
+    assert up[0] == ll.LoadObjectCode(
+        "prime_miner", "1", "2", "lib/prime_miner-2", (*miner, "prime_miner.helper", "pm")
+    )
+    assert up[2:] == [
+        ll.Suspend(miner, 5.0),
+        ll.SwitchAppPath("prime_miner", "1", "2", "lib/prime_miner-1", "lib/prime_miner-2"),
+        ll.Load("prime_miner.miner"),
+        ll.Load("prime_miner.helper"),
+        ll.Load("pm"),
+        ll.Remove("prime_miner.gone"),
+        ll.CodeChange(miner, "up", "1", "x", 5.0),
+        ll.Resume(miner),
+        ll.Apply("pm", "largest_prime", ()),
+    ]
+
+
+def test_a_downgrade_runs_code_change_then_loads_all_of_an_apps_modules_before_resume(
+    tmp_path: Path,
+) -> None:
+    down = merged_loads_releases(tmp_path)["releases/2/down_to_1.relup"]
+    miner = ("prime_miner.miner",)
+    assert down[0] == ll.LoadObjectCode(
+        "prime_miner", "2", "1", "lib/prime_miner-1", (*miner, "pm", "prime_miner.gone")
+    )
+    assert down[2:] == [
+        ll.Suspend(miner, 5.0),
+        ll.CodeChange(miner, "down", ("down", "1"), "y", 5.0),
+        ll.SwitchAppPath("prime_miner", "2", "1", "lib/prime_miner-2", "lib/prime_miner-1"),
+        ll.Load("prime_miner.miner"),
+        ll.Load("pm"),
+        ll.Load("prime_miner.gone"),
+        ll.Remove("prime_miner.helper"),
+        ll.Resume(miner),
+        ll.Apply("pm", "largest_prime", ()),
+    ]
+
+
+def test_a_derived_upgrade_loads_changed_helpers_in_module_order_while_suspended(
+    tmp_path: Path,
+) -> None:
+    new = dict(SEED_PRIME_MINER, pm="def largest_prime():\n    return 2\n")
+    new["prime_miner.miner"] = MINER + "\nX = 1\n"
+    scripts, said = two_releases(tmp_path, SEED_PRIME_MINER, new)
+    assert "    prime_miner 1 -> 2: derived load_module pm, update prime_miner.miner" in said.lines
+    miner = ("prime_miner.miner",)
+    assert scripts["releases/2/up_from_1.relup"][2:] == [
+        ll.Suspend(miner, 5.0),
+        ll.SwitchAppPath("prime_miner", "1", "2", "lib/prime_miner-1", "lib/prime_miner-2"),
+        ll.Load("pm"),
+        ll.Load("prime_miner.miner"),
+        ll.CodeChange(miner, "up", "1", None, 5.0),
+        ll.Resume(miner),
+    ]
+
+
 def test_an_app_whose_modules_did_not_change_still_switches_its_code_dir(tmp_path: Path) -> None:
     scripts, said = two_releases(tmp_path, SEED_PRIME_MINER, SEED_PRIME_MINER)
     assert "    prime_miner 1 -> 2: derived nothing" in said.lines
