@@ -20,9 +20,9 @@ help:
 
 $(STAMP): requirements-dev.txt runtime/pyproject.toml $(APPS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-build-isolation -e runtime $(foreach a,$(APPS),-e $(dir $(a)))
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -r requirements-dev.txt
+	$(PY) -m pip install -qq --no-build-isolation -e runtime $(foreach a,$(APPS),-e $(dir $(a)))
 	touch $(STAMP)
 
 venv: $(STAMP)

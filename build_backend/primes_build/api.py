@@ -12,10 +12,14 @@ from primes_build import config as config_mod
 from primes_build import guard, pipwheel, release, sdist
 from primes_build.errors import BuildError
 from primes_build.metadata import distribution
+from primes_build.schema import did_you_mean
 
 P = ParamSpec("P")
 R = TypeVar("R")
 ConfigSettings = Mapping[str, Any] | None
+
+KNOWN_SETTINGS = ("previous",)
+"""The `-C KEY=VALUE` settings this backend reads; pypa/build and pip pass only the user's."""
 
 
 def say(line: str) -> None:
@@ -38,6 +42,23 @@ def at_boundary(hook: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def check_settings(config_settings: ConfigSettings) -> None:
+    """Refuse a `-C` setting this backend does not know (a typo would be ignored otherwise)."""
+    for key in config_settings or {}:
+        if key not in KNOWN_SETTINGS:
+            raise BuildError(
+                f"unknown config setting `{key}`{did_you_mean(str(key), KNOWN_SETTINGS)}; "
+                f"known: {', '.join(KNOWN_SETTINGS)}"
+            )
+
+
+@at_boundary
+def get_requires(config_settings: ConfigSettings = None) -> list[str]:
+    """Nothing beyond [build-system] requires (after checking the settings: the first hook)."""
+    check_settings(config_settings)
+    return []
+
+
 def previous_settings(config_settings: ConfigSettings) -> list[str]:
     """The `-C previous=PATH` values (one string or a list of them)."""
     value = (config_settings or {}).get("previous")
@@ -52,6 +73,7 @@ def previous_settings(config_settings: ConfigSettings) -> list[str]:
 @at_boundary
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the sdist; return its file name."""
+    check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(sdist_directory).absolute()
     guard.refuse_deployed(outdir)
@@ -66,6 +88,7 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
 @at_boundary
 def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the pip wheel's .dist-info directory; return its name."""
+    check_settings(config_settings)
     root = Path.cwd()
     config = config_mod.load(root)
     return pipwheel.write_dist_info(
@@ -76,6 +99,7 @@ def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = 
 @at_boundary
 def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) -> str:
     """Build the release package into the wheel directory, then the pip wheel; return its name."""
+    check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(wheel_directory).absolute()
     built = release.build_release(root, outdir, previous_settings(config_settings), say)

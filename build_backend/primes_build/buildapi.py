@@ -9,12 +9,12 @@ from primes_build import api
 
 def get_requires_for_build_sdist(config_settings: dict[str, Any] | None = None) -> list[str]:
     """Nothing beyond [build-system] requires."""
-    return []
+    return api.get_requires(config_settings)
 
 
 def get_requires_for_build_wheel(config_settings: dict[str, Any] | None = None) -> list[str]:
     """Nothing beyond [build-system] requires."""
-    return []
+    return api.get_requires(config_settings)
 
 
 def build_sdist(sdist_directory: str, config_settings: dict[str, Any] | None = None) -> str:

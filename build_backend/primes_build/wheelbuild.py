@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from build import BuildBackendException, BuildException, ProjectBuilder
+from build import BuildBackendException, BuildException, ProjectBuilder, check_dependency
 from build.env import DefaultIsolatedEnv
 
 from primes_build.errors import BuildError
@@ -46,6 +46,18 @@ class QuietRunner:
             raise subprocess.CalledProcessError(done.returncode, list(cmd), done.stdout)
 
 
+def needs_isolation(builder: ProjectBuilder) -> bool:
+    """Whether this environment lacks the project's build requirements.
+
+    [build-system] requires is checked first: asking the backend for its extra requirements
+    runs the backend, which fails here when the backend itself is not installed.
+    """
+    unmet = {u for r in builder.build_system_requires for u in check_dependency(r)}
+    if unmet:
+        return True
+    return bool(builder.check_dependencies("wheel"))
+
+
 def build_wheel(project: Path, outdir: Path, shown: str) -> tuple[Path, bool]:
     """Build `project`'s wheel into `outdir`; returns the wheel and whether it needed isolation.
 
@@ -59,7 +71,7 @@ def build_wheel(project: Path, outdir: Path, shown: str) -> tuple[Path, bool]:
         copy_sources(project, source)
         try:
             builder = ProjectBuilder(source, python_executable=sys.executable, runner=runner)
-            if not builder.check_dependencies("wheel"):
+            if not needs_isolation(builder):
                 return Path(builder.build("wheel", outdir)), False
             with DefaultIsolatedEnv() as env:
                 isolated = ProjectBuilder.from_isolated_env(env, source, runner=runner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import code
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -367,8 +368,26 @@ def refuse_if_running(inv: Invocation) -> None:
         print(f"{inv.name}: removed a stale {tree.pid_file} (pid {pid})", file=sys.stderr)
 
 
+def start_timeout() -> float:
+    """PRIMES_START_TIMEOUT in seconds (unset or empty: the default); a usage error otherwise."""
+    raw = os.environ.get(START_TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_START_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(
+            f"{START_TIMEOUT_VAR}={raw!r} is not a number of seconds; "
+            f"set it to one (e.g. {DEFAULT_START_TIMEOUT:.0f}) or unset it"
+        )
+    return value
+
+
 def cmd_start(inv: Invocation) -> int:
     tree = inv.tree
+    limit = start_timeout()
     command = node_command(tree)
     tree.log_dir.mkdir(parents=True, exist_ok=True)
     with pidfile.start_lock(tree):
@@ -384,16 +403,14 @@ def cmd_start(inv: Invocation) -> int:
                 start_new_session=True,
             )
         pidfile.write(tree, proc.pid)
-    wait_until_up(inv, proc, offset)
+    wait_until_up(inv, proc, offset, limit)
     return 0
 
 
-def wait_until_up(inv: Invocation, proc: subprocess.Popen[bytes], log_offset: int) -> None:
-    """Return once the new node answers a ping; fail with the reason if it died."""
-    try:
-        limit = float(os.environ.get(START_TIMEOUT_VAR, DEFAULT_START_TIMEOUT))
-    except ValueError:
-        limit = DEFAULT_START_TIMEOUT
+def wait_until_up(
+    inv: Invocation, proc: subprocess.Popen[bytes], log_offset: int, limit: float
+) -> None:
+    """Return once the new node answers a ping (within `limit` s); fail with the reason if not."""
     deadline = time.monotonic() + limit
     while True:
         code_ = proc.poll()
@@ -451,6 +468,7 @@ def cmd_stop(inv: Invocation) -> int:
 
 
 def cmd_restart(inv: Invocation) -> int:
+    start_timeout()  # a bad setting stops the restart before the node is stopped
     with contextlib.suppress(NotRunning):
         cmd_stop(inv)
     return cmd_start(inv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,44 @@ def test_previous_accepts_one_path_or_a_list() -> None:
     assert api.previous_settings(None) == []
     assert api.previous_settings({"previous": "/a.tar.gz"}) == ["/a.tar.gz"]
     assert api.previous_settings({"previous": ["/a", "/b"]}) == ["/a", "/b"]
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        ("foo", "ERROR unknown config setting `foo`; known: previous\n"),
+        (
+            "previus",
+            "ERROR unknown config setting `previus` (did you mean `previous`?); known: previous\n",
+        ),
+    ],
+)
+def test_an_unknown_config_setting_is_refused_by_every_hook(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    key: str,
+    line: str,
+) -> None:
+    monkeypatch.chdir(sample)
+    settings = {key: "x"}
+    hooks: list[Callable[[], object]] = [
+        lambda: buildapi.get_requires_for_build_sdist(settings),
+        lambda: buildapi.get_requires_for_build_wheel(settings),
+        lambda: buildapi.build_sdist(str(tmp_path / "out"), settings),
+        lambda: buildapi.prepare_metadata_for_build_wheel(str(tmp_path / "meta"), settings),
+        lambda: buildapi.build_wheel(str(tmp_path / "out"), settings),
+    ]
+    for hook in hooks:
+        with pytest.raises(SystemExit) as caught:
+            hook()
+        assert caught.value.code == 1
+        assert capsys.readouterr().err == line
+    assert not (tmp_path / "out").exists() and not (tmp_path / "meta").exists()
+
+
+def test_the_previous_setting_and_no_settings_are_accepted() -> None:
+    assert buildapi.get_requires_for_build_wheel({"previous": "/a.tar.gz"}) == []
+    assert buildapi.get_requires_for_build_sdist({}) == []
+    assert buildapi.get_requires_for_build_wheel() == []

@@ -66,3 +66,17 @@ def test_a_broken_primes_toml_fails_with_one_line_and_no_traceback(
     ours = [ln for ln in done.stderr.splitlines() if ln.startswith("ERROR ") and ".toml" in ln]
     assert len(ours) == 1 and ours[0].startswith(line), done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_unknown_config_setting_fails_the_build_with_one_line(
+    sample: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    done = python_m_build(sample, "-C", "prevous=/tmp", "--outdir", str(out))
+    assert done.returncode != 0
+    ours = [ln for ln in done.stderr.splitlines() if ln.startswith("ERROR unknown config")]
+    assert ours == [
+        "ERROR unknown config setting `prevous` (did you mean `previous`?); known: previous"
+    ], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not out.exists() or not [p for p in out.iterdir() if p.name.endswith(".tar.gz")]

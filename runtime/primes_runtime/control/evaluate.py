@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
+import shlex
 import traceback
 from dataclasses import dataclass
 
@@ -59,9 +61,21 @@ def parse_args(sources: list[str]) -> list[object]:
             values.append(ast.literal_eval(source))
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             raise ValueError(
-                f"argument {source!r} is not a Python literal (quote strings: '\"{source}\"')"
+                f"argument {source!r} is not a Python literal; "
+                f"to pass it as a string, write {shell_word(repr(source))}"
             ) from None
     return values
+
+
+def shell_word(text: str) -> str:
+    """`text` quoted for a POSIX shell so that it arrives as one argument, exactly.
+
+    Double quotes with `"`, `\\`, `$` and `` ` `` escaped read best; text with `!` (history
+    expansion in interactive bash, even inside double quotes) is single-quoted instead.
+    """
+    if "!" in text:
+        return shlex.quote(text)
+    return '"' + re.sub(r'(["\\$`])', r"\\\1", text) + '"'
 
 
 def run_rpc(module: str, function: str, sources: list[str]) -> Outcome:

@@ -100,6 +100,24 @@ def test_an_rpc_argument_that_is_not_a_literal_is_refused_before_connecting(
     assert "argument 'world' is not a Python literal" in one_line(result.stderr)
 
 
+@pytest.mark.parametrize("command", ["start", "restart"])
+@pytest.mark.parametrize("value", ["soon", "-5", "nan"])
+def test_an_invalid_start_timeout_is_a_usage_error_and_starts_nothing(
+    script: Script, command: str, value: str
+) -> None:
+    try:
+        result = script.run(command, env={"PRIMES_START_TIMEOUT": value})
+    finally:
+        script.run("stop")  # in case a node was started after all
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        f"primenode: PRIMES_START_TIMEOUT={value!r} is not a number of seconds; "
+        "set it to one (e.g. 60) or unset it"
+    )
+    assert not (script.root / "run" / "node.pid").exists()
+    assert not (script.root / "log" / "console.log").exists()
+
+
 def test_unpack_of_a_missing_package_names_it(script: Script) -> None:
     result = script.run("unpack", "no/such/primenode_2.tar.gz")
     assert result.returncode == 1

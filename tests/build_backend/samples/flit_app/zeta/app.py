@@ -1,0 +1,5 @@
+"""Starts zeta."""
+
+
+def start() -> None:
+    """Start nothing."""
