@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import importlib.machinery
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from primes_runtime.formats import FormatError, manifest
+
 from primes_build.appmeta import AppMeta
 from primes_build.config import ReleaseConfig
+from primes_build.errors import BuildError
 from primes_build.install import Installed
 
-FORMAT = 1
+FORMAT = manifest.FORMAT
 
 
 def lib_path(name: str, version: str) -> str:
@@ -96,14 +97,10 @@ def build_manifest(
     }
 
 
-def dumps(manifest: Mapping[str, Any]) -> str:
-    """JSON, keys sorted, 2-space indent, trailing newline."""
-    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=_isoformat)
-    return text + "\n"
-
-
-def _isoformat(value: object) -> str:
-    """TOML dates and times (from an app's env) as ISO 8601 strings."""
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} to release.json")
+def dumps(data: Mapping[str, Any]) -> str:
+    """JSON, keys sorted, 2-space indent, trailing newline: the format layer's render, which
+    refuses a manifest the runtime would not read."""
+    try:
+        return manifest.render(data)
+    except (FormatError, TypeError) as exc:
+        raise BuildError(f"internal error: the build made an invalid release.json: {exc}") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
+from primes_runtime.formats import FormatError, sha256sums
 
 from primes_build.errors import BuildError
 from primes_build.release_view import ReleaseView
@@ -83,11 +83,10 @@ def read_package(path: Path) -> EarlierRelease:
         raise BuildError(f"{path}: {manifests[0]} is not JSON ({exc})") from None
     if not isinstance(manifest, dict) or "version" not in manifest:
         raise BuildError(f"{path}: {manifests[0]} has no version")
-    sums_path = manifests[0].rsplit("/", 1)[0] + "/SHA256SUMS"
-    for line in files.get(sums_path, b"").decode("utf-8", errors="replace").splitlines():
-        digest, _, name = line.partition("  ")
-        if name not in files or hashlib.sha256(files[name]).hexdigest() != digest:
-            raise BuildError(f"{path}: {name} does not match {sums_path}; the package is damaged")
+    try:
+        sha256sums.verify(files, manifests[0].rsplit("/", 1)[0] + "/SHA256SUMS")
+    except FormatError as exc:
+        raise BuildError(f"{path}: {exc}") from None
     return EarlierRelease(path=path, files=files, manifest=manifest)
 
 

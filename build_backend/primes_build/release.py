@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
-import json
-import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from primes_runtime.formats import FormatError, releases, relup, sha256sums, start_data
+from primes_runtime.formats.hashing import sha256_hex
 
 from primes_build import config as config_mod
 from primes_build import guard, manifest, nodeconfig, startscript, tomlfile
@@ -24,11 +21,10 @@ from primes_build.order import start_order
 from primes_build.previous import EarlierRelease, find_earlier, source_reader
 from primes_build.release_view import ReleaseView
 from primes_build.tarball import targz_bytes, write_atomic
+from primes_build.upgrade import Script, plan_upgrades
 from primes_build.wheelbuild import build_wheel
 
 Say = Callable[[str], None]
-PlanUpgrades = Callable[..., dict[str, str]]
-_RELUP = re.compile(r"^releases/(?P<vsn>[^/]+)/(?P<kind>up_from|down_to)_(?P<old>[^/]+)\.relup$")
 
 
 @dataclass(frozen=True)
@@ -78,10 +74,11 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     rel = f"releases/{config.version}"
     files[f"bin/{config.name}"] = startscript.render(config)
     files[f"{rel}/node.toml"] = nodeconfig.render(config.node, config.env).encode("utf-8")
-    releases = {"format": 1, "releases": [{"status": "permanent", "version": config.version}]}
-    files["releases/RELEASES"] = (json.dumps(releases, indent=2, sort_keys=True) + "\n").encode()
+    permanent = releases.Release(config.version, "permanent")
+    files[releases.PATH] = releases.render((permanent,)).encode("utf-8")
     runtime_dir = manifest.lib_path(runtime.name, runtime.version)
-    files["releases/start_data"] = f"{config.version} {runtime_dir}\n".encode()
+    boot = start_data.StartData(config.version, runtime_dir)
+    files[start_data.PATH] = start_data.render(boot).encode("utf-8")
 
     draft = manifest.build_manifest(config, runtime, apps)
     files[f"{rel}/release.json"] = manifest.dumps(draft).encode("utf-8")
@@ -90,18 +87,15 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     )
     scripts = _plan_upgrades(config, new_view, earlier, say)
     upgrades: dict[str, list[str]] = {"up_from": [], "down_to": []}
-    for path, text in sorted(scripts.items(), key=lambda item: ("down_to" in item[0], item[0])):
-        found = _RELUP.match(path)
-        if not found or found.group("vsn") != config.version:
-            raise BuildError(
-                f"upgrade planner returned {path!r}, not {rel}/(up_from|down_to)_<vsn>.relup"
-            )
-        upgrades[found.group("kind")].append(found.group("old"))
-        files[path] = text.encode("utf-8")
-        say(f"    {path}")
+    hashes = {e.version: sha256_hex(e.files[f"releases/{e.version}/release.json"]) for e in earlier}
+    for script in sorted(scripts, key=lambda s: (s.kind == "down", s.path)):
+        upgrades["up_from" if script.kind == "up" else "down_to"].append(script.other)
+        files[script.path] = _written(script, hashes[script.other])
+        say(f"    {script.path}")
     final = manifest.build_manifest(config, runtime, apps, upgrades)
     files[f"{rel}/release.json"] = manifest.dumps(final).encode("utf-8")
-    files[f"{rel}/SHA256SUMS"] = sha256sums(files).encode("utf-8")
+    sums = sha256sums.render(sha256sums.of_files(files))
+    files[f"{rel}/SHA256SUMS"] = sums.encode("utf-8")
 
     data = targz_bytes(files, executable=lambda p: p.startswith("bin/"))
     target = outdir / package_name(config.name, config.version)
@@ -110,9 +104,14 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     return BuiltRelease(path=target, data=data, version=config.version)
 
 
-def sha256sums(files: Mapping[str, bytes]) -> str:
-    """`<sha256>  <path>` for every file, sorted by path (sha256sum -c format)."""
-    return "".join(f"{hashlib.sha256(files[p]).hexdigest()}  {p}\n" for p in sorted(files))
+def _written(script: Script, against_sha256: str) -> bytes:
+    """The script's text, read back and checked by the runtime's own reader before it is kept."""
+    text = script.render(against_sha256)
+    try:
+        relup.check(relup.parse(text, Path(script.path)))
+    except FormatError as exc:
+        raise BuildError(f"internal error: the build wrote an invalid script: {exc}") from None
+    return text.encode("utf-8")
 
 
 def _check_runtime_name(runtime: Source) -> None:
@@ -180,25 +179,9 @@ def _settle_versions(
 
 def _plan_upgrades(
     config: ReleaseConfig, new: ReleaseView, earlier: Sequence[EarlierRelease], say: Say
-) -> dict[str, str]:
-    """Call primes_build.upgrade.plan_upgrades when it exists; {} (and a note) otherwise."""
+) -> list[Script]:
+    """The up and down scripts between this release and every earlier one."""
     if not earlier:
-        return {}
-    planner = _planner()
-    if planner is None:
-        versions = ", ".join(e.version for e in earlier)
-        say(f"    no upgrade planner yet (primes_build.upgrade): no .relup for {versions}")
-        return {}
+        return []
     app_sources = {s.name: s.directory for s in config.apps}
-    result = planner(new, [e.view() for e in earlier], app_sources, say)
-    if not isinstance(result, dict):
-        raise BuildError("upgrade planner returned no {path: text} mapping")
-    return result
-
-
-def _planner() -> PlanUpgrades | None:
-    if importlib.util.find_spec("primes_build.upgrade") is None:
-        return None
-    module: Any = importlib.import_module("primes_build.upgrade")
-    planner: PlanUpgrades | None = getattr(module, "plan_upgrades", None)
-    return planner
+    return plan_upgrades(new, [e.view() for e in earlier], app_sources, say)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from primes_build.config import ReleaseConfig
@@ -16,6 +17,7 @@ def sdist_files(config: ReleaseConfig) -> dict[str, bytes]:
     """The project files an sdist carries, POSIX path relative to the root -> content."""
     root = config.root
     tops = [*SDIST_ITEMS, config.runtime.path, *(a.path for a in config.apps)]
+    tops += [p for p in _backend_path(root) if p not in tops]
     tops += sorted(p.name for p in root.glob("LICENSE*") if p.is_file())
     files: dict[str, bytes] = {}
     for top in tops:
@@ -26,6 +28,13 @@ def sdist_files(config: ReleaseConfig) -> dict[str, bytes]:
             for rel in source_files(path):
                 files[f"{top}/{rel}"] = (path / rel).read_bytes()
     return files
+
+
+def _backend_path(root: Path) -> list[str]:
+    """pyproject.toml's build-system.backend-path: the wheel build from the sdist needs them."""
+    with open(root / "pyproject.toml", "rb") as f:
+        entries = tomllib.load(f).get("build-system", {}).get("backend-path", [])
+    return [str(e) for e in entries if isinstance(e, str)]
 
 
 def write_sdist(config: ReleaseConfig, dist: Distribution, sdist_dir: Path) -> Path:

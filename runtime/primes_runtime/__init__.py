@@ -1,38 +1,81 @@
-"""The primes runtime: OTP-style processes, supervisors, applications and release handling."""
+"""The primes runtime: OTP-style processes, supervisors, applications and release handling.
+
+The public API below is loaded on first use (PEP 562), so that importing a subpackage such as
+`primes_runtime.formats` (which the build backend does) does not start the whole runtime.
+"""
 
 from __future__ import annotations
 
-from .application import AppInfo, app_env
-from .caller import Caller
-from .errors import (
-    CallFailed,
-    CallTimeout,
-    CodeChangeError,
-    NoProcess,
-    PrimesError,
-    StartError,
-    SuspendTimeout,
-)
-from .introspect import ProcessInfo, applications, processes
-from .messaging import (
-    Down,
-    MonitorRef,
-    call,
-    cancel_timer,
-    cast,
-    demonitor,
-    monitor,
-    reply,
-    send,
-    send_after,
-    stop,
-)
-from .pid import Pid
-from .process import self_pid
-from .registry import register, unregister, whereis
-from .server import start as start_server
-from .statem import start as start_statem
-from .timers import TimerRef
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .application import AppInfo, app_env
+    from .caller import Caller
+    from .errors import (
+        CallFailed,
+        CallTimeout,
+        CodeChangeError,
+        NoProcess,
+        PrimesError,
+        StartError,
+        SuspendTimeout,
+    )
+    from .introspect import ProcessInfo, applications, processes
+    from .messaging import (
+        Down,
+        MonitorRef,
+        call,
+        cancel_timer,
+        cast,
+        demonitor,
+        monitor,
+        reply,
+        send,
+        send_after,
+        stop,
+    )
+    from .pid import Pid
+    from .process import self_pid
+    from .registry import register, unregister, whereis
+    from .server import start as start_server
+    from .statem import start as start_statem
+    from .timers import TimerRef
+
+_PUBLIC: dict[str, tuple[str, str]] = {
+    "AppInfo": ("application", "AppInfo"),
+    "CallFailed": ("errors", "CallFailed"),
+    "CallTimeout": ("errors", "CallTimeout"),
+    "Caller": ("caller", "Caller"),
+    "CodeChangeError": ("errors", "CodeChangeError"),
+    "Down": ("messaging", "Down"),
+    "MonitorRef": ("messaging", "MonitorRef"),
+    "NoProcess": ("errors", "NoProcess"),
+    "Pid": ("pid", "Pid"),
+    "PrimesError": ("errors", "PrimesError"),
+    "ProcessInfo": ("introspect", "ProcessInfo"),
+    "StartError": ("errors", "StartError"),
+    "SuspendTimeout": ("errors", "SuspendTimeout"),
+    "TimerRef": ("timers", "TimerRef"),
+    "app_env": ("application", "app_env"),
+    "applications": ("introspect", "applications"),
+    "call": ("messaging", "call"),
+    "cancel_timer": ("messaging", "cancel_timer"),
+    "cast": ("messaging", "cast"),
+    "demonitor": ("messaging", "demonitor"),
+    "monitor": ("messaging", "monitor"),
+    "processes": ("introspect", "processes"),
+    "register": ("registry", "register"),
+    "reply": ("messaging", "reply"),
+    "self_pid": ("process", "self_pid"),
+    "send": ("messaging", "send"),
+    "send_after": ("messaging", "send_after"),
+    "start_server": ("server", "start"),
+    "start_statem": ("statem", "start"),
+    "stop": ("messaging", "stop"),
+    "unregister": ("registry", "unregister"),
+    "whereis": ("registry", "whereis"),
+}
 
 __all__ = [
     "AppInfo",
@@ -68,3 +111,18 @@ __all__ = [
     "unregister",
     "whereis",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and cache the name in this package."""
+    try:
+        module, attr = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'primes_runtime' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

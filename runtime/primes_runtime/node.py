@@ -25,6 +25,7 @@ from . import application, logsetup
 from . import config as node_config
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
+from .formats import FormatError, start_data
 
 log = logging.getLogger("primes_runtime.node")
 
@@ -101,14 +102,13 @@ def current() -> Node | None:
 
 def permanent_release(root: Path) -> str:
     """The version releases/start_data names (its first field)."""
-    path = root / "releases" / "start_data"
+    path = root / start_data.PATH
     try:
-        fields = path.read_text(encoding="utf-8").split()
+        return start_data.parse(path.read_text(encoding="utf-8"), str(path)).version
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror}); pass --release VSN") from None
-    if not fields:
-        raise ConfigError(f"{path}: empty; it must say '<vsn> <runtime dir>'")
-    return fields[0]
+    except (FormatError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def stdlib_paths() -> list[str]:

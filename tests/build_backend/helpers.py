@@ -11,10 +11,16 @@ REPO = HERE.parents[1]
 
 
 def copy_sample(target: Path, name: str = "minimal") -> Path:
-    """A fresh copy of a sample project, with the backend copied in (its backend-path)."""
+    """A fresh copy of a sample project, with the backend and the format layer it imports
+    copied in (its backend-path: build_backend, format_layer)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
     shutil.copytree(SAMPLES / name, target, ignore=ignore)
     shutil.copytree(REPO / "build_backend", target / "build_backend", ignore=ignore)
+    layer = target / "format_layer" / "primes_runtime"
+    shutil.copytree(
+        REPO / "runtime" / "primes_runtime" / "formats", layer / "formats", ignore=ignore
+    )
+    (layer / "__init__.py").write_text('"""Only the format layer, for the build backend."""\n')
     return target
 
 

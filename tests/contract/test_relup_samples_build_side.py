@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from primes_build.upgrade import lowlevel as ll
 from primes_build.upgrade import plan_upgrades
-from primes_build.upgrade.relup_text import parse, render
+from primes_runtime.formats import relup as ll
 
 from tests.build_backend.upgrade.fakes import (
     chain_release,
     chain_sources,
+    parse,
     seed_release,
     seed_sources,
+    texts,
 )
 
 HERE = Path(__file__).parent
@@ -23,8 +24,10 @@ def test_seed_scripts_are_exactly_the_contract_samples(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    scripts = plan_upgrades(
-        seed_release("2", "2"), [seed_release("1", "1")], seed_sources(tmp_path), lambda _: None
+    scripts = texts(
+        plan_upgrades(
+            seed_release("2", "2"), [seed_release("1", "1")], seed_sources(tmp_path), lambda _: None
+        )
     )
     assert scripts == {
         "releases/2/up_from_1.relup": (HERE / "seed_up_from_1.relup").read_text(),
@@ -37,7 +40,9 @@ def test_chain_scripts_from_release_1_are_exactly_the_contract_samples(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     earlier = [chain_release("1"), chain_release("2")]
-    scripts = plan_upgrades(chain_release("3"), earlier, chain_sources(tmp_path), lambda _: None)
+    scripts = texts(
+        plan_upgrades(chain_release("3"), earlier, chain_sources(tmp_path), lambda _: None)
+    )
     assert scripts["releases/3/up_from_1.relup"] == (HERE / "chain_up_from_1.relup").read_text()
     assert scripts["releases/3/down_to_1.relup"] == (HERE / "chain_down_to_1.relup").read_text()
 

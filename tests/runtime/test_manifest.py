@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ def sample() -> dict[str, Any]:
             "name": "primes_runtime",
             "version": "1",
             "path": "lib/primes_runtime-1",
-            "modules": {"primes_runtime": "ab"},
+            "modules": {
+                "primes_runtime": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            },
         },
         "apps": [
             {
@@ -33,7 +36,9 @@ def sample() -> dict[str, Any]:
                 "stop": None,
                 "needs": [],
                 "env": {"interval": 10.0},
-                "modules": {"pm": "cd"},
+                "modules": {
+                    "pm": "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                },
             },
             {
                 "name": "primes",
@@ -99,6 +104,12 @@ def test_a_wrong_format_is_refused() -> None:
 def test_extensions_keys_are_accepted_and_the_rest_reads_the_same() -> None:
     data = sample()
     data["runtime"]["extensions"] = {}
-    data["apps"][0]["extensions"] = {"prime_miner.fastbit": "ef"}
+    data["apps"][0]["extensions"] = {
+        "prime_miner.fastbit": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+    }
     data["apps"][1]["extensions"] = {}
-    assert manifest.parse(data) == manifest.parse(sample())
+    with_key, without = manifest.parse(data), manifest.parse(sample())
+    assert with_key.apps[0].extensions == {"prime_miner.fastbit": "e" * 64}
+    assert without.apps[0].extensions == {}
+    assert replace(with_key.apps[0], extensions={}) == without.apps[0]
+    assert with_key.apps[1:] == without.apps[1:] and with_key.runtime == without.runtime

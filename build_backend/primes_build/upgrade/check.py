@@ -1,13 +1,14 @@
-"""Checks before compiling (declarations fit the versions) and after (the script is sound)."""
+"""Checks before compiling (declarations fit the versions) and after (the script fits them)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from primes_runtime.formats import relup as ll
+
 from primes_build.errors import BuildError
 from primes_build.release_view import ReleaseView
 from primes_build.upgrade import instructions as hl
-from primes_build.upgrade import lowlevel as ll
 from primes_build.upgrade.declare import Located
 from primes_build.upgrade.index import app_modules, apps, module_owners, runtime_modules
 
@@ -82,8 +83,10 @@ def _problem(
 
 
 def check_script(instrs: Sequence[ll.Instruction], src: ReleaseView, dst: ReleaseView) -> None:
-    """Refuse a compiled script that breaks the rules of docs/formats.md (a bug in the compiler)."""
-    problem = _script_problem(instrs, src, dst)
+    """Refuse a compiled script that breaks docs/formats.md or does not fit its two releases
+    (a bug in the compiler): the format layer's structural check, then the build's own."""
+    found = ll.problems(instrs)
+    problem = found[0] if found else _script_problem(instrs, src, dst)
     if problem:
         raise BuildError(
             f"internal error: the upgrade script {src.version} -> {dst.version} is unsound: "
@@ -94,18 +97,12 @@ def check_script(instrs: Sequence[ll.Instruction], src: ReleaseView, dst: Releas
 def _script_problem(
     instrs: Sequence[ll.Instruction], src: ReleaseView, dst: ReleaseView
 ) -> str | None:
+    """What the structural check cannot know: every name exists in the release it names."""
     src_apps, dst_apps = apps(src), apps(dst)
     src_owners, dst_owners = module_owners(src), module_owners(dst)
     prepared: set[str] = set()
     loaded: set[str] = set()
-    suspended: set[str] = set()
-    past_ponr = False
-    for n, instr in enumerate(instrs, start=1):
-        preparing = isinstance(instr, ll.LoadObjectCode)
-        if not past_ponr and not preparing and not isinstance(instr, ll.PointOfNoReturn):
-            return f"instruction {n} comes before point_of_no_return but is not load_object_code"
-        if past_ponr and preparing:
-            return f"instruction {n} is load_object_code after point_of_no_return"
+    for instr in instrs:
         match instr:
             case ll.LoadObjectCode(app=app, to_vsn=vsn, path=path, modules=modules):
                 entry = dst_apps.get(app)
@@ -115,32 +112,13 @@ def _script_problem(
                 if missing:
                     return f"load_object_code lists {sorted(missing)}, not modules of {app} {vsn}"
                 prepared |= set(modules)
-            case ll.PointOfNoReturn():
-                if past_ponr:
-                    return "point_of_no_return twice"
-                past_ponr = True
-            case ll.Suspend(modules=modules):
-                if suspended & set(modules):
-                    return f"suspends {sorted(suspended & set(modules))} twice"
-                suspended |= set(modules)
             case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp):
                 if app not in src_apps or str(src_apps[app]["path"]) != fp:
                     return f"switch_app_path {app} from {fp}, which the source does not have"
                 if app not in dst_apps or str(dst_apps[app]["path"]) != tp:
                     return f"switch_app_path {app} to {tp}, which the target does not have"
             case ll.Load(module=m):
-                if m in loaded:
-                    return f"loads {m} twice"
-                if m not in prepared:
-                    return f"loads {m}, which no load_object_code prepared"
                 loaded.add(m)
-            case ll.CodeChange(modules=modules):
-                if not set(modules) <= suspended:
-                    return f"code_change on {sorted(set(modules) - suspended)}, not suspended"
-            case ll.Resume(modules=modules):
-                if not set(modules) <= suspended:
-                    return f"resumes {sorted(set(modules) - suspended)}, not suspended"
-                suspended -= set(modules)
             case ll.Remove(module=m):
                 if m not in src_owners or m in dst_owners:
                     return f"removes {m}, which is not a module only the source has"
@@ -153,10 +131,10 @@ def _script_problem(
             case ll.Apply(module=m):
                 if m not in dst_owners and m not in runtime_modules(dst):
                     return f"applies {m}, which the target does not have"
-    if not past_ponr:
+            case _:
+                pass
+    if not any(isinstance(i, ll.PointOfNoReturn) for i in instrs):
         return "no point_of_no_return"
-    if suspended:
-        return f"never resumes {sorted(suspended)}"
     if prepared - loaded:
         return f"prepares {sorted(prepared - loaded)} but never loads them"
     return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from primes_runtime.formats import relup as ll
+
 from primes_build.upgrade import instructions as hl
-from primes_build.upgrade import lowlevel as ll
 from primes_build.upgrade.plan import AppStep, PairPlan
 
 

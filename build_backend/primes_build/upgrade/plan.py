@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from primes_runtime.formats.relup import Mode
+
 from primes_build.errors import BuildError
 from primes_build.release_view import ReleaseView
 from primes_build.upgrade import instructions as hl
@@ -14,7 +16,6 @@ from primes_build.upgrade.derive import derive
 from primes_build.upgrade.extensions import check_extensions, extension_changes
 from primes_build.upgrade.hazards import field_changes, stale_from_imports
 from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps, module_owners
-from primes_build.upgrade.lowlevel import Mode
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import tomllib
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from primes_runtime.control.errors import ControlError, NotRunning
+from primes_runtime.formats import FormatError, releases, start_data
 
 UNIX_PATH_MAX = 100
 """Bytes an AF_UNIX path may have here (107 on Linux, 103 on macOS; kept below both)."""
@@ -60,15 +60,15 @@ class Tree:
 
     def start_data(self) -> tuple[str, str]:
         """The permanent release and the runtime dir from releases/start_data."""
-        path = self.releases_dir / "start_data"
+        path = self.root / start_data.PATH
         try:
-            fields = path.read_text(encoding="utf-8").split()
+            data = start_data.parse(path.read_text(encoding="utf-8"), str(path))
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise ControlError(f"cannot read {path}: {reason}; is this a release tree?") from None
-        if len(fields) != 2:
-            raise ControlError(f"{path} must be one line '<vsn> <runtime dir>'")
-        return fields[0], fields[1]
+        except (FormatError, UnicodeDecodeError) as exc:
+            raise ControlError(str(exc)) from None
+        return data.version, data.runtime_dir
 
     def node_table(self, version: str) -> dict[str, object]:
         """The [node] table of releases/<version>/node.toml ({} when the file has none)."""
@@ -87,14 +87,14 @@ class Tree:
 
     def releases_on_disk(self) -> list[tuple[str, str]]:
         """(version, status) of every release in releases/RELEASES."""
-        path = self.releases_dir / "RELEASES"
+        path = self.root / releases.PATH
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return [(str(r["version"]), str(r["status"])) for r in data["releases"]]
+            entries = releases.parse(path.read_text(encoding="utf-8"), str(path))
         except OSError as exc:
             raise ControlError(f"cannot read {path}: {exc.strerror}") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ControlError(f"{path} is not a RELEASES file ({exc!r})") from None
+        except (FormatError, UnicodeDecodeError) as exc:
+            raise ControlError(str(exc)) from None
+        return [(r.version, r.status) for r in entries]
 
 
 def address(path: Path) -> str:

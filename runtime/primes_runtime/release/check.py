@@ -1,19 +1,18 @@
-"""The dry run before the point of no return: the script is sound and every target exists."""
+"""The runtime's semantic checks of a script: it fits this node and its releases (dry run)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from pathlib import Path
 
 from primes_runtime import process
+from primes_runtime.formats import relup as fmt
+from primes_runtime.formats.hashing import sha256_hex
 
 from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed
 from .relup import (
-    CodeChange,
-    Instruction,
-    Load,
     LoadObjectCode,
-    Resume,
+    Relup,
     StartApp,
     StopApp,
     Suspend,
@@ -23,47 +22,25 @@ from .reports import CheckReport
 
 
 def static_problems(
-    instructions: Iterable[Instruction], running_apps: dict[str, str] | None, evaluator: Evaluator
+    script: Relup, running_apps: dict[str, str] | None, evaluator: Evaluator
 ) -> list[str]:
-    """What is wrong with a script against the running node, one entry per problem."""
+    """What is wrong with a script: its structure (the format layer's check), then against the
+    running node and the target release, one entry per problem."""
     new = evaluator.new
     apps = running_apps if running_apps is not None else {}
     known = running_apps is not None
-    problems: list[str] = []
-    prepared: set[str] = set()
-    suspended: set[str] = set()
-    loaded: set[str] = set()
-    for ins in instructions:
+    problems = fmt.problems(script.instructions)
+    for ins in script.instructions:
         where = f"line {ins.line}"
         match ins:
-            case LoadObjectCode(app=app, modules=modules):
-                prepared.update(modules)
+            case LoadObjectCode(app=app):
                 if app not in new.apps:
                     problems.append(f"{where}: app {app} is not in release {new.version}")
-            case Suspend(modules=modules):
-                suspended.update(modules)
-            case CodeChange(modules=modules):
-                problems += [
-                    f"{where}: code_change of {m} without a suspend before it"
-                    for m in modules
-                    if m not in suspended
-                ]
-            case Resume(modules=modules):
-                problems += [
-                    f"{where}: resume of {m} never suspended" for m in modules if m not in suspended
-                ]
-                suspended.difference_update(modules)
-            case Load(module=module):
-                if module not in prepared:
-                    problems.append(f"{where}: load of {module} not prepared by load_object_code")
-                if module in loaded:
-                    problems.append(f"{where}: {module} is loaded twice")
-                loaded.add(module)
             case SwitchAppPath(app=app, from_vsn=from_vsn, to_vsn=to_vsn):
-                if known and from_vsn is not None and apps.get(app) != from_vsn:
+                if known and apps.get(app) != from_vsn:
                     have = apps.get(app, "not running")
                     problems.append(f"{where}: app {app} should run {from_vsn}, it runs {have}")
-                if to_vsn is not None and (app not in new.apps or new.apps[app].version != to_vsn):
+                if app not in new.apps or new.apps[app].version != to_vsn:
                     problems.append(f"{where}: release {new.version} has no {app} {to_vsn}")
             case StartApp(app=app):
                 if app not in new.apps:
@@ -75,15 +52,42 @@ def static_problems(
                     problems.append(f"{where}: stop_app {app}: it is not running")
             case _:
                 pass
-    problems += [f"{m} is suspended and never resumed" for m in sorted(suspended)]
     return problems
+
+
+def check_against(root: Path, script: Relup, expected: str) -> None:
+    """Refuse a format 2 script built against another release `expected` than this node's.
+
+    The header names the version and release.json sha256 of the release the script was built
+    against (the one it upgrades from, or goes back to); the node's own copy must hash-equal it.
+    """
+    against = script.against
+    if against is None:
+        return
+    shown = _relative(root, script.path)
+    if against.version != expected:
+        raise ReleaseError(
+            f"{shown}: built against release {against.version}, not {expected}; "
+            "use the script for this node's release"
+        )
+    manifest = root / "releases" / expected / "release.json"
+    try:
+        digest = sha256_hex(manifest.read_bytes())
+    except OSError as exc:
+        raise ReleaseError(f"{manifest}: unreadable ({exc.strerror}); restore it") from None
+    if digest != against.sha256:
+        raise ReleaseError(
+            f"{shown}: built against a different release {expected} than this node's "
+            f"(release.json sha256 {against.sha256[:12]}..., this node has {digest[:12]}...); "
+            f"rebuild it with this node's release {expected} as the earlier release"
+        )
 
 
 def dry_run(evaluator: Evaluator, running_apps: dict[str, str] | None) -> CheckReport:
     """Prepare all new code and check the script; raise ReleaseError listing every problem."""
     script = evaluator.script
     shown = _show(evaluator)
-    problems = static_problems(script.instructions, running_apps, evaluator)
+    problems = static_problems(script, running_apps, evaluator)
     if not problems:
         try:
             evaluator.prepare()
@@ -113,7 +117,11 @@ def dry_run(evaluator: Evaluator, running_apps: dict[str, str] | None) -> CheckR
 
 
 def _show(evaluator: Evaluator) -> str:
+    return _relative(evaluator.root, evaluator.script.path)
+
+
+def _relative(root: Path, path: Path) -> str:
     try:
-        return evaluator.script.path.relative_to(evaluator.root).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
-        return str(evaluator.script.path)
+        return str(path)

@@ -30,7 +30,7 @@ from primes_runtime.errors import PrimesError
 from . import package as packages
 from . import relup, store
 from . import target as targets
-from .check import dry_run
+from .check import check_against, dry_run
 from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed
 from .reports import CheckReport, InstallFailed, InstallReport, ReleaseStatus
@@ -135,6 +135,7 @@ def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[
             f"not a {direction}grade; use {'upgrade' if found == 'up' else 'downgrade'}"
         )
     script = relup.read(path)
+    check_against(root, script, node.release if found == "up" else version)
     old = targets.load(root, node.release)
     new = targets.load(root, version)
     return Evaluator(root, script, old, new), found

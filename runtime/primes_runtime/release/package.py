@@ -12,10 +12,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from primes_runtime.formats import FormatError, sha256sums
+
 from .errors import ReleaseError
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-_SUM_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
 _IGNORED_IN_TREE = ("__pycache__",)
 
 
@@ -110,29 +111,10 @@ def _release_version(source: Path, files: dict[str, bytes]) -> str:
 
 def _verify(source: Path, version: str, files: dict[str, bytes]) -> str:
     """Check SHA256SUMS and the manifest; return the release name."""
-    sums_path = f"releases/{version}/SHA256SUMS"
-    if sums_path not in files:
-        raise ReleaseError(f"{source}: refused, {sums_path} is missing; rebuild the package")
-    listed: dict[str, str] = {}
-    for number, line in enumerate(files[sums_path].decode("utf-8", "replace").splitlines(), 1):
-        match = _SUM_LINE.fullmatch(line)
-        if match is None:
-            raise ReleaseError(f"{source}: refused, {sums_path}:{number} is not '<sha256>  <path>'")
-        listed[match.group(2)] = match.group(1)
-    for path, data in sorted(files.items()):
-        if path == sums_path:
-            continue
-        expected = listed.pop(path, None)
-        if expected is None:
-            raise ReleaseError(f"{source}: refused, {path} is not listed in {sums_path}")
-        if hashlib.sha256(data).hexdigest() != expected:
-            raise ReleaseError(
-                f"{source}: refused, {path} does not match its sha256 in {sums_path}; "
-                "the package is damaged or tampered with"
-            )
-    if listed:
-        missing = sorted(listed)[0]
-        raise ReleaseError(f"{source}: refused, {missing} is listed in {sums_path} but missing")
+    try:
+        sha256sums.verify(files, sha256sums.path_for(version))
+    except FormatError as exc:
+        raise ReleaseError(f"{source}: refused, {exc}") from None
     manifest_path = f"releases/{version}/release.json"
     try:
         manifest = json.loads(files[manifest_path])

@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from primes_build.release_view import ReleaseView
+from primes_build.upgrade import Script
+from primes_runtime.formats import relup
+
+#: The release.json sha256 the test scripts name as the release they were built against.
+AGAINST_SHA256 = hashlib.sha256(b"the earlier release.json").hexdigest()
 
 AppSpec = tuple[str, Mapping[str, str]]  # (app version, {module: source})
 
@@ -230,3 +235,13 @@ def chain_sources(root: Path) -> dict[str, Path]:
         "primes": app_dir(root, "primes", "1"),
         "ledger": app_dir(root, "ledger", "1"),
     }
+
+
+def texts(scripts: list[Script]) -> dict[str, str]:
+    """{path: .relup text} of the planner's scripts, as the release assembler renders them."""
+    return {s.path: s.render(AGAINST_SHA256) for s in scripts}
+
+
+def parse(text: str) -> list[relup.Instruction]:
+    """The instructions of a .relup text, read by the runtime's reader."""
+    return list(relup.parse(text, Path("<test>.relup")).instructions)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from primes_build.errors import BuildError
-from primes_build.upgrade import lowlevel as ll
 from primes_build.upgrade.check import check_script
+from primes_runtime.formats import relup as ll
 
 from tests.build_backend.upgrade.fakes import seed_release
 
@@ -31,14 +31,17 @@ def test_the_seed_script_passes() -> None:
 @pytest.mark.parametrize(
     ("script", "says"),
     [
-        (GOOD[:-1], "never resumes ['prime_miner.miner']"),
-        ([*GOOD, ll.Load("prime_miner.miner")], "loads prime_miner.miner twice"),
+        (GOOD[:-1], "prime_miner.miner is suspended and never resumed"),
+        ([*GOOD, ll.Load("prime_miner.miner")], "prime_miner.miner is loaded twice"),
         ([PREPARE, ll.PointOfNoReturn()], "prepares ['prime_miner.miner'] but never loads them"),
-        ([ll.PointOfNoReturn(), ll.Load("pm")], "loads pm, which no load_object_code prepared"),
+        ([ll.PointOfNoReturn(), ll.Load("pm")], "load of pm not prepared by load_object_code"),
         ([ll.Load("pm"), ll.PointOfNoReturn()], "comes before point_of_no_return"),
-        ([ll.PointOfNoReturn(), PREPARE], "load_object_code after point_of_no_return"),
+        ([ll.PointOfNoReturn(), PREPARE], "load_object_code after the preparation phase"),
         ([PREPARE], "no point_of_no_return"),
-        ([ll.PointOfNoReturn(), ll.CodeChange(MODS, "up", "1", None, 5.0)], "not suspended"),
+        (
+            [ll.PointOfNoReturn(), ll.CodeChange(MODS, "up", "1", None, 5.0)],
+            "without a suspend before it",
+        ),
         ([ll.PointOfNoReturn(), ll.StartApp("ghost")], "starts ghost"),
         ([ll.PointOfNoReturn(), ll.StopApp("ghost")], "stops ghost"),
         ([ll.PointOfNoReturn(), ll.Remove("pm")], "removes pm"),

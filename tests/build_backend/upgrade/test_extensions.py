@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from primes_build.errors import BuildError
 from primes_build.release_view import ReleaseView
-from primes_build.upgrade import lowlevel as ll
 from primes_build.upgrade import plan_upgrades
 from primes_build.upgrade.extensions import ExtensionChange, extension_changes
-from primes_build.upgrade.relup_text import parse
+from primes_runtime.formats import relup as ll
 
 from tests.build_backend.upgrade.fakes import (
     SEED_FRONTMAN,
@@ -19,7 +18,9 @@ from tests.build_backend.upgrade.fakes import (
     SEED_PRIMES,
     Said,
     app_dir,
+    parse,
     release,
+    texts,
 )
 
 OLD_SO = "a" * 64
@@ -53,11 +54,13 @@ def plan(
             extensions=None if extensions is None else {"prime_miner": extensions},
         )
 
-    scripts = plan_upgrades(
-        one("2", new),
-        [one("1", old)],
-        {"prime_miner": app_dir(tmp_path, "prime_miner", "2", declaration)},
-        said,
+    scripts = texts(
+        plan_upgrades(
+            one("2", new),
+            [one("1", old)],
+            {"prime_miner": app_dir(tmp_path, "prime_miner", "2", declaration)},
+            said,
+        )
     )
     return {path: parse(text) for path, text in scripts.items()}, said
 
@@ -140,11 +143,13 @@ def test_unchanged_extensions_change_nothing(tmp_path: Path) -> None:
 
 def test_an_app_whose_version_did_not_change_is_not_checked(tmp_path: Path) -> None:
     apps = {"prime_miner": ("1", SEED_PRIME_MINER), "primes": ("1", SEED_PRIMES)}
-    scripts = plan_upgrades(
-        release("2", apps, extensions={"prime_miner": {"prime_miner.fastbit": NEW_SO}}),
-        [release("1", apps, extensions={"prime_miner": {"prime_miner.fastbit": OLD_SO}})],
-        {},
-        Said(),
+    scripts = texts(
+        plan_upgrades(
+            release("2", apps, extensions={"prime_miner": {"prime_miner.fastbit": NEW_SO}}),
+            [release("1", apps, extensions={"prime_miner": {"prime_miner.fastbit": OLD_SO}})],
+            {},
+            Said(),
+        )
     )
     assert parse(scripts["releases/2/up_from_1.relup"]) == [ll.PointOfNoReturn()]
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from primes_build.errors import BuildError
-from primes_build.upgrade import lowlevel as ll
 from primes_build.upgrade import plan_upgrades
-from primes_build.upgrade.relup_text import parse
+from primes_runtime.formats import relup as ll
 
 from tests.build_backend.upgrade.fakes import (
     MINER,
@@ -20,9 +19,11 @@ from tests.build_backend.upgrade.fakes import (
     app_dir,
     chain_release,
     chain_sources,
+    parse,
     release,
     seed_release,
     seed_sources,
+    texts,
 )
 
 
@@ -37,21 +38,27 @@ def two_releases(
     """prime_miner 1 -> 2 with the given module sources (frontman, primes unchanged)."""
     said = Said()
     apps = {"frontman": ("1", SEED_FRONTMAN), "primes": ("1", SEED_PRIMES)}
-    scripts = plan_upgrades(
-        release("2", {"prime_miner": ("2", new), **apps}),
-        [release("1", {"prime_miner": ("1", old), **apps})],
-        {
-            "prime_miner": app_dir(tmp_path, "prime_miner", "2", declaration),
-            "frontman": app_dir(tmp_path, "frontman", "1"),
-        },
-        said,
+    scripts = texts(
+        plan_upgrades(
+            release("2", {"prime_miner": ("2", new), **apps}),
+            [release("1", {"prime_miner": ("1", old), **apps})],
+            {
+                "prime_miner": app_dir(tmp_path, "prime_miner", "2", declaration),
+                "frontman": app_dir(tmp_path, "frontman", "1"),
+            },
+            said,
+        )
     )
     return {path: parse(text) for path, text in scripts.items()}, said
 
 
 def test_the_seed_says_what_it_declared_in_both_directions(tmp_path: Path) -> None:
     said = Said()
-    plan_upgrades(seed_release("2", "2"), [seed_release("1", "1")], seed_sources(tmp_path), said)
+    texts(
+        plan_upgrades(
+            seed_release("2", "2"), [seed_release("1", "1")], seed_sources(tmp_path), said
+        )
+    )
     assert said.lines == [
         "==> upgrade 1 -> 2",
         "    prime_miner 1 -> 2: declared (update prime_miner.miner extra 'from1to2')",
@@ -62,7 +69,7 @@ def test_the_seed_says_what_it_declared_in_both_directions(tmp_path: Path) -> No
 
 def test_a_chain_of_three_releases_gives_scripts_from_both_earlier_ones(tmp_path: Path) -> None:
     earlier = [chain_release("1"), chain_release("2")]
-    scripts = plan_upgrades(chain_release("3"), earlier, chain_sources(tmp_path), Said())
+    scripts = texts(plan_upgrades(chain_release("3"), earlier, chain_sources(tmp_path), Said()))
     assert sorted(scripts) == [
         "releases/3/down_to_1.relup",
         "releases/3/down_to_2.relup",
@@ -222,7 +229,7 @@ def test_an_app_whose_modules_did_not_change_still_switches_its_code_dir(tmp_pat
 
 def test_added_and_removed_apps_are_started_and_stopped_and_removed(tmp_path: Path) -> None:
     earlier = [chain_release("2")]
-    scripts = plan_upgrades(chain_release("3"), earlier, chain_sources(tmp_path), Said())
+    scripts = texts(plan_upgrades(chain_release("3"), earlier, chain_sources(tmp_path), Said()))
     up = parse(scripts["releases/3/up_from_2.relup"])
     assert up[-4:] == [
         ll.StartApp("ledger"),
@@ -285,11 +292,13 @@ def test_a_from_import_of_a_replaced_module_is_flagged_once(tmp_path: Path) -> N
     new_pm = dict(SEED_PRIME_MINER, pm="def largest_prime():\n    return 2\n")
     said = Said()
     apps = {"primes": ("1", SEED_PRIMES), "frontman": ("1", frontman)}
-    scripts = plan_upgrades(
-        release("2", {"prime_miner": ("2", new_pm), **apps}),
-        [release("1", {"prime_miner": ("1", SEED_PRIME_MINER), **apps})],
-        {},
-        said,
+    scripts = texts(
+        plan_upgrades(
+            release("2", {"prime_miner": ("2", new_pm), **apps}),
+            [release("1", {"prime_miner": ("1", SEED_PRIME_MINER), **apps})],
+            {},
+            said,
+        )
     )
     warnings = [line for line in said.lines if "warning" in line]
     assert warnings == [
@@ -410,4 +419,4 @@ def test_a_module_named_twice_is_refused(tmp_path: Path) -> None:
 
 def test_an_earlier_release_with_the_new_version_is_refused() -> None:
     with pytest.raises(BuildError, match=r"bump the version in primes\.toml"):
-        plan_upgrades(seed_release("2", "2"), [seed_release("2", "1")], {}, Said())
+        texts(plan_upgrades(seed_release("2", "2"), [seed_release("2", "1")], {}, Said()))

@@ -1,0 +1,45 @@
+"""`releases/start_data`: one line `<permanent vsn> <runtime dir>`, what `start` boots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import FormatError
+
+PATH = "releases/start_data"
+
+
+@dataclass(frozen=True)
+class StartData:
+    """The release `start` boots and the runtime dir (relative to the tree) it runs."""
+
+    version: str
+    runtime_dir: str
+
+
+def render(data: StartData) -> str:
+    """`<vsn> <runtime dir>` and a newline."""
+    check(data, PATH)
+    return f"{data.version} {data.runtime_dir}\n"
+
+
+def parse(text: str, where: str = PATH) -> StartData:
+    """The one line of a start_data text; a FormatError says what is wrong."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    fields = lines[0].split() if len(lines) == 1 else []
+    if len(fields) != 2:
+        raise FormatError("expected one line '<vsn> <runtime dir>'; restore it", file=where)
+    data = StartData(fields[0], fields[1])
+    check(data, where)
+    return data
+
+
+def check(data: StartData, where: str = PATH) -> None:
+    """The runtime dir is a relative path inside the tree's lib/."""
+    parts = data.runtime_dir.split("/")
+    if not data.version or any(c.isspace() for c in data.version + data.runtime_dir):
+        raise FormatError("the version and the runtime dir are one word each", file=where)
+    if parts[0] != "lib" or len(parts) != 2 or parts[1] in ("", ".", ".."):
+        raise FormatError(
+            f"runtime dir {data.runtime_dir!r} is not lib/<runtime>-<vsn>; restore it", file=where
+        )
