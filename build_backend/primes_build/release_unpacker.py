@@ -1,17 +1,22 @@
 """The `<release>-release` command the pip wheel ships: unpack the bundled release package.
 
 This file is copied into the wheel as `<release>_release/__init__.py`; it uses only the
-standard library and never imports primes_build.
+standard library and never imports primes_build. The format layer's SHA256SUMS reader is
+shipped beside it as `<release>_release/_formats/` (in the source tree it is the runtime's).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import tarfile
 from pathlib import Path, PurePosixPath
+
+try:
+    from ._formats import FormatError, sha256sums  # type: ignore[import-not-found]
+except ImportError:  # imported from the source tree, not from the wheel
+    from primes_runtime.formats import FormatError, sha256sums
 
 
 class UnpackError(Exception):
@@ -52,19 +57,20 @@ def unpack(package: Path, target: Path) -> list[str]:
             dest.write_bytes(handle.read())
             os.chmod(dest, 0o755 if member.mode & 0o100 else 0o644)
             written.append(name)
-    _verify(target)
+    _verify(target, written)
     return written
 
 
-def _verify(target: Path) -> None:
+def _verify(target: Path, written: list[str]) -> None:
+    """The unpacked files against the package's SHA256SUMS (the format layer's check)."""
     sums = sorted(target.glob("releases/*/SHA256SUMS"))
     if not sums:
         raise UnpackError(f"{target}: the package has no releases/<vsn>/SHA256SUMS")
-    for line in sums[0].read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        path = target / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            raise UnpackError(f"{target}: {name} does not match SHA256SUMS; the package is damaged")
+    files = {name: (target / name).read_bytes() for name in written}
+    try:
+        sha256sums.verify(files, sums[0].relative_to(target).as_posix())
+    except FormatError as exc:
+        raise UnpackError(f"{target}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

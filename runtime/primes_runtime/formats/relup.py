@@ -315,14 +315,14 @@ def _switch_app_path(a: _Args, line: int) -> Instruction:
 def _code_change(a: _Args, line: int) -> Instruction:
     modules = a.texts("modules")
     mode = a.text("mode")
+    if mode not in ("up", "down"):
+        raise a._fail("mode", "must be 'up' or 'down'")
     old = a.any("old_vsn")
     old_vsn: str | tuple[str, str]
     if mode == "up" and isinstance(old, str) and old:
         old_vsn = old
-    elif mode == "down" and _is_down_vsn(old):
-        old_vsn = ("down", old[1])  # type: ignore[index]
-    elif mode not in ("up", "down"):
-        raise a._fail("mode", "must be 'up' or 'down'")
+    elif mode == "down" and isinstance(old, list) and _is_down_vsn(old):
+        old_vsn = ("down", old[1])
     else:
         raise a._fail(
             "old_vsn", 'must be a version string for "up" and ["down", "<version>"] for "down"'
