@@ -326,8 +326,7 @@ def cmd_remote_console(inv: Invocation) -> int:
 
 def shutdown_timeout(tree: Tree) -> float:
     version, _ = tree.start_data()
-    value = tree.node_table(version).get("shutdown_timeout", 10.0)
-    return float(value) if isinstance(value, int | float) else 10.0
+    return tree.node_config(version).shutdown_timeout
 
 
 def node_command(tree: Tree) -> list[str]:

@@ -195,3 +195,35 @@ def test_a_failing_app_build_prints_its_output_then_one_error(
     with pytest.raises(BuildError, match="building the wheel of apps/beta failed"):
         build(sample, tmp_path / "out")
     assert "nothere" in capsys.readouterr().err
+
+
+def test_an_earlier_package_without_sha256sums_is_refused_naming_it(
+    sample: Path, tmp_path: Path
+) -> None:
+    first, _ = build(sample, tmp_path / "out")
+    files = {k: v for k, v in members(first.path).items() if not k.endswith("/SHA256SUMS")}
+    with tarfile.open(first.path, "w:gz") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    bump(sample, "alpha", "2")
+    with pytest.raises(BuildError) as caught:
+        build(sample, tmp_path / "out")
+    assert str(caught.value) == (
+        f"{first.path}: releases/1/SHA256SUMS: SHA256SUMS is missing; rebuild the package"
+    )
+    assert not (tmp_path / "out" / "sample_2.tar.gz").exists()
+
+
+def test_the_upgrade_scripts_name_the_earlier_release_json_they_were_built_against(
+    sample: Path, tmp_path: Path
+) -> None:
+    first, _ = build(sample, tmp_path / "out")
+    bump(sample, "alpha", "2")
+    built, _ = build(sample, tmp_path / "out")
+    files = members(built.path)
+    digest = hashlib.sha256(members(first.path)["releases/1/release.json"]).hexdigest()
+    for name in ("up_from_1", "down_to_1"):
+        first_line = files[f"releases/2/{name}.relup"].decode().splitlines()[0]
+        assert first_line == f'#relup 2 {{"against": "1", "sha256": "{digest}"}}'

@@ -13,7 +13,7 @@ ENV_VAR = "PRIMES_COOKIE"
 
 def configured(tree: Tree, version: str) -> str | None:
     """The cookie releases/<version>/node.toml sets in [node], if any."""
-    value = tree.node_table(version).get("cookie")
+    value = tree.node_config(version).cookie
     if value is None:
         return None
     if not isinstance(value, str) or not value:

@@ -102,8 +102,7 @@ def _pid(session: Session, args: Message) -> Reply:
 
 def _stop(session: Session, args: Message) -> Reply:
     node = session.node
-    timeout = session.tree.node_table(node.release).get("shutdown_timeout", 10.0)
-    seconds = float(timeout) if isinstance(timeout, int | float) else 10.0
+    seconds = session.tree.node_config(node.release).shutdown_timeout
     log.info("stop requested over the control channel")
 
     def shut_down() -> None:
@@ -116,7 +115,7 @@ def _status(session: Session, args: Message) -> Reply:
     import primes_runtime
 
     node = session.node
-    name = session.tree.node_table(node.release).get("name", "")
+    name = session.tree.node_config(node.release).name
     apps = [[a.name, a.version, a.status] for a in primes_runtime.applications()]
     procs = [
         [

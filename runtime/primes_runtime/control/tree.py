@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from primes_runtime.control.errors import ControlError, NotRunning
-from primes_runtime.formats import FormatError, releases, start_data
+from primes_runtime.formats import FormatError, node_toml, releases, start_data
 
 UNIX_PATH_MAX = 100
 """Bytes an AF_UNIX path may have here (107 on Linux, 103 on macOS; kept below both)."""
@@ -70,20 +69,17 @@ class Tree:
             raise ControlError(str(exc)) from None
         return data.version, data.runtime_dir
 
-    def node_table(self, version: str) -> dict[str, object]:
-        """The [node] table of releases/<version>/node.toml ({} when the file has none)."""
-        path = self.releases_dir / version / "node.toml"
+    def node_config(self, version: str) -> node_toml.NodeConfig:
+        """releases/<version>/node.toml read by the format layer (all defaults when missing)."""
+        path = self.root / node_toml.path_for(version)
         try:
-            with path.open("rb") as f:
-                data = tomllib.load(f)
+            return node_toml.parse(path.read_text(encoding="utf-8"), str(path))
         except FileNotFoundError:
-            return {}
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            return node_toml.NodeConfig()
+        except (OSError, UnicodeDecodeError) as exc:
             raise ControlError(f"cannot read {path}: {exc}") from None
-        table = data.get("node", {})
-        if not isinstance(table, dict):
-            raise ControlError(f"{path}: [node] must be a table")
-        return table
+        except FormatError as exc:
+            raise ControlError(str(exc)) from None
 
     def releases_on_disk(self) -> list[tuple[str, str]]:
         """(version, status) of every release in releases/RELEASES."""
