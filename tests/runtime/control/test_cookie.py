@@ -51,5 +51,5 @@ def test_a_client_without_any_cookie_is_told_how_to_pass_one(
 def test_a_cookie_of_the_wrong_type_in_node_toml_names_the_key(tmp_path: Path) -> None:
     root = build_tree(tmp_path / "t")
     (root / "releases" / "1" / "node.toml").write_text("[node]\ncookie = 5\n")
-    with pytest.raises(ControlError, match=r"node\.toml: \[node\] cookie must be"):
+    with pytest.raises(ControlError, match=r"node\.toml: key node\.cookie has the wrong type"):
         node_cookie(Tree(root), "1")
