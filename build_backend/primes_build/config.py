@@ -44,7 +44,8 @@ class ReleaseConfig:
     name: str
     version: str
     requires_python: str
-    runtime: Source
+    runtime: Source | None
+    """primes.toml's [runtime] project; None: the primes-runtime installed with primes-build."""
     apps: tuple[Source, ...]
     """In primes.toml order."""
     node: Mapping[str, Any]
@@ -67,7 +68,7 @@ class ReleaseConfig:
 
 
 def load(root: Path) -> ReleaseConfig:
-    """Read and validate root/primes.toml (and rel/node.toml for the node keys)."""
+    """Read and validate root/primes.toml (and the node.toml defaults for the node keys)."""
     doc = tomlfile.load(root / CONFIG_FILE, CONFIG_FILE)
     data = doc.data
     schema.check_keys(doc, data, "", ["release", "runtime", "apps", "node"])
@@ -87,10 +88,12 @@ def load(root: Path) -> ReleaseConfig:
             "release.requires-python", f'{requires!r} is not a version specifier (e.g. ">=3.11")'
         ) from None
 
-    runtime_table = schema.table_of(doc, data, "", "runtime")
-    schema.check_keys(doc, runtime_table, "runtime", ["path"])
-    runtime_path = schema.get(doc, runtime_table, "runtime", "path", str, default="runtime")
-    runtime = _source(doc, root, "runtime", "", runtime_path)
+    runtime = None
+    if "runtime" in data:
+        runtime_table = schema.table_of(doc, data, "", "runtime")
+        schema.check_keys(doc, runtime_table, "runtime", ["path"])
+        runtime_path = schema.get(doc, runtime_table, "runtime", "path", str, default="runtime")
+        runtime = _source(doc, root, "runtime.path", "", runtime_path)
 
     apps_table = schema.table_of(doc, data, "", "apps")
     apps = []

@@ -1,4 +1,4 @@
-"""Release files a project may override: its own rel/<file> if present, else primes-build's default."""
+"""Release files a project may override: its rel/<file> if present, else primes-build's own."""
 
 from __future__ import annotations
 

@@ -29,10 +29,11 @@ def render(config: ReleaseConfig) -> bytes:
             python_min=config.python_min,
         )
     except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(f"template error: {exc.message}", file=source.shown, line=exc.lineno) from None
+        raise BuildError(
+            f"template error: {exc.message}", file=source.shown, line=exc.lineno
+        ) from None
     except jinja2.TemplateNotFound as exc:
         raise BuildError(f"template {exc.name} not found", file=source.shown) from None
     except jinja2.UndefinedError as exc:
         raise BuildError(f"template error: {exc.message}", file=source.shown) from None
     return text.encode("utf-8")
-
