@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,16 +29,19 @@ class InstalledRuntime:
     """Its project directory, for an editable install (`pip install -e runtime`)."""
 
 
-def installed_runtime() -> InstalledRuntime:
-    """The primes-runtime installed next to primes-build (its `primes-runtime==<vsn>`)."""
-    try:
-        dist = metadata.distribution(DIST)
-    except metadata.PackageNotFoundError:
+def installed_runtime(path: list[str] | None = None) -> InstalledRuntime:
+    """The primes-runtime installed next to primes-build (its `primes-runtime==<vsn>`).
+
+    `path` is where to look (default sys.path).
+    """
+    found = list(metadata.distributions(name=DIST, path=path if path is not None else sys.path))
+    if not found:
         raise BuildError(
             f"{DIST} is not installed in the build environment; install primes-build with its "
             'dependencies, or name a runtime project in primes.toml: [runtime] path = "..."',
             file="primes.toml",
-        ) from None
+        )
+    dist = found[0]
     version = dist.version
     checkout = _editable_checkout(dist)
     if checkout is not None:
@@ -50,9 +54,9 @@ def installed_runtime() -> InstalledRuntime:
             continue
         if parts[0].endswith(".dist-info") and entry.name not in KEPT_DIST_INFO:
             continue
-        path = Path(str(dist.locate_file(entry)))
-        if path.is_file():
-            files[entry.as_posix()] = path.read_bytes()
+        located = Path(str(dist.locate_file(entry)))
+        if located.is_file():
+            files[entry.as_posix()] = located.read_bytes()
     if not any(name.startswith("primes_runtime/") for name in files):
         raise BuildError(f"the installed {DIST} {version} has no primes_runtime package files")
     installed = Installed(name="primes_runtime", version=version, files=dict(sorted(files.items())))

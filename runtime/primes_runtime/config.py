@@ -24,7 +24,7 @@ _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
 class NodeConfig:
     """What node.toml says; every key has a default."""
 
-    name: str = "primenode"
+    name: str = "node"
     cookie: str | None = None
     shutdown_timeout: float = 10.0
     log_max_bytes: int = 10 * 1024 * 1024
