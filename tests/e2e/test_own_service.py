@@ -133,11 +133,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     index.mkdir()
     for wheel in built.glob("*.whl"):
         shutil.copy(wheel, index)
-    run(
-        [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "-d", index]
-        + list(THIRD_PARTY),
-        cwd=top,
-    )
+    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
+    run([*download, "-d", index, *THIRD_PARTY], cwd=top)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
     env.update(
         {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
