@@ -17,6 +17,10 @@ from primes_build.tomlfile import TomlFile
 CONFIG_FILE = "primes.toml"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _APP = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RUNTIME_ELSEWHERE = (
+    "; for a runtime checkout elsewhere, remove [runtime], `pip install -e` the checkout and "
+    "build with `python -m build --no-isolation`"
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,10 @@ def _version(doc: TomlFile, version: str) -> str:
 def _source(doc: TomlFile, root: Path, key: str, name: str, path: str) -> Source:
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        hint = RUNTIME_ELSEWHERE if not name else ""
         raise doc.error(
-            key, f"{path!r} must be a relative path inside the project (so the sdist carries it)"
+            key,
+            f"{path!r} must be a relative path inside the project (so the sdist carries it){hint}",
         )
     directory = root / pure
     what = f"app `{name}`" if name else "the runtime"

@@ -66,6 +66,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
                 f"`{meta.name}`; check [project] name"
             )
     say(f"==> release {config.name} {config.version}")
+    _note_runtime_change(runtime.version, earlier, say)
     libs = {manifest.lib_path(i.name, i.version): i for i in [runtime] + [i for _, i in apps]}
     lib_files = _settle_versions(libs, earlier, sources_by_lib, say)
 
@@ -119,6 +120,17 @@ def _check_runtime_name(runtime: Source) -> None:
     doc, name = read_project_name(runtime)
     if name != "primes_runtime":
         raise doc.error("project.name", f"the runtime must be `primes-runtime`, not `{name}`")
+
+
+def _note_runtime_change(version: str, earlier: Sequence[EarlierRelease], say: Say) -> None:
+    """Say that a runtime change takes effect at the node's next restart (never hot-swapped)."""
+    for old in earlier:
+        theirs = str(old.manifest.get("runtime", {}).get("version", ""))
+        if theirs and theirs != version:
+            say(
+                f"    primes_runtime {theirs} -> {version} (from release {old.version}): "
+                "an upgrade keeps the running runtime; the node runs the new one after a restart"
+            )
 
 
 def _runtime(config: ReleaseConfig, cache: WheelCache, say: Say) -> tuple[Installed, Source | None]:

@@ -10,6 +10,7 @@ from primes_build.errors import BuildError
 from primes_build.release import build_release
 from primes_build.runtimesource import installed_runtime
 
+from tests.build_backend.helpers import set_version
 from tests.build_backend.test_release import members
 
 RECORD = """\
@@ -74,3 +75,19 @@ def test_a_release_without_a_runtime_table_ships_the_installed_runtime(
     files = members(built.path)
     assert "lib/primes_runtime-1/primes_runtime/node.py" in files
     assert files["releases/start_data"] == b"1 lib/primes_runtime-1\n"
+
+
+def test_a_release_with_a_new_runtime_version_says_it_runs_after_a_restart(
+    sample: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    build_release(sample, out, (), lambda line: None)
+    set_version(sample / "runtime/pyproject.toml", "8")
+    set_version(sample / "primes.toml", "2")
+    lines: list[str] = []
+    built = build_release(sample, out, (), lines.append)
+    assert (
+        "    primes_runtime 7 -> 8 (from release 1): an upgrade keeps the running runtime; "
+        "the node runs the new one after a restart"
+    ) in lines
+    assert members(built.path)["releases/start_data"] == b"2 lib/primes_runtime-8\n"
