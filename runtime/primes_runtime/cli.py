@@ -127,10 +127,22 @@ def parse(argv: list[str]) -> Invocation:
     return Invocation(Tree(Path(root).resolve()), name, cookie, command, tuple(rest))
 
 
+def name_option(argv: list[str]) -> str:
+    """The --name the start script passes (for messages before the command line is parsed)."""
+    rest = list(argv)
+    while rest and rest[0].startswith("--"):
+        key, eq, value = rest.pop(0).partition("=")
+        if not eq and rest:
+            value = rest.pop(0)
+        if key == "--name" and value:
+            return value
+    return "node"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit status 0 on success, 1 on failure, 2 on a usage error."""
     args = sys.argv[1:] if argv is None else argv
-    name = "node"
+    name = name_option(args)
     try:
         invocation = parse(args)
         name = invocation.name

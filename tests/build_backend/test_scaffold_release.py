@@ -100,3 +100,9 @@ def test_the_new_apps_own_tests_pass_against_this_checkouts_runtime(built: Built
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout
+
+
+def test_a_usage_error_of_the_start_script_names_the_node(deployed: Path, tmp_path: Path) -> None:
+    done = run([deployed / "bin/kvnode", "fly"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "kvnode: unknown command 'fly'; see 'kvnode help'\n"
