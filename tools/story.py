@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("apps", "build_backend", "rel", "runtime")
+SOURCE_DIRS = ("apps", "build_backend", "runtime")
 SOURCE_FILES = ("pyproject.toml", "primes.toml", "README.md")
 IGNORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv", ".pytest_cache"

@@ -34,5 +34,5 @@ def build_wheel(
     config_settings: dict[str, Any] | None = None,
     metadata_directory: str | None = None,
 ) -> str:
-    """Build the release package primenode_<vsn>.tar.gz and the wheel for pip users."""
+    """Build the release package <name>_<vsn>.tar.gz and the wheel for pip users."""
     return api.build_wheel(wheel_directory, config_settings)

@@ -17,6 +17,10 @@ from primes_build.tomlfile import TomlFile
 CONFIG_FILE = "primes.toml"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _APP = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RUNTIME_ELSEWHERE = (
+    "; for a runtime checkout elsewhere, remove [runtime], `pip install -e` the checkout and "
+    "build with `python -m build --no-isolation`"
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,8 @@ class ReleaseConfig:
     name: str
     version: str
     requires_python: str
-    runtime: Source
+    runtime: Source | None
+    """primes.toml's [runtime] project; None: the primes-runtime installed with primes-build."""
     apps: tuple[Source, ...]
     """In primes.toml order."""
     node: Mapping[str, Any]
@@ -67,7 +72,7 @@ class ReleaseConfig:
 
 
 def load(root: Path) -> ReleaseConfig:
-    """Read and validate root/primes.toml (and rel/node.toml for the node keys)."""
+    """Read and validate root/primes.toml (and the node.toml defaults for the node keys)."""
     doc = tomlfile.load(root / CONFIG_FILE, CONFIG_FILE)
     data = doc.data
     schema.check_keys(doc, data, "", ["release", "runtime", "apps", "node"])
@@ -87,10 +92,12 @@ def load(root: Path) -> ReleaseConfig:
             "release.requires-python", f'{requires!r} is not a version specifier (e.g. ">=3.11")'
         ) from None
 
-    runtime_table = schema.table_of(doc, data, "", "runtime")
-    schema.check_keys(doc, runtime_table, "runtime", ["path"])
-    runtime_path = schema.get(doc, runtime_table, "runtime", "path", str, default="runtime")
-    runtime = _source(doc, root, "runtime", "", runtime_path)
+    runtime = None
+    if "runtime" in data:
+        runtime_table = schema.table_of(doc, data, "", "runtime")
+        schema.check_keys(doc, runtime_table, "runtime", ["path"])
+        runtime_path = schema.get(doc, runtime_table, "runtime", "path", str, default="runtime")
+        runtime = _source(doc, root, "runtime.path", "", runtime_path)
 
     apps_table = schema.table_of(doc, data, "", "apps")
     apps = []
@@ -144,8 +151,10 @@ def _version(doc: TomlFile, version: str) -> str:
 def _source(doc: TomlFile, root: Path, key: str, name: str, path: str) -> Source:
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        hint = RUNTIME_ELSEWHERE if not name else ""
         raise doc.error(
-            key, f"{path!r} must be a relative path inside the project (so the sdist carries it)"
+            key,
+            f"{path!r} must be a relative path inside the project (so the sdist carries it){hint}",
         )
     directory = root / pure
     what = f"app `{name}`" if name else "the runtime"

@@ -13,6 +13,15 @@ from primes_build.config import ReleaseConfig
 from primes_build.errors import BuildError
 
 _README_TYPES = {".md": "text/markdown", ".rst": "text/x-rst", ".txt": "text/plain"}
+FIELDS = (
+    ("metadata_version", "Metadata-Version"),
+    ("name", "Name"),
+    ("version", "Version"),
+    ("summary", "Summary"),
+    ("requires_python", "Requires-Python"),
+    ("description_content_type", "Description-Content-Type"),
+)
+"""The single-valued core metadata fields written, in order, as other backends spell them."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,19 @@ def distribution(root: Path, config: ReleaseConfig) -> Distribution:
     if isinstance(readme, str) and (root / readme).is_file():
         raw["description"] = (root / readme).read_text(encoding="utf-8")
         raw["description_content_type"] = _README_TYPES.get(Path(readme).suffix, "text/plain")
-    if not hasattr(Metadata, "as_rfc822"):
-        raise BuildError("the build needs packaging>=26 (Metadata.as_rfc822); upgrade packaging")
-    metadata = Metadata.from_raw(raw)
-    return Distribution(name=name, version=config.version, metadata=bytes(metadata.as_rfc822()))
+    try:
+        Metadata.from_raw(raw)
+    except ValueError as exc:  # packaging's ExceptionGroup of InvalidMetadata
+        raise BuildError(f"invalid core metadata: {exc}", file="pyproject.toml") from None
+    return Distribution(name=name, version=config.version, metadata=rfc822(raw))
+
+
+def rfc822(raw: RawMetadata) -> bytes:
+    """PKG-INFO / METADATA text: `Field-Name: value` lines, then the description as the body."""
+    values: dict[str, object] = dict(raw)
+    lines = [f"{field}: {values[key]}\n" for key, field in FIELDS if key in values]
+    text = "".join(lines)
+    description = raw.get("description")
+    if description:
+        text += "\n" + description
+    return text.encode("utf-8")

@@ -1,4 +1,4 @@
-"""The node config: rel/node.toml defaults merged under primes.toml [node], written as TOML."""
+"""The node config: node.toml defaults (rel/ or packaged) under primes.toml [node], as TOML."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from typing import Any
 
 from primes_runtime.formats import FormatError, node_toml
 
-from primes_build import schema, tomlfile
+from primes_build import overlay, schema, tomlfile
 from primes_build.errors import BuildError
 from primes_build.tomlfile import TomlFile
 
-DEFAULTS_FILE = "rel/node.toml"
+DEFAULTS_FILE = "node.toml"
 SPECIAL_KEYS: dict[str, type] = {"name": str, "cookie": str}
 
 
 def load_defaults(root: Path) -> dict[str, Any]:
-    """The [node] table of rel/node.toml (every node key and its default)."""
-    doc = tomlfile.load(root / DEFAULTS_FILE, DEFAULTS_FILE)
+    """The [node] table of rel/node.toml, else primes-build's own (every node key, its default)."""
+    source = overlay.resolve(root, DEFAULTS_FILE)
+    doc = tomlfile.load(source.path, source.shown)
     schema.check_keys(doc, doc.data, "", ["node"])
     node = schema.table_of(doc, doc.data, "", "node")
     for key in SPECIAL_KEYS:

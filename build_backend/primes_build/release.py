@@ -20,6 +20,7 @@ from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
 from primes_build.previous import EarlierRelease, find_earlier, source_reader
 from primes_build.release_view import ReleaseView
+from primes_build.runtimesource import installed_runtime
 from primes_build.tarball import targz_bytes, write_atomic
 from primes_build.upgrade import Script, plan_upgrades
 from primes_build.wheelbuild import build_wheel
@@ -46,14 +47,13 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     guard.refuse_deployed(outdir)
     config = config_mod.load(root)
     metas = start_order([read_app(source) for source in config.apps])
-    _check_runtime_name(config.runtime)
     outdir.mkdir(parents=True, exist_ok=True)
     earlier = find_earlier(outdir, config.name, config.version, previous, say)
     cache = WheelCache(outdir)
 
-    runtime = _build_project(config.runtime, "primes_runtime", cache, say)
+    runtime, runtime_source = _runtime(config, cache, say)
     sources = {s.name: s for s in config.apps}
-    sources_by_lib = {runtime.name: config.runtime, **sources}
+    sources_by_lib = {runtime.name: runtime_source, **sources} if runtime_source else sources
     apps = [(meta, _build_project(sources[meta.name], meta.name, cache, say)) for meta in metas]
     for meta, installed in apps:
         if installed.name != meta.name:
@@ -62,6 +62,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
                 f"`{meta.name}`; check [project] name"
             )
     say(f"==> release {config.name} {config.version}")
+    _note_runtime_change(runtime.version, earlier, say)
     libs = {manifest.lib_path(i.name, i.version): i for i in [runtime] + [i for _, i in apps]}
     lib_files = _settle_versions(libs, earlier, sources_by_lib, say)
 
@@ -120,6 +121,31 @@ def _check_runtime_name(runtime: Source) -> None:
         raise doc.error("project.name", f"the runtime must be `primes-runtime`, not `{name}`")
 
 
+def _note_runtime_change(version: str, earlier: Sequence[EarlierRelease], say: Say) -> None:
+    """Say that a runtime change takes effect at the node's next restart (never hot-swapped)."""
+    for old in earlier:
+        theirs = str(old.manifest.get("runtime", {}).get("version", ""))
+        if theirs and theirs != version:
+            say(
+                f"    primes_runtime {theirs} -> {version} (from release {old.version}): "
+                "an upgrade keeps the running runtime; the node runs the new one after a restart"
+            )
+
+
+def _runtime(config: ReleaseConfig, cache: WheelCache, say: Say) -> tuple[Installed, Source | None]:
+    """The runtime: primes.toml's [runtime] project, else the one installed with primes-build."""
+    if config.runtime is not None:
+        _check_runtime_name(config.runtime)
+        return _build_project(config.runtime, "primes_runtime", cache, say), config.runtime
+    found = installed_runtime()
+    if found.checkout is not None:
+        _check_runtime_name(found.checkout)
+        return _build_project(found.checkout, "primes_runtime", cache, say), found.checkout
+    assert found.installed is not None
+    say(f"==> primes_runtime {found.version} (installed with primes-build)")
+    return found.installed, None
+
+
 def _build_project(source: Source, name: str, cache: WheelCache, say: Say) -> Installed:
     key = source_key(source.directory)
     wheel = cache.lookup(name, key)
@@ -163,6 +189,12 @@ def _settle_versions(
             if not theirs:
                 continue
             if _code(theirs) != _code(settled[lib]):
+                if installed.name not in sources:
+                    raise BuildError(
+                        f"the installed primes-runtime {installed.version} differs from the one "
+                        f"release {old.version} ({old.path}) ships under the same version; "
+                        "build with the primes-build that built it, or a newer one"
+                    )
                 source = sources[installed.name]
                 shown = f"{source.path}/pyproject.toml"
                 doc = tomlfile.load(source.directory / "pyproject.toml", shown)

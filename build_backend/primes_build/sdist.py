@@ -16,7 +16,8 @@ SDIST_ITEMS = ("pyproject.toml", "primes.toml", "README.md", "build_backend", "r
 def sdist_files(config: ReleaseConfig) -> dict[str, bytes]:
     """The project files an sdist carries, POSIX path relative to the root -> content."""
     root = config.root
-    tops = [*SDIST_ITEMS, config.runtime.path, *(a.path for a in config.apps)]
+    runtime = [config.runtime.path] if config.runtime is not None else []
+    tops = [*SDIST_ITEMS, *runtime, *(a.path for a in config.apps)]
     tops += [p for p in _backend_path(root) if p not in tops]
     tops += sorted(p.name for p in root.glob("LICENSE*") if p.is_file())
     files: dict[str, bytes] = {}

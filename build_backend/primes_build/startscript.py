@@ -1,28 +1,27 @@
-"""The start script bin/<release>, rendered from the jinja2 templates in rel/templates/."""
+"""The start script bin/<release>, rendered from rel/templates/start.sh.j2 or primes-build's own."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import jinja2
 
+from primes_build import overlay
 from primes_build.config import ReleaseConfig
 from primes_build.errors import BuildError
 
-TEMPLATES = "rel/templates"
-START_SCRIPT = "primenode.sh.j2"
+START_SCRIPT = "templates/start.sh.j2"
 
 
 def render(config: ReleaseConfig) -> bytes:
     """The start script text for this release."""
+    source = overlay.resolve(config.root, START_SCRIPT)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(config.root / TEMPLATES),
+        loader=jinja2.FileSystemLoader(source.path.parent),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
     try:
-        template = env.get_template(START_SCRIPT)
+        template = env.get_template(source.path.name)
         text = template.render(
             release_name=config.name,
             release_version=config.version,
@@ -31,19 +30,10 @@ def render(config: ReleaseConfig) -> bytes:
         )
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(
-            f"template error: {exc.message}",
-            file=f"{TEMPLATES}/{exc.name or START_SCRIPT}",
-            line=exc.lineno,
+            f"template error: {exc.message}", file=source.shown, line=exc.lineno
         ) from None
     except jinja2.TemplateNotFound as exc:
-        raise BuildError(f"template {exc.name} not found", file=TEMPLATES) from None
+        raise BuildError(f"template {exc.name} not found", file=source.shown) from None
     except jinja2.UndefinedError as exc:
-        raise BuildError(
-            f"template error: {exc.message}", file=f"{TEMPLATES}/{START_SCRIPT}"
-        ) from None
+        raise BuildError(f"template error: {exc.message}", file=source.shown) from None
     return text.encode("utf-8")
-
-
-def template_path(root: Path) -> Path:
-    """Where the start script template lives."""
-    return root / TEMPLATES / START_SCRIPT

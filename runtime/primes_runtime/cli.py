@@ -1,4 +1,4 @@
-"""bin/primenode's commands: start and stop a node, and talk to it over its control channel."""
+"""bin/<release>'s commands: start and stop a node, and talk to it over its control channel."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ class Command:
 def parse(argv: list[str]) -> Invocation:
     """Global options (--root, --name, --cookie), then the command and its arguments."""
     root: str | None = None
-    name = "primenode"
+    name = "node"
     cookie: str | None = None
     rest = list(argv)
     while rest and rest[0].startswith("--"):
@@ -109,7 +109,7 @@ def parse(argv: list[str]) -> Invocation:
         else:
             cookie = value
     if root is None:
-        raise UsageError("--root is missing (run this through bin/primenode)")
+        raise UsageError("--root is missing (run this through the release's bin/<name> script)")
     if not rest:
         raise UsageError(f"no command given; see '{name} help' for the commands")
     command = rest.pop(0)
@@ -127,10 +127,22 @@ def parse(argv: list[str]) -> Invocation:
     return Invocation(Tree(Path(root).resolve()), name, cookie, command, tuple(rest))
 
 
+def name_option(argv: list[str]) -> str:
+    """The --name the start script passes (for messages before the command line is parsed)."""
+    rest = list(argv)
+    while rest and rest[0].startswith("--"):
+        key, eq, value = rest.pop(0).partition("=")
+        if not eq and rest:
+            value = rest.pop(0)
+        if key == "--name" and value:
+            return value
+    return "node"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit status 0 on success, 1 on failure, 2 on a usage error."""
     args = sys.argv[1:] if argv is None else argv
-    name = "primenode"
+    name = name_option(args)
     try:
         invocation = parse(args)
         name = invocation.name

@@ -194,6 +194,15 @@ SWITCH_INTERVAL = 0.0005
 """Seconds a thread may hold the GIL while others wait (Python's default is 0.005)."""
 
 
+def display_name(root: Path) -> str:
+    """The name messages use before node.toml is read: the tree's start script, bin/<name>."""
+    try:
+        scripts = sorted(p.name for p in (root / "bin").iterdir() if p.is_file())
+    except OSError:
+        scripts = []
+    return scripts[0] if len(scripts) == 1 else "node"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a node in the foreground until SIGTERM/SIGINT; exit status 0 after a clean stop."""
     parser = argparse.ArgumentParser(prog="python -m primes_runtime.node")
@@ -229,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         node = boot(opts.root, opts.release)
     except PrimesError as exc:
-        print(f"primenode: cannot boot: {exc}", file=sys.stderr)
+        print(f"{display_name(opts.root)}: cannot boot: {exc}", file=sys.stderr)
         return 1
     holder.append(node)
     if signalled.is_set():
@@ -239,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _start_control(node)
         except Exception as exc:
             log.exception("node: the control channel did not start")
-            print(f"primenode: control channel did not start: {exc}", file=sys.stderr)
+            print(f"{node.config.name}: control channel did not start: {exc}", file=sys.stderr)
             node.shutdown()
             return 1
     node.wait()

@@ -97,3 +97,22 @@ def test_python_min_is_the_lowest_allowed_minor(sample: Path, spec: str, low: st
     text = f'[release]\nname = "s"\nversion = "1"\nrequires-python = "{spec}"\n'
     (sample / "primes.toml").write_text(text)
     assert config.load(sample).python_min == low
+
+
+def test_a_runtime_path_outside_the_project_is_refused_with_the_editable_route(
+    sample: Path,
+) -> None:
+    text = (sample / "primes.toml").read_text()
+    (sample / "primes.toml").write_text(text.replace('path = "runtime"', 'path = "../runtime"'))
+    with pytest.raises(BuildError) as caught:
+        config.load(sample)
+    assert str(caught.value).startswith(
+        "primes.toml:8: `runtime.path`: '../runtime' must be a relative path inside the project"
+    )
+    assert "remove [runtime], `pip install -e` the checkout" in str(caught.value)
+
+
+def test_a_release_without_a_runtime_table_has_no_runtime_source(sample: Path) -> None:
+    text = (sample / "primes.toml").read_text()
+    (sample / "primes.toml").write_text(text.replace('[runtime]\npath = "runtime"\n', ""))
+    assert config.load(sample).runtime is None

@@ -27,7 +27,7 @@ def test_sdist_carries_everything_the_wheel_build_needs(
         "sample-1/primes.toml",
         "sample-1/README.md",
         "sample-1/rel/node.toml",
-        "sample-1/rel/templates/primenode.sh.j2",
+        "sample-1/rel/templates/start.sh.j2",
         "sample-1/runtime/pyproject.toml",
         "sample-1/apps/alpha/alpha/app.py",
         "sample-1/build_backend/primes_build/buildapi.py",

@@ -30,7 +30,7 @@ _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
 class NodeConfig:
     """What node.toml says; every key has a default."""
 
-    name: str = "primenode"
+    name: str = "node"
     cookie: str | None = None
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     log_max_bytes: int = 10 * 1024 * 1024

@@ -1,0 +1,216 @@
+"""Your own service, outside this repository: primes new, python -m build, tar, start, upgrade.
+
+Everything runs through the real commands a user types, in a temporary directory. The
+primes-build and primes-runtime wheels are built into a local directory that serves as the
+only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they
+need are put there first with `pip download` (from pip's cache when it has them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+THIRD_PARTY = (
+    "build>=1.2",
+    "pyproject_hooks>=1.0",
+    "installer>=0.7",
+    "packaging>=24.2",
+    "jinja2>=3.1",
+    "setuptools>=68",
+    "wheel>=0.41",
+    "pytest>=8",
+)
+"""What primes-build depends on (and pytest, for the app's own tests)."""
+
+STORE_V2 = '''"""The store, version 2: the state counts writes next to the table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from primes_runtime import Caller, Pid, call, start_server
+from primes_runtime.server import Reply
+
+NAME = "kvnode_app_store"
+
+State = dict[str, Any]
+"""Version 2's state: {"items": key -> value, "writes": number of puts since the upgrade}."""
+
+
+def start_link(args: object = None) -> Pid:
+    return start_server(__name__, args, name=NAME)
+
+
+def put(key: str, value: object) -> object:
+    return call(NAME, ("put", key, value))
+
+
+def get(key: str) -> object:
+    return call(NAME, ("get", key))
+
+
+def writes() -> object:
+    return call(NAME, "writes")
+
+
+def init(args: object) -> State:
+    return {"items": {}, "writes": 0}
+
+
+def handle_call(request: object, caller: Caller, state: State) -> Reply:
+    items = state["items"]
+    match request:
+        case ("put", str(key), value):
+            new = {"items": {**items, key: value}, "writes": state["writes"] + 1}
+            return Reply(items.get(key), new)
+        case ("get", str(key)):
+            return Reply(items.get(key), state)
+        case "writes":
+            return Reply(state["writes"], state)
+        case _:
+            return Reply(("error", "unknown_request"), state)
+
+
+def handle_cast(msg: object, state: State) -> State:
+    return state
+
+
+def handle_info(msg: object, state: State) -> State:
+    return state
+
+
+def code_change(old_vsn: object, state: Any, extra: object) -> State:
+    if "items" not in state:  # version 1's shape: the table itself
+        return {"items": dict(state), "writes": 0}
+    return state
+'''
+
+
+@dataclass(frozen=True)
+class World:
+    """The local index, a user's venv with primes-build installed, and the environment."""
+
+    index: Path
+    venv: Path
+    env: dict[str, str]
+    built: tuple[Path, ...]
+    """primes-build's and primes-runtime's own sdists and wheels."""
+
+    def bin(self, name: str) -> Path:
+        return self.venv / "bin" / name
+
+
+def run(argv: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run one command; its stdout, or a failure showing what it printed."""
+    done = subprocess.run(
+        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{argv} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """Build the two wheels into a local index and install primes-build from it into a venv."""
+    top = tmp_path_factory.mktemp("world")
+    index = top / "index"
+    built = top / "built"
+    for project in ("build_backend", "runtime"):
+        source = top / "src" / project
+        shutil.copytree(REPO / project, source, ignore=IGNORED)
+        run([sys.executable, "-m", "build", "--no-isolation", "-o", built, source], cwd=top)
+    index.mkdir()
+    for wheel in built.glob("*.whl"):
+        shutil.copy(wheel, index)
+    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
+    run([*download, "-d", index, *THIRD_PARTY], cwd=top)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
+    env.update(
+        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    )
+    venv = top / "venv"
+    run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
+    run([venv / "bin/python", "-m", "pip", "install", "-q", "primes-build"], cwd=top, env=env)
+    return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
+
+
+@pytest.fixture
+def node_root(tmp_path: Path) -> Iterator[Path]:
+    """Where the release is deployed; whatever runs there is stopped at the end."""
+    root = tmp_path / "srv" / "kvnode"
+    yield root
+    if (root / "bin" / "kvnode").exists():
+        subprocess.run([root / "bin" / "kvnode", "stop"], capture_output=True, check=False)
+
+
+def test_a_new_project_builds_boots_and_upgrades_keeping_its_state(
+    world: World, node_root: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    project = work / "kvnode"
+    started = time.monotonic()
+    run([world.bin("primes"), "new", "kvnode"], cwd=work, env=world.env)
+    run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    node_root.mkdir(parents=True)
+    run(["tar", "-xzf", project / "dist" / "kvnode_1.tar.gz", "-C", node_root], cwd=work)
+    kvnode = node_root / "bin" / "kvnode"
+    run([kvnode, "start"], cwd=work)
+    assert run([kvnode, "ping"], cwd=work).strip() == "pong"
+    elapsed = time.monotonic() - started
+    print(f"\nprimes new -> running node: {elapsed:.1f} s")
+
+    store = "kvnode_app.store"
+    assert run([kvnode, "rpc", store, "put", "'colour'", "'blue'"], cwd=work).strip() == "None"
+    assert run([kvnode, "rpc", store, "get", "'colour'"], cwd=work).strip() == "blue"
+
+    (project / "apps/kvnode_app/kvnode_app/store.py").write_text(STORE_V2, encoding="utf-8")
+    for path in (project / "apps/kvnode_app/pyproject.toml", project / "primes.toml"):
+        text = path.read_text(encoding="utf-8")
+        assert 'version = "1"' in text
+        path.write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
+    output = run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    assert "releases/2/up_from_1.relup" in output
+    upgraded = run([kvnode, "upgrade", project / "dist" / "kvnode_2.tar.gz"], cwd=work)
+    assert "2" in upgraded
+
+    assert run([kvnode, "rpc", store, "get", "'colour'"], cwd=work).strip() == "blue"
+    assert run([kvnode, "rpc", store, "writes"], cwd=work).strip() == "0"
+    run([kvnode, "rpc", store, "put", "'size'", "3"], cwd=work)
+    assert run([kvnode, "rpc", store, "writes"], cwd=work).strip() == "1"
+    run([kvnode, "stop"], cwd=work)
+
+    # What the backend wrote passes the ecosystem's checkers, and so do primes' own.
+    dists = [project / "dist" / "kvnode-2.tar.gz", project / "dist" / "kvnode-2-py3-none-any.whl"]
+    run([sys.executable, "-m", "twine", "check", "--strict", *dists, *world.built], cwd=work)
+    pyprojects = [project / "pyproject.toml", project / "apps/kvnode_app/pyproject.toml"]
+    pyprojects += [REPO / "build_backend/pyproject.toml", REPO / "runtime/pyproject.toml"]
+    run([sys.executable, "-m", "validate_pyproject", *pyprojects], cwd=work)
+
+
+def test_the_new_apps_own_tests_pass_with_the_runtime_installed_from_the_index(
+    world: World, tmp_path: Path
+) -> None:
+    run([world.bin("primes"), "new", "kvtest"], cwd=tmp_path, env=world.env)
+    project = tmp_path / "kvtest"
+    venv = tmp_path / "appvenv"
+    run([sys.executable, "-m", "venv", venv], cwd=tmp_path, env=world.env)
+    app = project / "apps" / "kvtest_app"
+    run(
+        [venv / "bin/python", "-m", "pip", "install", "-q", "-e", f"{app}[test]"],
+        cwd=project,
+        env=world.env,
+    )
+    output = run([venv / "bin/python", "-m", "pytest", "-q", app], cwd=project, env=world.env)
+    assert "3 passed" in output
