@@ -227,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # caller's worst pause during an upgrade within a few ms (docs/benchmarks.md).
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
+        from primes_runtime.control import nodelock  # one node per tree, held until exit
+        from primes_runtime.control.tree import Tree
+
+        held = nodelock.acquire(Tree(Path(opts.root).resolve()))
         node = boot(opts.root, opts.release)
     except PrimesError as exc:
         print(f"primenode: cannot boot: {exc}", file=sys.stderr)
@@ -243,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             node.shutdown()
             return 1
     node.wait()
+    held.release()
     return 0
 
 
