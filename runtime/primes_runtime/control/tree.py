@@ -131,7 +131,7 @@ def connect(path: Path, timeout: float | None = 10.0) -> socket.socket:
                 os.chdir(cwd)
         else:
             sock.connect(name)
-    except (FileNotFoundError, ConnectionRefusedError) as exc:
+    except (FileNotFoundError, NotADirectoryError, ConnectionRefusedError) as exc:
         sock.close()
         raise NotRunning(f"the node is not running (nothing answers on {path})") from exc
     except PermissionError:

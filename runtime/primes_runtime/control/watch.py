@@ -69,8 +69,10 @@ def start(watch: Watch, stopped: threading.Event) -> threading.Thread:
         while not stopped.wait(INTERVAL):
             try:
                 watch.once()
-            except Exception:
-                log.exception("control: the run/ watcher failed; trying again")
+            except Exception as exc:
+                log.warning(
+                    "control: cannot restore %s (%r); trying again", watch.tree.run_dir, exc
+                )
 
     thread = threading.Thread(target=loop, name="primes-run-watch", daemon=True)
     thread.start()
