@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from primes_runtime.cli import console, launcher, output, remote
-from primes_runtime.cli.errors import OK, USAGE, UsageError, exit_code
+from primes_runtime.cli.errors import OK, UsageError, exit_code
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.cookie import ENV_VAR
@@ -249,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(os.umask(0o077) | 0o077)  # logs, run files and cookie are private, whatever umask
     root, name = pre_parse(args)
     parser = build_parser(name)
-    invocation: Invocation | None = None
+    command = first_command(args) or ""
+    spec = COMMANDS.get(command)
+    as_json = "--json" in args and spec is not None and spec.json
     try:
         invocation = parse(args, parser, name, root)
         if invocation.command == "help":
@@ -257,12 +259,14 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[invocation.command].run(invocation)
     except SystemExit as exc:  # --help printed its text
         return exc.code if isinstance(exc.code, int) else OK
+    except ControlError as exc:
+        return report(name, command, as_json, exc)
     except PrimesError as exc:
-        return report(name, invocation, exc)
+        return report(name, command, as_json, ControlError(str(exc)))
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         error = ControlError(f"{exc.strerror or exc}{where}; check the tree's owner and modes")
-        return report(name, invocation, error)
+        return report(name, command, as_json, error)
     except KeyboardInterrupt:
         return 130
 
@@ -277,16 +281,20 @@ def show_help(parser: Parser, inv: Invocation) -> int:
     return OK
 
 
-def report(name: str, inv: Invocation | None, exc: PrimesError) -> int:
-    """The one error printer: one line on stderr (and one JSON object on stdout with --json)."""
-    error = exc if isinstance(exc, ControlError) else ControlError(str(exc))
-    code = exit_code(error) if isinstance(exc, ControlError) else 1
-    if isinstance(exc, RemoteError) and exc.out and not (inv and inv.json):
-        output.write_out(exc.out)
+def report(name: str, command: str, as_json: bool, exc: ControlError) -> int:
+    """The one error printer: one line on stderr; with --json also one JSON object on stdout.
+
+    Without --json, what the node's code printed comes first on stdout, and an install
+    report's details (pauses, rollback problems) follow the line.
+    """
+    code = exit_code(exc)
+    remote = exc if isinstance(exc, RemoteError) else None
+    if remote is not None and remote.out and not as_json:
+        output.write_out(remote.out)
     print(f"{name}: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
-    if inv is not None and inv.json:
-        output.emit_failure_json(inv.command, exc if isinstance(exc, ControlError) else error, code)
-    elif isinstance(exc, RemoteError) and exc.report is not None:
-        details = output.install_report(exc.report).summary().splitlines()[1:]
+    if as_json:
+        output.emit_failure_json(command, exc, code)
+    elif remote is not None and remote.report is not None:
+        details = output.install_report(remote.report).summary().splitlines()[1:]
         output.write_out("".join(f"{line}\n" for line in details))
-    return code if code != USAGE or isinstance(exc, UsageError) else 1
+    return code
