@@ -198,9 +198,10 @@ def pre_parse(argv: list[str]) -> tuple[str | None, str]:
     """--root and --name, which the start script puts first."""
     early = argparse.ArgumentParser(add_help=False)
     early.add_argument("--root")
-    early.add_argument("--name", default="primenode")
+    early.add_argument("--name")
     known, _ = early.parse_known_args(argv[:4])
-    return known.root, known.name
+    name = known.name or (Path(known.root).name if known.root else "primes_runtime.cli")
+    return known.root, name
 
 
 def first_command(argv: list[str]) -> str | None:
