@@ -70,8 +70,8 @@ class ControlServer:
         with contextlib.suppress(OSError):
             if self.tree.sock.stat().st_ino == self._inode:
                 self.tree.sock.unlink()
-        with contextlib.suppress(OSError, ValueError):
-            if int(self.tree.pid_file.read_text().strip()) == os.getpid():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(self.tree.pid_file.read_text().split()[0]) == os.getpid():
                 self.tree.pid_file.unlink()
 
     def ensure_socket(self) -> bool:
@@ -156,11 +156,9 @@ def start(node: NodeLike) -> ControlServer:
     cookie = node_cookie(tree, node.release)
     server = ControlServer(node, tree, cookie)
     server.open()
-    stopped = threading.Event()
-    node.on_shutdown(stopped.set)
     node.on_shutdown(server.close)
     generated = None if configured(tree, node.release) is not None else cookie
     max_bytes = tree.node_table(node.release).get("log_max_bytes", 10 * 1024 * 1024)
     limit = max_bytes if isinstance(max_bytes, int) else 10 * 1024 * 1024
-    watch.start(watch.Watch(tree, server.ensure_socket, generated, limit), stopped)
+    watch.start(watch.Watch(tree, server.ensure_socket, generated, limit), server._closed)
     return server
