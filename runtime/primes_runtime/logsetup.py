@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
+from .errors import ConfigError
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+
+
+def private_file(path: Path) -> None:
+    """Create `path` if needed and make it readable by its owner only (0600), whatever the umask."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
 
 
 def setup(root: Path, max_bytes: int, backups: int) -> logging.Handler:
     """Attach a rotating handler for root/log/node.log to the root logger; return it."""
     directory = Path(root) / "log"
-    directory.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        directory / "node.log", maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
-    )
+    path = directory / "node.log"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_file(path)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror}; make {directory} writable by the node's user"
+        ) from None
     handler.setFormatter(logging.Formatter(FORMAT))
     top = logging.getLogger()
     top.addHandler(handler)

@@ -20,12 +20,16 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from . import application, logsetup
 from . import config as node_config
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
 from .formats import FormatError, start_data
+
+if TYPE_CHECKING:
+    from primes_runtime.control.nodelock import Held
 
 log = logging.getLogger("primes_runtime.node")
 
@@ -190,6 +194,16 @@ def _start_control(node: Node) -> None:
     importlib.import_module(name).start(node)
 
 
+def _lock_tree(root: Path) -> Held | None:
+    """Take the tree's node lock (control/nodelock.py) for this process's whole life."""
+    if importlib.util.find_spec("primes_runtime.control") is None:
+        return None  # no control channel installed: nothing else starts nodes on this tree
+    from primes_runtime.control import nodelock
+    from primes_runtime.control.tree import Tree
+
+    return nodelock.acquire(Tree(root.resolve()))
+
+
 SWITCH_INTERVAL = 0.0005
 """Seconds a thread may hold the GIL while others wait (Python's default is 0.005)."""
 
@@ -236,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # caller's worst pause during an upgrade within a few ms (docs/benchmarks.md).
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
+        held = _lock_tree(Path(opts.root))
         node = boot(opts.root, opts.release)
     except PrimesError as exc:
         print(f"{display_name(opts.root)}: cannot boot: {exc}", file=sys.stderr)
@@ -252,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             node.shutdown()
             return 1
     node.wait()
+    if held is not None:
+        held.release()
     return 0
 
 

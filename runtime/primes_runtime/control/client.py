@@ -13,11 +13,12 @@ from primes_runtime.control.tree import Tree, connect
 
 
 class RemoteError(ControlError):
-    """The node answered a request with an error (str() is its one line)."""
+    """The node answered a request with an error (str() is its one line; `report`: its data)."""
 
-    def __init__(self, error: str, out: str = "") -> None:
+    def __init__(self, error: str, out: str = "", report: dict[str, object] | None = None) -> None:
         super().__init__(error)
         self.out = out
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,12 @@ class Client:
         out = reply.get("out", "")
         out = out if isinstance(out, str) else ""
         if reply.get("ok") is not True:
-            raise RemoteError(str(reply.get("error", "the node refused the request")), out)
+            report = reply.get("report")
+            raise RemoteError(
+                str(reply.get("error", "the node refused the request")),
+                out,
+                report if isinstance(report, dict) else None,
+            )
         return Answer(reply.get("value"), out)
 
     def close(self) -> None:

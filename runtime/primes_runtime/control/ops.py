@@ -167,32 +167,41 @@ def _versions(session: Session, args: Message) -> Reply:
 
 
 def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
+    """A release-handler operation; its value (and a failure's "report") is plain data."""
+
     def op(session: Session, args: Message) -> Reply:
         from primes_runtime.release import handler
         from primes_runtime.release.errors import ReleaseError
 
         target = text_arg(args, key)
+        node = session.node
         log.info("control: %s %s", name, target)
         try:
+            if name == "check":
+                checked, unpacked = handler.check_target(node, target)
+                return success({**checked.to_data(), "unpacked": unpacked})
             if name == "unpack":
-                return success(handler.unpack(session.node, Path(target)))
+                return success({"version": handler.unpack(node, Path(target))})
             if name == "install":
-                return success(handler.install(session.node, target).summary())
+                return success(handler.install(node, target).to_data())
             if name == "permanent":
-                handler.make_permanent(session.node, target)
-                return success(f"release {target} is permanent")
+                handler.make_permanent(node, target)
+                return success({"version": target, "status": "permanent"})
             if name == "upgrade":
-                return success(handler.upgrade(session.node, target).summary())
+                return success(handler.upgrade(node, target).to_data())
             if name == "downgrade":
-                return success(handler.downgrade(session.node, target).summary())
-            handler.uninstall(session.node, target)
-            return success(f"release {target} uninstalled")
+                return success(handler.downgrade(node, target).to_data())
+            handler.uninstall(node, target)
+            return success({"version": target, "status": "uninstalled"})
         except ReleaseError as exc:
-            report = getattr(exc, "report", None)  # InstallFailed: pauses, rollback problems
+            report = getattr(exc, "report", None)  # InstallFailed: where, why, rolled back
             details = report.summary().splitlines()[1:] if report is not None else []
             message = " ".join(str(exc).split())
             log.warning("control: %s %s failed: %s", name, target, "\n".join([message, *details]))
-            return failure(message, "".join(f"{d}\n" for d in details))
+            reply = failure(message)
+            if report is not None:
+                reply.message["report"] = report.to_data()
+            return reply
 
     return op
 
@@ -206,6 +215,7 @@ OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {
     "rpc": _rpc,
     "console": _console,
     "versions": _versions,
+    "check": _release_op("check", "target"),
     "unpack": _release_op("unpack", "package"),
     "install": _release_op("install", "version"),
     "permanent": _release_op("permanent", "version"),

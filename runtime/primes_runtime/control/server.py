@@ -10,8 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-from primes_runtime.control import auth, frames
-from primes_runtime.control.cookie import node_cookie
+from primes_runtime.control import auth, frames, watch
+from primes_runtime.control.cookie import configured, node_cookie
 from primes_runtime.control.errors import AuthError, ControlError, FrameError, NotRunning
 from primes_runtime.control.ops import NodeLike, Session
 from primes_runtime.control.tree import Tree, address, connect
@@ -70,9 +70,34 @@ class ControlServer:
         with contextlib.suppress(OSError):
             if self.tree.sock.stat().st_ino == self._inode:
                 self.tree.sock.unlink()
-        with contextlib.suppress(OSError, ValueError):
-            if int(self.tree.pid_file.read_text().strip()) == os.getpid():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(self.tree.pid_file.read_text().split()[0]) == os.getpid():
                 self.tree.pid_file.unlink()
+
+    def ensure_socket(self) -> bool:
+        """Bind run/node.sock again if it was removed or replaced; True when it did."""
+        if self._closed.is_set() or self._listener is None:
+            return False
+        with contextlib.suppress(OSError):
+            if self.tree.sock.stat().st_ino == self._inode:
+                return False
+        self.tree.make_run_dir()
+        self.tree.sock.unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(address(self.tree.sock))
+            os.chmod(self.tree.sock, 0o600)
+            listener.listen(16)
+            listener.settimeout(0.5)
+        except BaseException:
+            listener.close()
+            raise
+        self._inode = self.tree.sock.stat().st_ino
+        old, self._listener = self._listener, listener
+        closer = threading.Timer(2.0, old.close)  # the accept loop moves on within 0.5 s
+        closer.daemon = True
+        closer.start()
+        return True
 
     def _accept_loop(self) -> None:
         assert self._listener is not None
@@ -128,7 +153,11 @@ class ControlServer:
 def start(node: NodeLike) -> ControlServer:
     """Serve the control channel of a booted node until it shuts down."""
     tree = Tree(Path(node.root))
-    server = ControlServer(node, tree, node_cookie(tree, node.release))
+    cookie = node_cookie(tree, node.release)
+    server = ControlServer(node, tree, cookie)
     server.open()
     node.on_shutdown(server.close)
+    generated = None if configured(tree, node.release) is not None else cookie
+    limit = tree.node_config(node.release).log_max_bytes
+    watch.start(watch.Watch(tree, server.ensure_socket, generated, limit), server._closed)
     return server

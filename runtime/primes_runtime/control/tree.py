@@ -41,6 +41,12 @@ class Tree:
         return self.run_dir / "start.lock"
 
     @property
+    def node_lock(self) -> Path:
+        """Held (flock) by the node for its whole life; outside run/, so losing run/ loses
+        nothing. It holds the node's pid and start time."""
+        return self.root / ".node.lock"
+
+    @property
     def log_dir(self) -> Path:
         return self.root / "log"
 
@@ -121,9 +127,14 @@ def connect(path: Path, timeout: float | None = 10.0) -> socket.socket:
                 os.chdir(cwd)
         else:
             sock.connect(name)
-    except (FileNotFoundError, ConnectionRefusedError) as exc:
+    except (FileNotFoundError, NotADirectoryError, ConnectionRefusedError) as exc:
         sock.close()
         raise NotRunning(f"the node is not running (nothing answers on {path})") from exc
+    except PermissionError:
+        sock.close()
+        raise ControlError(
+            f"permission denied on {path}: run this as the user that owns the node"
+        ) from None
     except OSError:
         sock.close()
         raise

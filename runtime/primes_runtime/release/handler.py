@@ -27,8 +27,8 @@ from typing import Protocol
 from primes_runtime import application
 from primes_runtime.errors import PrimesError
 
+from . import argument, relup, store
 from . import package as packages
-from . import relup, store
 from . import target as targets
 from .check import check_against, dry_run
 from .errors import ReleaseError
@@ -153,6 +153,17 @@ def check(node: Node, version: str) -> CheckReport:
         return dry_run(evaluator, _running_apps())
 
 
+def check_target(node: Node, package_or_version: str) -> tuple[CheckReport, bool]:
+    """`check` of a package or a version: unpack it if needed, then the dry run.
+
+    Returns the report and whether this call unpacked the release (which stays unpacked).
+    """
+    with _operation(f"check of {package_or_version}"):
+        version, added = _unpacked_version(node, package_or_version)
+        evaluator, _ = _evaluator(node, version)
+        return dry_run(evaluator, _running_apps()), bool(added)
+
+
 def install(node: Node, version: str) -> InstallReport:
     """Apply the up or down script from the current release; not yet permanent."""
     with _operation(f"install of release {version}"):
@@ -265,7 +276,7 @@ def _unpacked_version(node: Node, package_or_version: str) -> tuple[str, list[st
     releases = store.read_releases(root)
     known = {r.version for r in releases}
     given = Path(package_or_version)
-    if package_or_version.endswith(".tar.gz") or os.sep in package_or_version:
+    if argument.is_package_path(package_or_version):
         if not given.is_file():
             raise ReleaseError(f"{given}: no such package file; give a package path or a version")
         pkg = packages.read(given)

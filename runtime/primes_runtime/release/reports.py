@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .errors import ReleaseError
+
+Data = dict[str, object]
+"""A report as plain JSON data: what the node sends over the control channel."""
+
+
+def _text(data: Data, key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be a string")
+    return value
+
+
+def _list(data: Data, key: str) -> list[object]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise TypeError(f"{key} must be a list")
+    return value
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,31 @@ class CheckReport:
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
+    def to_data(self) -> Data:
+        data = asdict(self)
+        data["processes"] = [{"module": m, "count": n} for m, n in self.processes]
+        data["modules_prepared"] = list(self.modules_prepared)
+        data["warnings"] = list(self.warnings)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Data) -> CheckReport:
+        """The report `to_data` made; TypeError/KeyError/ValueError when it is malformed."""
+        processes = []
+        for row in _list(data, "processes"):
+            if not isinstance(row, dict):
+                raise TypeError("processes must hold objects")
+            processes.append((_text(row, "module"), int(row["count"])))
+        return cls(
+            _text(data, "from_version"),
+            _text(data, "to_version"),
+            _text(data, "script"),
+            int(data["instructions"]),  # type: ignore[call-overload]
+            tuple(str(m) for m in _list(data, "modules_prepared")),
+            tuple(processes),
+            tuple(str(w) for w in _list(data, "warnings")),
+        )
+
 
 @dataclass(frozen=True)
 class InstallReport:
@@ -99,6 +141,51 @@ class InstallReport:
             who = f"{pause.pid} {pause.name}" if pause.name else pause.pid
             lines.append(f"  paused {who} ({pause.module}) {pause.ms:.1f} ms")
         return "\n".join(lines)
+
+    def to_data(self) -> Data:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["rolled_back"] = self.failed is not None and not self.rollback_problems
+        data["max_pause_ms"] = round(self.max_pause_ms, 3)
+        data["pauses"] = [asdict(p) for p in self.pauses]
+        data["rollback_problems"] = list(self.rollback_problems)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Data) -> InstallReport:
+        """The report `to_data` made; TypeError/KeyError/ValueError when it is malformed."""
+        pauses = []
+        for row in _list(data, "pauses"):
+            if not isinstance(row, dict):
+                raise TypeError("pauses must hold objects")
+            name = row.get("name")
+            pauses.append(
+                Pause(
+                    _text(row, "pid"),
+                    name if isinstance(name, str) else None,
+                    _text(row, "module"),
+                    float(row["ms"]),
+                )
+            )
+        failed = data.get("failed")
+        step = None
+        if isinstance(failed, dict):
+            step = FailedStep(
+                _text(failed, "script"),
+                int(failed["line"]),
+                _text(failed, "instruction"),
+                _text(failed, "reason"),
+            )
+        return cls(
+            _text(data, "from_version"),
+            _text(data, "to_version"),
+            _text(data, "script"),
+            _text(data, "direction"),
+            tuple(pauses),
+            step,
+            tuple(str(p) for p in _list(data, "rollback_problems")),
+            data.get("permanent") is True,
+        )
 
 
 class InstallFailed(ReleaseError):

@@ -24,7 +24,7 @@ def node_processes(root: Path) -> list[int]:
     """Pids of live node processes of this tree (from /proc)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and pidfile.is_node(int(entry.name), root):
+        if entry.name.isdigit() and pidfile.is_node(pidfile.record_of(int(entry.name)), root):
             args = (entry / "cmdline").read_bytes()
             if b"primes_runtime.node" in args:
                 found.append(int(entry.name))
@@ -36,7 +36,7 @@ def test_start_ping_pid_and_stop(script: Script) -> None:
     try:
         assert script.ok("ping") == "pong\n"
         pid = node_pid(script)
-        assert (script.root / "run" / "node.pid").read_text().strip() == str(pid)
+        assert (script.root / "run" / "node.pid").read_text().split()[0] == str(pid)
         assert (script.root / "log" / "console.log").exists()
     finally:
         stopped = script.run("stop")
@@ -44,7 +44,7 @@ def test_start_ping_pid_and_stop(script: Script) -> None:
     assert not pidfile.alive(pid)
     assert not (script.root / "run" / "node.sock").exists()
     assert not (script.root / "run" / "node.pid").exists()
-    assert script.run("ping").returncode == 1
+    assert script.run("ping").returncode == 3
 
 
 def test_a_second_start_is_refused_and_no_second_node_runs(running: Script) -> None:
@@ -143,11 +143,12 @@ def test_garbage_and_oversize_frames_close_only_their_connection(running: Script
 def test_start_after_a_crash_cleans_the_stale_pid_and_socket(script: Script) -> None:
     script.ok("start")
     pid = node_pid(script)
+    record = pidfile.record_of(pid)
     os.kill(pid, signal.SIGKILL)
-    assert pidfile.wait_gone(pid, 10)
+    assert pidfile.wait_gone(record, 10)
     assert (script.root / "run" / "node.sock").exists()
     ping = script.run("ping")
-    assert ping.returncode == 1
+    assert ping.returncode == 3
     assert "not running" in ping.stderr
     try:
         started = script.run("start")
@@ -204,7 +205,7 @@ def test_foreground_runs_the_node_in_the_callers_process(script: Script) -> None
 def test_console_runs_the_node_here_with_a_prompt(script: Script) -> None:
     out = script.ok("console", stdin="import demo_api\nprint(demo_api.add(20, 22))\n")
     assert "42" in out
-    assert script.run("ping").returncode == 1
+    assert script.run("ping").returncode == 3
     assert not (script.root / "run" / "node.pid").exists()
 
 

@@ -41,9 +41,9 @@ def test_help_lists_every_command(script: Script) -> None:
     assert "PRIMES_COOKIE" in out
 
 
-def test_ping_without_a_node_exits_1_with_one_line(script: Script) -> None:
+def test_ping_without_a_node_exits_3_with_one_line(script: Script) -> None:
     result = script.run("ping")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stdout == ""
     assert one_line(result.stderr).startswith("primenode: the node is not running")
 
@@ -53,7 +53,7 @@ def test_every_client_command_without_a_node_fails_with_one_line(
     script: Script, args: list[str]
 ) -> None:
     result = script.run(*args)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "not running" in one_line(result.stderr)
 
 
@@ -80,16 +80,19 @@ def test_no_command_is_a_usage_error_not_a_silent_success(script: Script) -> Non
 @pytest.mark.parametrize(
     ("args", "usage"),
     [
-        (["eval"], "primenode eval CODE"),
-        (["rpc", "demo_api"], "primenode rpc MODULE FUNCTION [ARG...]"),
-        (["install"], "primenode install VSN"),
-        (["ping", "extra"], "primenode ping"),
+        (["eval"], "eval: the following arguments are required: CODE"),
+        (["rpc", "demo_api"], "rpc: the following arguments are required: FUNCTION"),
+        (["install"], "install: the following arguments are required: VSN"),
+        (["ping", "extra"], "ping: unrecognized arguments: extra"),
     ],
 )
-def test_wrong_argument_counts_print_the_usage(script: Script, args: list[str], usage: str) -> None:
+def test_wrong_argument_counts_print_one_line_and_where_the_help_is(
+    script: Script, args: list[str], usage: str
+) -> None:
     result = script.run(*args)
     assert result.returncode == 2
-    assert one_line(result.stderr) == f"primenode: usage: {usage}"
+    command = usage.split(":")[0]
+    assert one_line(result.stderr) == f"primenode: {usage}; see 'primenode {command} --help'"
 
 
 def test_an_rpc_argument_that_is_not_a_literal_is_refused_before_connecting(
@@ -196,6 +199,6 @@ def test_stop_without_a_node_says_so_and_removes_a_stale_pid_file(script: Script
     run.mkdir()
     (run / "node.pid").write_text("999999\n")
     result = script.run("stop")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert one_line(result.stderr) == "primenode: the node is not running"
     assert not (run / "node.pid").exists()

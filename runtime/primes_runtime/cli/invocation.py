@@ -1,0 +1,33 @@
+"""A parsed command line, and the connection to the node it names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from primes_runtime.control.client import Answer, Client
+from primes_runtime.control.cookie import client_cookie
+from primes_runtime.control.tree import Tree
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One command as the user typed it."""
+
+    tree: Tree
+    name: str
+    cookie: str | None
+    command: str
+    args: tuple[str, ...] = ()
+    json: bool = False
+
+    def client(self, timeout: float | None = 30.0) -> Client:
+        """An authenticated connection to the tree's node."""
+        return Client.connect(
+            self.tree, lambda: client_cookie(self.tree, self.cookie), timeout=timeout
+        )
+
+    def ask(self, op: str, timeout: float | None = 30.0, **args: object) -> Answer:
+        """One request on a fresh connection; `timeout` bounds the reply (None: wait for it)."""
+        with self.client() as conn:
+            conn.settimeout(timeout)
+            return conn.request(op, **args)

@@ -1,0 +1,258 @@
+"""The OS side of bin/<name>: start, stop, restart, foreground and console processes."""
+
+from __future__ import annotations
+
+import code
+import contextlib
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from primes_runtime.cli.errors import UsageError
+from primes_runtime.cli.invocation import Invocation
+from primes_runtime.control import nodelock, pidfile, watch
+from primes_runtime.control.errors import AuthError, ControlError, NotRunning
+from primes_runtime.control.tree import Tree, connect
+from primes_runtime.formats.node_toml import NodeConfig
+
+START_TIMEOUT_VAR = "PRIMES_START_TIMEOUT"
+DEFAULT_START_TIMEOUT = 60.0
+
+NODE_BOOT = (
+    "import runpy, sys; sys.path[0] = sys.argv.pop(1); "
+    "runpy.run_module('primes_runtime.node', run_name='__main__', alter_sys=True)"
+)
+"""Run `python -m primes_runtime.node` with the runtime dir (argv[1]) as the only extra path."""
+
+
+def node_config(tree: Tree) -> NodeConfig:
+    """The node.toml of the release the tree boots (its defaults where a key is not set)."""
+    version, _ = tree.start_data()
+    return tree.node_config(version)
+
+
+def node_command(tree: Tree) -> list[str]:
+    """The node's command line: this interpreter, isolated, with only the runtime dir added."""
+    _, runtime_dir = tree.start_data()
+    runtime = tree.root / runtime_dir
+    if not (runtime / "primes_runtime").is_dir():
+        raise ControlError(f"releases/start_data names {runtime_dir}, which holds no runtime")
+    return [
+        sys.executable,
+        "-s",
+        "-E",
+        "-u",
+        "-c",
+        NODE_BOOT,
+        str(runtime),
+        "--root",
+        str(tree.root),
+    ]
+
+
+def refuse_if_running(inv: Invocation) -> None:
+    """Fail if a node of this tree runs; clean a pid file and socket a crash left behind."""
+    tree = inv.tree
+    if nodelock.is_held(tree):
+        holder = nodelock.recorded(tree)
+        who = f" (pid {holder.pid})" if holder is not None else ""
+        raise ControlError(f"the node is already running{who}; use stop or restart")
+    record = pidfile.read(tree)
+    if record is not None and pidfile.is_node(record, tree.root):
+        raise ControlError(f"the node is already running (pid {record.pid}); use stop or restart")
+    if tree.sock.exists():
+        try:
+            connect(tree.sock, timeout=2.0).close()
+        except (NotRunning, OSError):
+            tree.sock.unlink(missing_ok=True)
+            print(f"{inv.name}: removed a stale {tree.sock}", file=sys.stderr)
+        else:
+            raise ControlError(f"a node already answers on {tree.sock}; use stop or restart")
+    if tree.pid_file.exists():
+        tree.pid_file.unlink(missing_ok=True)
+        print(f"{inv.name}: removed a stale {tree.pid_file}", file=sys.stderr)
+
+
+def start_timeout() -> float:
+    """PRIMES_START_TIMEOUT in seconds (unset or empty: the default); a usage error otherwise."""
+    raw = os.environ.get(START_TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_START_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(
+            f"{START_TIMEOUT_VAR}={raw!r} is not a number of seconds; "
+            f"set it to one (e.g. {DEFAULT_START_TIMEOUT:.0f}) or unset it"
+        )
+    return value
+
+
+def open_console_log(tree: Tree) -> int:
+    """log/console.log for appending (0600 in a 0700 log/), rotated first if it grew too big."""
+    path = tree.console_log
+    try:
+        tree.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        limit = node_config(tree).log_max_bytes
+        watch.rotate_console_log(tree, limit)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+    except OSError as exc:
+        raise ControlError(
+            f"cannot write {path}: {exc.strerror}; make {tree.log_dir} writable by this user"
+        ) from None
+    return fd
+
+
+def cmd_start(inv: Invocation) -> int:
+    tree = inv.tree
+    limit = start_timeout()
+    command = node_command(tree)
+    with pidfile.start_lock(tree):
+        refuse_if_running(inv)
+        log = open_console_log(tree)
+        try:
+            offset = os.lseek(log, 0, os.SEEK_END)
+            proc = subprocess.Popen(
+                command,
+                cwd=tree.root,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            os.close(log)
+        pidfile.write(tree, proc.pid)
+    wait_until_up(inv, proc, offset, limit)
+    return 0
+
+
+def wait_until_up(
+    inv: Invocation, proc: subprocess.Popen[bytes], log_offset: int, limit: float
+) -> None:
+    """Return once the new node answers a ping (within `limit` s); fail with the reason if not."""
+    deadline = time.monotonic() + limit
+    while True:
+        status = proc.poll()
+        if status is not None:
+            pidfile.remove_if(inv.tree, proc.pid)
+            reason = last_line(inv.tree.console_log, log_offset)
+            raise ControlError(f"the node exited during start (status {status}): {reason}")
+        try:
+            with inv.client(timeout=5.0) as conn:
+                conn.request("ping")
+            return
+        except AuthError as exc:
+            raise ControlError(f"the node started (pid {proc.pid}) but {exc}") from None
+        except ControlError:
+            pass  # not listening yet, or its cookie file is not written yet
+        if time.monotonic() >= deadline:
+            raise ControlError(
+                f"the node (pid {proc.pid}) did not answer within {limit:.0f} s; "
+                f"see {inv.tree.console_log} and log/node.log"
+            )
+        time.sleep(0.1)
+
+
+def last_line(path: Path, offset: int) -> str:
+    """The last non-empty line written to `path` after `offset`."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return f"no output ({path} unreadable)"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else f"no output in {path}"
+
+
+def cmd_stop(inv: Invocation) -> int:
+    """Ask the node to stop; without its socket, signal it only if it is proved to be the node."""
+    tree = inv.tree
+    try:
+        answer = inv.ask("stop", timeout=10.0)
+    except NotRunning:
+        record = signal_proved_node(inv)
+    else:
+        pid = answer.value
+        if not isinstance(pid, int) or not 0 < pid <= pidfile.PID_MAX:
+            return 0
+        record = pidfile.record_of(pid)
+    limit = node_config(tree).shutdown_timeout + 10.0
+    if not pidfile.wait_gone(record, limit):
+        raise ControlError(f"the node (pid {record.pid}) is still running after {limit:.0f} s")
+    pidfile.remove_if(tree, record.pid)
+    return 0
+
+
+def signal_proved_node(inv: Invocation) -> pidfile.Record:
+    """SIGTERM the node found through its lock or pid file; NotRunning if there is none."""
+    tree = inv.tree
+    held = nodelock.is_held(tree)
+    for record in (nodelock.recorded(tree), pidfile.read(tree)):
+        if record is not None and pidfile.signal_node(record, tree.root):
+            print(
+                f"{inv.name}: {tree.sock} is gone; sent SIGTERM to pid {record.pid}",
+                file=sys.stderr,
+            )
+            return record
+    if held:
+        raise ControlError(
+            f"{tree.node_lock} is held, but by no process that can be proved to be this node; "
+            "nothing was signalled"
+        )
+    tree.pid_file.unlink(missing_ok=True)  # left by a crash, if there at all
+    tree.sock.unlink(missing_ok=True)
+    raise NotRunning("the node is not running")
+
+
+def cmd_restart(inv: Invocation) -> int:
+    start_timeout()  # a bad setting stops the restart before the node is stopped
+    with contextlib.suppress(NotRunning):
+        cmd_stop(inv)
+    return cmd_start(inv)
+
+
+def cmd_foreground(inv: Invocation) -> int:
+    tree = inv.tree
+    command = node_command(tree)
+    with pidfile.start_lock(tree):
+        refuse_if_running(inv)
+        pidfile.write(tree, os.getpid())  # exec keeps the pid and its start time
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(tree.root)
+    os.execv(command[0], command)
+
+
+def cmd_console(inv: Invocation) -> int:
+    tree = inv.tree
+    with pidfile.start_lock(tree):
+        refuse_if_running(inv)
+        held = nodelock.acquire(tree)
+        pidfile.write(tree, os.getpid())
+    try:
+        os.chdir(tree.root)
+        from primes_runtime import node as node_module
+        from primes_runtime.control import server
+
+        node = node_module.boot(tree.root)
+        try:
+            server.start(node)
+            banner = (
+                f"{inv.name}: node running in this process (release {node.release}). "
+                "`node` is the node; Ctrl-D stops it."
+            )
+            code.interact(banner=banner, local={"node": node}, exitmsg="")
+        finally:
+            node.shutdown(node_config(tree).shutdown_timeout)
+    finally:
+        pidfile.remove_if(tree, os.getpid())
+        held.release()
+    return 0

@@ -1,0 +1,116 @@
+"""What the commands print: text for a person, or one JSON object for a program."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from primes_runtime.control.client import RemoteError
+from primes_runtime.control.errors import ControlError
+from primes_runtime.release.reports import CheckReport, InstallReport
+
+Data = dict[str, object]
+
+PROCESS_FIELDS = ("pid", "name", "behaviour", "module", "app", "mailbox", "status")
+APP_FIELDS = ("name", "version", "status")
+
+
+def emit_json(command: str, data: Data) -> None:
+    """One JSON object on one line of stdout: ok, command, then the command's fields."""
+    print(json.dumps({"ok": True, "command": command, **data}, sort_keys=False))
+
+
+def emit_failure_json(command: str, exc: ControlError, code: int) -> None:
+    """A failure as one JSON object: the one-line error, the exit code and any report."""
+    report = exc.report if isinstance(exc, RemoteError) else None
+    data: Data = {"ok": False, "command": command, "exit_code": code, "error": str(exc)}
+    data["report"] = report
+    print(json.dumps(data))
+
+
+def rows(value: object) -> list[list[object]]:
+    if not isinstance(value, list):
+        return []
+    return [list(row) for row in value if isinstance(row, list)]
+
+
+def table(lines: list[list[object]], indent: str = "") -> str:
+    """Left-aligned columns."""
+    cells = [[str(c) for c in line] for line in lines]
+    widths = [max(len(line[i]) for line in cells if i < len(line)) for i in range(len(cells[0]))]
+    return "\n".join(
+        indent + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip()
+        for line in cells
+    )
+
+
+def format_uptime(seconds: float) -> str:
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}d {text}" if days else text
+
+
+def status_data(value: Data, name: str) -> Data:
+    """The node's status reply as named fields."""
+    processes: list[Data] = []
+    for row in rows(value.get("processes")):
+        app, _, app_vsn = str(row[4] if len(row) > 4 else "-").partition(" ")
+        fields: Data = dict(zip(PROCESS_FIELDS, row, strict=False))
+        fields["app"] = None if app == "-" else app
+        fields["app_version"] = app_vsn or None
+        processes.append(fields)
+    uptime = value.get("uptime")
+    return {
+        "node": value.get("name") or name,
+        "pid": value.get("pid"),
+        "release": value.get("release"),
+        "uptime_s": float(uptime) if isinstance(uptime, int | float) else 0.0,
+        "applications": [dict(zip(APP_FIELDS, r, strict=False)) for r in rows(value.get("apps"))],
+        "processes": processes,
+    }
+
+
+def status_text(value: Data, name: str) -> str:
+    uptime = value.get("uptime")
+    lines = [
+        f"node:     {value.get('name') or name}",
+        f"pid:      {value.get('pid')}",
+        f"release:  {value.get('release')}",
+        f"uptime:   {format_uptime(float(uptime) if isinstance(uptime, int | float) else 0.0)}",
+        "applications:",
+        *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
+        "processes:",
+    ]
+    header: list[object] = ["PID", "NAME", "BEHAVIOUR", "MODULE", "APP", "MAILBOX", "STATUS"]
+    lines.append(table([header, *rows(value.get("processes"))], indent="  "))
+    return "\n".join(lines)
+
+
+def install_report(value: object) -> InstallReport:
+    """An install report sent by the node, checked."""
+    try:
+        if not isinstance(value, dict):
+            raise TypeError("not an object")
+        return InstallReport.from_data(value)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ControlError(f"the node sent a malformed install report ({exc})") from None
+
+
+def check_report(value: object) -> CheckReport:
+    """A check report sent by the node, checked."""
+    try:
+        if not isinstance(value, dict):
+            raise TypeError("not an object")
+        return CheckReport.from_data(value)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ControlError(f"the node sent a malformed check report ({exc})") from None
+
+
+def write_out(text: str) -> None:
+    """Text the node's code printed, as it printed it."""
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -1,0 +1,125 @@
+"""The commands the running node answers: ping, pid, status, versions, eval, rpc, releases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from primes_runtime.cli import output
+from primes_runtime.cli.errors import UsageError
+from primes_runtime.cli.invocation import Invocation
+from primes_runtime.control.errors import ControlError, NotRunning
+from primes_runtime.control.evaluate import parse_args
+from primes_runtime.release.argument import is_package_path
+
+
+def show(inv: Invocation, op: str, **args: object) -> int:
+    """Print what the node's code printed, then the value (if any)."""
+    answer = inv.ask(op, timeout=None, **args)
+    output.write_out(answer.out)
+    if answer.value is not None:
+        print(answer.value)
+    return 0
+
+
+def cmd_ping(inv: Invocation) -> int:
+    answer = inv.ask("ping", timeout=10.0)
+    print(answer.value)
+    return 0
+
+
+def cmd_pid(inv: Invocation) -> int:
+    return show(inv, "pid")
+
+
+def cmd_status(inv: Invocation) -> int:
+    value = inv.ask("status").value
+    if not isinstance(value, dict):
+        raise ControlError("the node sent a malformed status")
+    if inv.json:
+        output.emit_json(inv.command, output.status_data(value, inv.name))
+    else:
+        print(output.status_text(value, inv.name))
+    return 0
+
+
+def cmd_versions(inv: Invocation) -> int:
+    try:
+        pairs = [(str(r[0]), str(r[1])) for r in output.rows(inv.ask("versions").value)]
+        running = True
+    except NotRunning:
+        pairs = inv.tree.releases_on_disk()
+        running = False
+    if inv.json:
+        releases = [{"version": v, "status": s} for v, s in pairs]
+        output.emit_json(inv.command, {"running": running, "releases": releases})
+    else:
+        for version, status in pairs:
+            print(version, status)
+    return 0
+
+
+def cmd_eval(inv: Invocation) -> int:
+    return show(inv, "eval", code=" ".join(inv.args))
+
+
+def cmd_rpc(inv: Invocation) -> int:
+    module, function, *arguments = inv.args
+    try:
+        parse_args(arguments)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return show(inv, "rpc", module=module, function=function, args=arguments)
+
+
+def package_argument(inv: Invocation, target: str, always: bool) -> str:
+    """A package path made absolute (the node has another cwd), or the version as given."""
+    if not (always or is_package_path(target)):
+        return target
+    path = Path(target)
+    if path.is_dir():
+        example = path / f"{inv.name}_<vsn>.tar.gz"
+        raise ControlError(f"{target} is a directory; give the package file, e.g. {example}")
+    if not path.is_file():
+        raise ControlError(f"no such package: {target}")
+    return str(path.resolve())
+
+
+def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invocation], int]:
+    """A release-handler command run in the node; it prints the report the node sends.
+
+    `paths`: "always" (the argument is a package), "maybe" (a package or a version, by
+    primes_runtime.release.argument's rule), "never" (a version).
+    """
+
+    def run(inv: Invocation) -> int:
+        target = (
+            inv.args[0]
+            if paths == "never"
+            else package_argument(inv, inv.args[0], paths == "always")
+        )
+        value = inv.ask(op, timeout=None, **{key: target}).value
+        if op in ("install", "upgrade", "downgrade"):
+            report = output.install_report(value)
+            text = report.summary()
+        elif op == "check":
+            check = output.check_report(value)
+            unpacked = isinstance(value, dict) and value.get("unpacked") is True
+            text = check.summary() + (
+                f"\n  unpacked release {check.to_version} for this check; it stays unpacked"
+                if unpacked
+                else ""
+            )
+        elif op == "unpack":
+            text = str(value.get("version") if isinstance(value, dict) else value)
+        elif op == "permanent":
+            text = f"release {target} is permanent"
+        else:
+            text = f"release {target} uninstalled"
+        if inv.json:
+            output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
+        else:
+            print(text)
+        return 0
+
+    return run

@@ -1,0 +1,79 @@
+"""A thread in the node that puts run/ back (socket, pid file, cookie) and bounds console.log."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from primes_runtime.control import pidfile
+from primes_runtime.control.tree import Tree
+
+log = logging.getLogger("primes_runtime.control")
+
+INTERVAL = 1.0
+"""Seconds between two looks at run/ and log/console.log."""
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What the watcher keeps in place for one node."""
+
+    tree: Tree
+    ensure_socket: Callable[[], bool]
+    """Rebinds run/node.sock if it is gone or not ours; True when it did."""
+    cookie: str | None
+    """The generated cookie to write back to run/cookie (None: node.toml sets it)."""
+    console_max_bytes: int
+
+    def once(self) -> None:
+        """One look: restore what is missing, rotate console.log if it grew too large."""
+        if self.ensure_socket():
+            log.warning("control socket %s was gone; listening on a new one", self.tree.sock)
+        if not self.tree.pid_file.exists():
+            pidfile.write(self.tree, os.getpid())
+            log.warning("%s was gone; wrote it again", self.tree.pid_file)
+        if self.cookie is not None and not self.tree.cookie_file.exists():
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(self.tree.cookie_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(self.cookie + "\n")
+                log.warning("%s was gone; wrote it again", self.tree.cookie_file)
+        rotate_console_log(self.tree, self.console_max_bytes)
+
+
+def rotate_console_log(tree: Tree, max_bytes: int) -> None:
+    """Past `max_bytes`, copy log/console.log to console.log.1 and empty it (it is appended to)."""
+    path = tree.console_log
+    try:
+        if path.stat().st_size <= max_bytes:
+            return
+        old = path.with_name(path.name + ".1")
+        tmp = path.with_name(f".{path.name}.1.tmp")
+        shutil.copyfile(path, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, old)
+        os.truncate(path, 0)
+    except OSError:
+        return
+
+
+def start(watch: Watch, stopped: threading.Event) -> threading.Thread:
+    """Run `watch.once()` every INTERVAL seconds until `stopped` is set."""
+
+    def loop() -> None:
+        while not stopped.wait(INTERVAL):
+            try:
+                watch.once()
+            except Exception as exc:
+                log.warning(
+                    "control: cannot restore %s (%r); trying again", watch.tree.run_dir, exc
+                )
+
+    thread = threading.Thread(target=loop, name="primes-run-watch", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,87 @@
+"""Losing run/ or the socket loses nothing: the node puts them back, one node per tree
+(issue 15 item 5), all through the real bin/primenode."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+from primes_runtime.cli.launcher import node_command
+from primes_runtime.control import pidfile
+from primes_runtime.control.tree import Tree
+
+from .conftest import Script
+from .test_node_commands import node_pid, node_processes
+
+
+def wait_for_pong(script: Script, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while script.run("ping").stdout != "pong\n":
+        assert time.monotonic() < deadline, "the node never answered again"
+        time.sleep(0.2)
+
+
+def test_a_deleted_socket_is_recreated_and_the_node_answers_again(running: Script) -> None:
+    pid = node_pid(running)
+    (running.root / "run" / "node.sock").unlink()
+    wait_for_pong(running)
+    assert node_pid(running) == pid
+
+
+def test_a_deleted_run_dir_is_restored_with_its_pid_file_and_cookie(running: Script) -> None:
+    pid = node_pid(running)
+    cookie = (running.root / "run" / "cookie").read_text()
+    shutil.rmtree(running.root / "run")
+    wait_for_pong(running)
+    assert (running.root / "run" / "cookie").read_text() == cookie
+    deadline = time.monotonic() + 10
+    while pidfile.read(Tree(running.root)) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert pidfile.read(Tree(running.root)) == pidfile.record_of(pid)
+
+
+def test_with_run_deleted_start_refuses_and_no_second_node_runs(running: Script) -> None:
+    pid = node_pid(running)
+    shutil.rmtree(running.root / "run")
+    result = running.run("start")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"primenode: the node is already running (pid {pid}); use stop or restart\n"
+    )
+    assert node_processes(running.root) == [pid]
+
+
+def test_a_second_node_process_cannot_boot_on_a_locked_tree(running: Script) -> None:
+    pid = node_pid(running)
+    shutil.rmtree(running.root / "run")
+    result = subprocess.run(
+        node_command(Tree(running.root)), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "another node of this tree is running (pid " + str(pid) in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert node_processes(running.root) == [pid]
+
+
+def test_stop_finds_the_node_through_its_lock_when_run_cannot_come_back(script: Script) -> None:
+    script.ok("start")
+    pid = node_pid(script)
+    shutil.rmtree(script.root / "run")
+    (script.root / "run").write_text("not a directory\n")  # the node cannot restore run/
+    result = script.run("stop")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"primenode: {script.root}/run/node.sock is gone; sent SIGTERM to pid {pid}\n"
+    )
+    assert not pidfile.alive(pid)
+    (script.root / "run").unlink()
+    assert script.run("ping").returncode == 3
+
+
+def test_the_node_lock_lives_outside_run_and_names_the_node(running: Script) -> None:
+    pid = node_pid(running)
+    lock = running.root / ".node.lock"
+    assert pidfile.load(lock) == pidfile.record_of(pid)
+    assert lock.stat().st_mode & 0o077 == 0
