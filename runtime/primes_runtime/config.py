@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .limits import ControlLimits, UnpackLimits, parse_table
 
 _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -18,6 +19,8 @@ _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
     "log_max_bytes": int,
     "log_backups": int,
 }
+
+_TABLES = ("node", "env", "control", "unpack")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class NodeConfig:
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 5
     env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [env.<app>]
+    control: ControlLimits = field(default_factory=ControlLimits)
+    unpack: UnpackLimits = field(default_factory=UnpackLimits)
 
 
 def path_of(root: Path, version: str) -> Path:
@@ -56,8 +61,8 @@ def parse(text: str, where: str = "node.toml") -> NodeConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML ({exc})") from None
     for key in doc:
-        if key not in ("node", "env"):
-            raise ConfigError(f"{where}: unknown table [{key}]{_hint(key, ('node', 'env'))}")
+        if key not in _TABLES:
+            raise ConfigError(f"{where}: unknown table [{key}]{_hint(key, _TABLES)}")
     node = doc.get("node", {})
     if not isinstance(node, dict):
         raise ConfigError(f"{where}: [node] must be a table")
@@ -76,7 +81,14 @@ def parse(text: str, where: str = "node.toml") -> NodeConfig:
     env = doc.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, dict) for v in env.values()):
         raise ConfigError(f"{where}: [env.<app>] entries must be tables of key = value")
-    return NodeConfig(**values, env={app: dict(table) for app, table in env.items()})
+    control = parse_table(ControlLimits, doc.get("control", {}), "control", where)
+    unpack = parse_table(UnpackLimits, doc.get("unpack", {}), "unpack", where)
+    return NodeConfig(
+        **values,
+        env={app: dict(table) for app, table in env.items()},
+        control=control,
+        unpack=unpack,
+    )
 
 
 def _hint(key: str, known: Iterable[str]) -> str:
