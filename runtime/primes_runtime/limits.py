@@ -37,6 +37,10 @@ class UnpackLimits:
     """Files and directories in a package."""
     max_ratio: int = 200
     """Unpacked bytes per compressed byte (checked once past 1 MiB unpacked)."""
+    memory_bytes: int = 512 * 1024 * 1024
+    """Address space of the child process that unpacks and verifies a package."""
+    timeout: float = 600.0
+    """Seconds that child may take."""
 
 
 def parse_table(cls: type[Any], table: object, section: str, where: str) -> Any:
