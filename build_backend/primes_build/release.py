@@ -23,7 +23,7 @@ from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
 from primes_build.previous import EarlierRelease, find_earlier, source_reader
 from primes_build.release_view import ReleaseView
-from primes_build.tarball import targz_bytes, write_atomic
+from primes_build.tarball import read_targz, targz_bytes, write_atomic
 from primes_build.wheelbuild import build_wheel
 
 Say = Callable[[str], None]
@@ -105,9 +105,25 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
 
     data = targz_bytes(files, executable=lambda p: p.startswith("bin/"))
     target = outdir / package_name(config.name, config.version)
+    refuse_a_different_package(target, data, files)
     write_atomic(target, data)
     say(f"    wrote {target}")
     return BuiltRelease(path=target, data=data, version=config.version)
+
+
+def refuse_a_different_package(target: Path, data: bytes, files: Mapping[str, bytes]) -> None:
+    """Refuse to overwrite a package of the same name unless it holds the same files."""
+    if not target.exists():
+        return
+    try:
+        if target.read_bytes() == data or read_targz(target) == dict(files):
+            return
+    except (OSError, BuildError):
+        pass
+    raise BuildError(
+        f"{target} already exists with different content; a released package never changes: "
+        "bump release.version in primes.toml (or delete that file if it was never deployed)"
+    )
 
 
 def sha256sums(files: Mapping[str, bytes]) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.build_backend.helpers import use_broken
+from tests.build_backend.helpers import set_version, use_broken
 
 
 def python_m_build(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -80,3 +80,27 @@ def test_an_unknown_config_setting_fails_the_build_with_one_line(
     ], done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not out.exists() or not [p for p in out.iterdir() if p.name.endswith(".tar.gz")]
+
+
+def test_a_rebuild_with_new_content_under_the_same_release_version_is_refused(
+    sample: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert python_m_build(sample, "--wheel", "--outdir", str(out)).returncode == 0
+    package = out / "sample_1.tar.gz"
+    before = package.read_bytes()
+    assert python_m_build(sample, "--wheel", "--outdir", str(out)).returncode == 0
+    assert package.read_bytes() == before  # same content: a reproducible rebuild is fine
+    set_version(sample / "apps" / "beta" / "pyproject.toml", "2")
+    module = sample / "apps" / "beta" / "beta" / "app.py"
+    module.write_text(module.read_text() + "\nVERSION = 2\n")
+    done = python_m_build(sample, "--wheel", "--outdir", str(out))
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors[0] == (
+        f"ERROR {package} already exists with different content; a released package never "
+        "changes: bump release.version in primes.toml (or delete that file if it was never "
+        "deployed)"
+    )
+    assert "Traceback" not in done.stderr
+    assert package.read_bytes() == before
