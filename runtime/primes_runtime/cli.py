@@ -20,6 +20,7 @@ from primes_runtime.control.cookie import ENV_VAR, client_cookie
 from primes_runtime.control.errors import AuthError, ControlError, NotRunning
 from primes_runtime.control.evaluate import parse_args
 from primes_runtime.control.tree import Tree, connect
+from primes_runtime.release import signature
 
 START_TIMEOUT_VAR = "PRIMES_START_TIMEOUT"
 DEFAULT_START_TIMEOUT = 60.0
@@ -191,6 +192,7 @@ def cmd_status(inv: Invocation) -> int:
     print(f"pid:      {value.get('pid')}")
     print(f"release:  {value.get('release')}")
     print(f"uptime:   {format_uptime(float(value.get('uptime') or 0))}")
+    print(f"packages: {packages_line(str(value.get('packages', 'unsigned')))}")
     print("applications:")
     for row in rows(value.get("apps")):
         print("  " + " ".join(str(cell) for cell in row))
@@ -225,7 +227,15 @@ def format_uptime(seconds: float) -> str:
     return f"{days}d {text}" if days else text
 
 
+def packages_line(mode: str) -> str:
+    """What `status` and `versions` say about the packages a tree accepts."""
+    if mode == "signed":
+        return "signed only (releases/allowed_signers)"
+    return "unsigned accepted (no releases/allowed_signers)"
+
+
 def cmd_versions(inv: Invocation) -> int:
+    print(f"{inv.name}: packages: {packages_line(signature.mode(inv.tree.root))}", file=sys.stderr)
     try:
         value = ask(inv, "versions").value
     except NotRunning:

@@ -104,3 +104,31 @@ def test_a_rebuild_with_new_content_under_the_same_release_version_is_refused(
     )
     assert "Traceback" not in done.stderr
     assert package.read_bytes() == before
+
+
+def test_sign_key_writes_a_signature_that_ssh_keygen_verifies(sample: Path, tmp_path: Path) -> None:
+    key = tmp_path / "release-key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    out = tmp_path / "out"
+    done = python_m_build(sample, "--wheel", "--outdir", str(out), f"-Csign-key={key}")
+    assert done.returncode == 0, done.stderr
+    package, sig = out / "sample_1.tar.gz", out / "sample_1.tar.gz.sig"
+    assert f"    signed {sig}" in done.stdout.splitlines()
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'me namespaces="primes-release" {key.with_suffix(".pub").read_text()}')
+    with package.open("rb") as data:
+        verify = ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-n", "primes-release"]
+        verified = subprocess.run(
+            [*verify, "-I", "me", "-s", str(sig)],
+            stdin=data,
+            capture_output=True,
+            check=False,
+        )
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_a_sign_key_that_does_not_exist_fails_with_one_line(sample: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    done = python_m_build(sample, "--wheel", "--outdir", out, "-Csign-key=/no/key")
+    assert "ERROR -C sign-key=/no/key: no such key file; give an ssh private key" in done.stderr
+    assert done.returncode != 0 and "Traceback" not in done.stderr

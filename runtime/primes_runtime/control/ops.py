@@ -15,6 +15,7 @@ from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
+from primes_runtime.release import signature
 
 log = logging.getLogger("primes_runtime.control")
 
@@ -138,6 +139,7 @@ def _status(session: Session, args: Message) -> Reply:
             "uptime": round(time.monotonic() - session.started, 1),
             "apps": apps,
             "processes": procs,
+            "packages": signature.mode(Path(node.root)),
         }
     )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from primes_runtime.limits import UnpackLimits
 
-from . import unpacker
+from . import signature, unpacker
 from .errors import ReleaseError
 
 _IGNORED_IN_TREE = ("__pycache__",)
@@ -42,11 +42,13 @@ class Package:
 def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iterator[Package]:
     """Verify `source` into a releases/.unpack-* dir of `root` (removed on leaving).
 
-    A child process streams the package under `limits`; nothing outside the staging dir is
+    A tree with releases/allowed_signers first checks the package's signature. A child
+    process then streams the package under `limits`; nothing outside the staging dir is
     written, and a refused package leaves no trace.
     """
     if not source.is_file():
         raise ReleaseError(f"{source}: no such package file; give the path of a .tar.gz")
+    signature.check(source, root)
     try:
         staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root / "releases"))
     except OSError as exc:
