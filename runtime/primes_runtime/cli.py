@@ -193,6 +193,9 @@ def cmd_status(inv: Invocation) -> int:
     print(f"release:  {value.get('release')}")
     print(f"uptime:   {format_uptime(float(value.get('uptime') or 0))}")
     print(f"packages: {packages_line(str(value.get('packages', 'unsigned')))}")
+    workers = value.get("code_change_workers")
+    for worker in workers if isinstance(workers, list) else []:
+        print(f"leaked:   thread {worker} (restart the node to end it)")
     print("applications:")
     for row in rows(value.get("apps")):
         print("  " + " ".join(str(cell) for cell in row))

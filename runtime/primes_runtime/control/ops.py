@@ -115,6 +115,7 @@ def _stop(session: Session, args: Message) -> Reply:
 
 def _status(session: Session, args: Message) -> Reply:
     import primes_runtime
+    from primes_runtime.release.evaluator import lingering_code_changes
 
     node = session.node
     name = session.tree.node_table(node.release).get("name", "")
@@ -140,6 +141,7 @@ def _status(session: Session, args: Message) -> Reply:
             "apps": apps,
             "processes": procs,
             "packages": signature.mode(Path(node.root)),
+            "code_change_workers": lingering_code_changes(),
         }
     )
 

@@ -33,7 +33,7 @@ from . import relup, store
 from . import target as targets
 from .check import dry_run
 from .errors import ReleaseError
-from .evaluator import Evaluator, StepFailed
+from .evaluator import Evaluator, StepFailed, lingering_code_changes
 from .reports import CheckReport, InstallFailed, InstallReport, ReleaseStatus
 from .store import StartData, StoredRelease
 
@@ -167,6 +167,12 @@ def install(node: Node, version: str) -> InstallReport:
 
 
 def _install(node: Node, version: str, direction: str | None) -> InstallReport:
+    stuck = lingering_code_changes()
+    if stuck:
+        raise ReleaseError(
+            f"refused: a code_change from an earlier install still runs ({stuck[0]}); Python "
+            "cannot stop a thread, so restart the node (bin/<name> restart) before installing"
+        )
     evaluator, found = _evaluator(node, version, direction)
     checked = dry_run(evaluator, _running_apps())
     try:
