@@ -48,16 +48,21 @@ def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iter
     """
     if not source.is_file():
         raise ReleaseError(f"{source}: no such package file; give the path of a .tar.gz")
-    signature.check(source, root)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root / "releases"))
+        data = source.open("rb")
     except OSError as exc:
-        raise ReleaseError(f"{source}: cannot stage the package in {root} ({exc})") from None
-    try:
-        found = unpacker.stage_in_child(source, staging, limits or UnpackLimits())
-        yield Package(source, found.name, found.version, staging, found.hashes)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        raise ReleaseError(f"{source}: cannot read the package ({exc})") from None
+    with data:
+        signature.check(source, data, root)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root / "releases"))
+        except OSError as exc:
+            raise ReleaseError(f"{source}: cannot stage the package in {root} ({exc})") from None
+        try:
+            found = unpacker.stage_in_child(source, data, staging, limits or UnpackLimits())
+            yield Package(source, found.name, found.version, staging, found.hashes)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _tree_hashes(directory: Path, root: Path) -> dict[str, str]:

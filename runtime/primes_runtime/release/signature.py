@@ -33,8 +33,12 @@ def signature_of(package: Path) -> Path:
     return package.with_name(package.name + ".sig")
 
 
-def check(package: Path, root: Path) -> None:
-    """Refuse `package` unless the tree is unsigned or its signature verifies; writes nothing."""
+def check(package: Path, data: IO[bytes], root: Path) -> None:
+    """Refuse `package` (open as `data`) unless the tree is unsigned or its signature verifies.
+
+    The signature is checked over the bytes of `data`, the handle the unpack then reads.
+    Nothing is written.
+    """
     allowed = signers_file(root)
     if not allowed.exists():
         return
@@ -59,8 +63,8 @@ def check(package: Path, root: Path) -> None:
         )
     verify = [keygen, "-Y", "verify", "-f", str(allowed), "-n", NAMESPACE, "-s", str(sig)]
     for principal in principals:
-        with package.open("rb") as data:
-            verified = _run([*verify, "-I", principal], stdin=data)
+        data.seek(0)
+        verified = _run([*verify, "-I", principal], stdin=data)
         if verified.returncode == 0:
             return
     raise ReleaseError(

@@ -19,6 +19,7 @@ import sys
 import tarfile
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from primes_runtime.limits import UnpackLimits
 
@@ -43,14 +44,26 @@ class Staged:
     hashes: dict[str, str]
 
 
-def stage_in_child(source: Path, staging: Path, limits: UnpackLimits) -> Staged:
-    """Verify `source` into `staging` in a child process; ReleaseError (one line) if refused."""
+def stage_in_child(source: Path, package: BinaryIO, staging: Path, limits: UnpackLimits) -> Staged:
+    """Verify the open `package` (named `source`) into `staging` in a child process.
+
+    The child reads the very file the caller opened (and checked the signature of), not the
+    path again: a package swapped for another after the check is never the one unpacked.
+    ReleaseError (one line) if refused.
+    """
     runtime_path = Path(__file__).resolve().parents[2]
-    argv = [sys.executable, "-I", "-c", _BOOT, str(runtime_path), str(source), str(staging)]
-    argv.append(json.dumps(asdict(limits)))
+    fd = package.fileno()
+    os.lseek(fd, 0, os.SEEK_SET)
+    argv = [sys.executable, "-I", "-c", _BOOT, str(runtime_path), str(source), str(fd)]
+    argv += [str(staging), json.dumps(asdict(limits))]
     try:
         done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=limits.timeout, check=False
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=limits.timeout,
+            check=False,
+            pass_fds=(fd,),
         )
     except subprocess.TimeoutExpired:
         raise ReleaseError(
@@ -68,13 +81,15 @@ def stage_in_child(source: Path, staging: Path, limits: UnpackLimits) -> Staged:
 
 
 def main(argv: list[str]) -> int:
-    """Child entry point: stage argv[0] into argv[1] under the limits in argv[2] (JSON)."""
-    source, staging, limits = Path(argv[0]), Path(argv[1]), UnpackLimits(**json.loads(argv[2]))
+    """Child entry point: argv is the package's name, its open fd, the staging dir, limits."""
+    source, fd, staging = Path(argv[0]), int(argv[1]), Path(argv[2])
+    limits = UnpackLimits(**json.loads(argv[3]))
     memory = limits.memory_bytes
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     try:
-        staged = stage(source, staging, limits)
+        with os.fdopen(fd, "rb") as package:
+            staged = stage(source, package, staging, limits)
     except ReleaseError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -89,17 +104,14 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def stage(source: Path, staging: Path, limits: UnpackLimits) -> Staged:
-    """Stream the package's files into `staging` (which must exist), then verify them."""
-    try:
-        compressed = source.stat().st_size
-    except OSError:
-        raise ReleaseError(f"{source}: no such package file; give the path of a .tar.gz") from None
+def stage(source: Path, package: BinaryIO, staging: Path, limits: UnpackLimits) -> Staged:
+    """Stream the open package's files into `staging` (which must exist), then verify them."""
+    compressed = os.fstat(package.fileno()).st_size
     allowed = max(_RATIO_FLOOR, limits.max_ratio * compressed)
     hashes: dict[str, str] = {}
     count = total = 0
     try:
-        with tarfile.open(source, "r|gz") as tar:
+        with tarfile.open(fileobj=package, mode="r|gz") as tar:
             while (member := tar.next()) is not None:
                 tar.members.clear()  # type: ignore[attr-defined]  # a stream keeps no index
                 count += 1
