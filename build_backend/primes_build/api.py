@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from primes_build import config as config_mod
-from primes_build import guard, pipwheel, release, sdist
+from primes_build import guard, pipwheel, release, sdist, signing
 from primes_build.errors import BuildError
 from primes_build.metadata import distribution
 from primes_build.schema import did_you_mean
@@ -18,7 +18,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 ConfigSettings = Mapping[str, Any] | None
 
-KNOWN_SETTINGS = ("previous",)
+KNOWN_SETTINGS = ("previous", "sign-key")
 """The `-C KEY=VALUE` settings this backend reads; pypa/build and pip pass only the user's."""
 
 
@@ -103,6 +103,11 @@ def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) ->
     root = Path.cwd()
     outdir = Path(wheel_directory).absolute()
     built = release.build_release(root, outdir, previous_settings(config_settings), say)
+    key = (config_settings or {}).get("sign-key")
+    if key is not None:
+        if not isinstance(key, str) or not key:
+            raise BuildError("-C sign-key=PATH: PATH must be an ssh private key file")
+        say(f"    signed {signing.sign(built.path, Path(key).expanduser().absolute())}")
     config = config_mod.load(root)
     name = pipwheel.write_pip_wheel(distribution(root, config), config.name, built, outdir)
     say(f"    wrote {outdir / name}")

@@ -21,7 +21,7 @@ from primes_build.order import start_order
 from primes_build.previous import EarlierRelease, find_earlier, source_reader
 from primes_build.release_view import ReleaseView
 from primes_build.runtimesource import installed_runtime
-from primes_build.tarball import targz_bytes, write_atomic
+from primes_build.tarball import read_targz, targz_bytes, write_atomic
 from primes_build.upgrade import Script, plan_upgrades
 from primes_build.wheelbuild import build_wheel
 
@@ -100,6 +100,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
 
     data = targz_bytes(files, executable=lambda p: p.startswith("bin/"))
     target = outdir / package_name(config.name, config.version)
+    refuse_a_different_package(target, data, files)
     write_atomic(target, data)
     say(f"    wrote {target}")
     return BuiltRelease(path=target, data=data, version=config.version)
@@ -113,6 +114,21 @@ def _written(script: Script, against_sha256: str) -> bytes:
     except FormatError as exc:
         raise BuildError(f"internal error: the build wrote an invalid script: {exc}") from None
     return text.encode("utf-8")
+
+
+def refuse_a_different_package(target: Path, data: bytes, files: Mapping[str, bytes]) -> None:
+    """Refuse to overwrite a package of the same name unless it holds the same files."""
+    if not target.exists():
+        return
+    try:
+        if target.read_bytes() == data or read_targz(target) == dict(files):
+            return
+    except (OSError, BuildError):
+        pass
+    raise BuildError(
+        f"{target} already exists with different content; a released package never changes: "
+        "bump release.version in primes.toml (or delete that file if it was never deployed)"
+    )
 
 
 def _check_runtime_name(runtime: Source) -> None:

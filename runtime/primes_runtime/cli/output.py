@@ -70,7 +70,20 @@ def status_data(value: Data, name: str) -> Data:
         "uptime_s": float(uptime) if isinstance(uptime, int | float) else 0.0,
         "applications": [dict(zip(APP_FIELDS, r, strict=False)) for r in rows(value.get("apps"))],
         "processes": processes,
+        "packages": str(value.get("packages", "unsigned")),
+        "leaked_code_change_workers": [str(w) for w in _listed(value.get("code_change_workers"))],
     }
+
+
+def _listed(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def packages_line(mode: str) -> str:
+    """What `status` and `versions` say about the packages a tree accepts."""
+    if mode == "signed":
+        return "signed only (releases/allowed_signers)"
+    return "unsigned accepted (no releases/allowed_signers)"
 
 
 def status_text(value: Data, name: str) -> str:
@@ -80,6 +93,11 @@ def status_text(value: Data, name: str) -> str:
         f"pid:      {value.get('pid')}",
         f"release:  {value.get('release')}",
         f"uptime:   {format_uptime(float(uptime) if isinstance(uptime, int | float) else 0.0)}",
+        f"packages: {packages_line(str(value.get('packages', 'unsigned')))}",
+        *(
+            f"leaked:   thread {worker} (restart the node to end it)"
+            for worker in _listed(value.get("code_change_workers"))
+        ),
         "applications:",
         *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
         "processes:",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
 from primes_runtime.control.evaluate import parse_args
+from primes_runtime.release import signature
 from primes_runtime.release.argument import is_package_path
 
 
@@ -50,10 +52,13 @@ def cmd_versions(inv: Invocation) -> int:
     except NotRunning:
         pairs = inv.tree.releases_on_disk()
         running = False
+    packages = signature.mode(inv.tree.root)
     if inv.json:
         releases = [{"version": v, "status": s} for v, s in pairs]
-        output.emit_json(inv.command, {"running": running, "releases": releases})
+        data = {"running": running, "releases": releases, "packages": packages}
+        output.emit_json(inv.command, data)
     else:
+        print(f"{inv.name}: packages: {output.packages_line(packages)}", file=sys.stderr)
         for version, status in pairs:
             print(version, status)
     return 0

@@ -25,11 +25,16 @@ def proof(cookie: str, label: bytes, first: bytes, second: bytes) -> bytes:
     return hmac.new(cookie.encode("utf-8"), label + first + second, hashlib.sha256).digest()
 
 
-def server_handshake(sock: socket.socket, cookie: str) -> None:
-    """Challenge a client; AuthError (after telling it) if it does not know the cookie."""
+def server_handshake(
+    sock: socket.socket, cookie: str, deadline: float | None = None, depth: int = frames.MAX_DEPTH
+) -> None:
+    """Challenge a client; AuthError (after telling it) if it does not know the cookie.
+
+    The whole exchange must finish by `deadline` (time.monotonic()), else TimeoutError.
+    """
     server_nonce = secrets.token_bytes(NONCE_BYTES)
-    frames.send(sock, {"protocol": PROTOCOL, "nonce": server_nonce.hex()})
-    answer = frames.recv(sock, limit=4096)
+    frames.send(sock, {"protocol": PROTOCOL, "nonce": server_nonce.hex()}, deadline=deadline)
+    answer = frames.recv(sock, limit=4096, deadline=deadline, depth=depth)
     if answer is None:
         raise FrameError("client closed the connection during the handshake")
     client_nonce = _hex_field(answer, "nonce")
@@ -38,10 +43,10 @@ def server_handshake(sock: socket.socket, cookie: str) -> None:
         raise FrameError("client nonce is shorter than 16 bytes")
     expected = proof(cookie, b"client", server_nonce, client_nonce)
     if not hmac.compare_digest(expected, given):
-        frames.send(sock, {"ok": False, "error": "the node refused the cookie"})
+        frames.send(sock, {"ok": False, "error": "the node refused the cookie"}, deadline=deadline)
         raise AuthError("a client gave a wrong cookie")
     answer_proof = proof(cookie, b"server", client_nonce, server_nonce)
-    frames.send(sock, {"ok": True, "proof": answer_proof.hex()})
+    frames.send(sock, {"ok": True, "proof": answer_proof.hex()}, deadline=deadline)
 
 
 def client_handshake(sock: socket.socket, cookie: str) -> None:

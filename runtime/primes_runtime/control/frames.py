@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
+import time
 
 from primes_runtime.control.errors import FrameError
 
 MAX_FRAME = 16 * 1024 * 1024
 """The largest frame body either side sends or accepts, in bytes."""
 
+MAX_DEPTH = 64
+"""How deeply arrays and objects may nest in a frame either side accepts."""
+
 HEADER = struct.Struct(">I")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 Message = dict[str, object]
 
@@ -24,39 +31,79 @@ def encode(message: Message, limit: int = MAX_FRAME) -> bytes:
     return HEADER.pack(len(body)) + body
 
 
-def decode(body: bytes) -> Message:
-    """The JSON object a frame body holds; FrameError for anything else."""
+def decode(body: bytes, depth: int = MAX_DEPTH) -> Message:
+    """The JSON object a frame body holds; FrameError for anything else or nesting past `depth`."""
     try:
-        value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"frame is not UTF-8 JSON ({exc})") from None
+    if _nesting(text) > depth:
+        raise FrameError(f"frame nests arrays or objects deeper than {depth} levels")
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise FrameError(f"frame is not UTF-8 JSON ({exc})") from None
     if not isinstance(value, dict):
         raise FrameError(f"frame holds a JSON {type(value).__name__}, not an object")
     return value
 
 
-def send(sock: socket.socket, message: Message, limit: int = MAX_FRAME) -> None:
-    """Write one frame."""
+def _nesting(text: str) -> int:
+    """The deepest nesting of [ and { in JSON text, strings not counted."""
+    deepest = level = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        level += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, level)
+    return deepest
+
+
+def send(
+    sock: socket.socket, message: Message, limit: int = MAX_FRAME, deadline: float | None = None
+) -> None:
+    """Write one frame; TimeoutError once time.monotonic() passes `deadline`."""
+    _arm(sock, deadline)
     sock.sendall(encode(message, limit))
 
 
-def recv(sock: socket.socket, limit: int = MAX_FRAME) -> Message | None:
-    """Read one frame; None when the peer closed cleanly between frames."""
-    header = _recv_exactly(sock, HEADER.size, eof_ok=True)
+def recv(
+    sock: socket.socket,
+    limit: int = MAX_FRAME,
+    deadline: float | None = None,
+    depth: int = MAX_DEPTH,
+) -> Message | None:
+    """Read one frame; None when the peer closed cleanly between frames.
+
+    With a `deadline` (a time.monotonic() value) the whole frame must arrive by then, however
+    the peer spaces its bytes; past it TimeoutError.
+    """
+    header = _recv_exactly(sock, HEADER.size, eof_ok=True, deadline=deadline)
     if header is None:
         return None
     (size,) = HEADER.unpack(header)
     if size > limit:
         raise FrameError(f"frame announces {size} bytes, over the {limit}-byte limit")
-    body = _recv_exactly(sock, size, eof_ok=False)
+    body = _recv_exactly(sock, size, eof_ok=False, deadline=deadline)
     assert body is not None
-    return decode(body)
+    return decode(body, depth)
 
 
-def _recv_exactly(sock: socket.socket, size: int, *, eof_ok: bool) -> bytes | None:
+def _arm(sock: socket.socket, deadline: float | None) -> None:
+    """Set the socket's timeout to what is left until `deadline` (if any)."""
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the deadline passed")
+    sock.settimeout(left)
+
+
+def _recv_exactly(
+    sock: socket.socket, size: int, *, eof_ok: bool, deadline: float | None
+) -> bytes | None:
     chunks: list[bytes] = []
     missing = size
     while missing:
+        _arm(sock, deadline)
         chunk = sock.recv(min(missing, 1 << 20))
         if not chunk:
             if eof_ok and missing == size:

@@ -15,6 +15,7 @@ from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
+from primes_runtime.release import signature
 
 log = logging.getLogger("primes_runtime.control")
 
@@ -113,6 +114,7 @@ def _stop(session: Session, args: Message) -> Reply:
 
 def _status(session: Session, args: Message) -> Reply:
     import primes_runtime
+    from primes_runtime.release.evaluator import lingering_code_changes
 
     node = session.node
     name = session.tree.node_config(node.release).name
@@ -137,6 +139,8 @@ def _status(session: Session, args: Message) -> Reply:
             "uptime": round(time.monotonic() - session.started, 1),
             "apps": apps,
             "processes": procs,
+            "packages": signature.mode(Path(node.root)),
+            "code_change_workers": lingering_code_changes(),
         }
     )
 

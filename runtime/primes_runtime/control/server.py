@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import resource
 import socket
 import threading
 import time
@@ -15,24 +17,45 @@ from primes_runtime.control.cookie import configured, node_cookie
 from primes_runtime.control.errors import AuthError, ControlError, FrameError, NotRunning
 from primes_runtime.control.ops import NodeLike, Session
 from primes_runtime.control.tree import Tree, address, connect
+from primes_runtime.formats.node_toml import ControlLimits
 
 log = logging.getLogger("primes_runtime.control")
 
-HANDSHAKE_TIMEOUT = 10.0
-"""Seconds a new connection has to complete the challenge-response."""
+
+def free_fds() -> int:
+    """How many more file descriptors this process may open (soft RLIMIT_NOFILE)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 30
+    try:
+        return soft - len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return soft
 
 
 class ControlServer:
-    """Accepts authenticated clients on run/node.sock and answers their requests."""
+    """Accepts authenticated clients on run/node.sock and answers their requests.
 
-    def __init__(self, node: NodeLike, tree: Tree, cookie: str) -> None:
+    Connections that have not proved the cookie are strangers: each gets `handshake_timeout`
+    seconds in total, at most `max_pending` of them are kept (a new one closes the oldest, so
+    the owner always gets in), and none is kept while fewer than `reserved_fds` descriptors
+    are free.
+    """
+
+    def __init__(
+        self, node: NodeLike, tree: Tree, cookie: str, limits: ControlLimits | None = None
+    ) -> None:
         self.node = node
         self.tree = tree
+        self.limits = limits or ControlLimits()
         self._cookie = cookie
         self._started = time.monotonic()
         self._closed = threading.Event()
         self._listener: socket.socket | None = None
         self._inode: int | None = None
+        self._pending: list[socket.socket] = []
+        self._pending_lock = threading.Lock()
+        self._last_fd_warning = 0.0
 
     def open(self) -> None:
         """Bind run/node.sock (0600 in a 0700 run/) and start accepting in a daemon thread."""
@@ -106,58 +129,129 @@ class ControlServer:
                 conn, _ = self._listener.accept()
             except TimeoutError:
                 continue
-            except OSError:
+            except OSError as exc:
                 if self._closed.is_set():
                     return
-                log.exception("control channel accept failed")
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    self._warn_fds("no file descriptor left to accept a connection")
+                    self._drop_oldest_pending()
+                else:
+                    log.warning("control channel: accept failed: %s", exc)
                 time.sleep(0.1)
+                continue
+            if not self._admit(conn):
+                conn.close()
                 continue
             threading.Thread(
                 target=self._serve, args=(conn,), name="primes-control-conn", daemon=True
             ).start()
 
+    def _admit(self, conn: socket.socket) -> bool:
+        """Count a new connection as pending, closing the oldest stranger past the limits."""
+        with self._pending_lock:
+            self._pending.append(conn)
+            over = len(self._pending) - self.limits.max_pending
+        for _ in range(max(over, 0)):
+            self._drop_oldest_pending()
+        if free_fds() >= self.limits.reserved_fds:
+            return True
+        self._warn_fds(f"fewer than {self.limits.reserved_fds} file descriptors free")
+        if not self._drop_oldest_pending(keep=conn):
+            with self._pending_lock:
+                self._pending.remove(conn)
+            return False
+        return True
+
+    def _drop_oldest_pending(self, keep: socket.socket | None = None) -> bool:
+        """Shut down the oldest connection still in its handshake; False if there is none."""
+        with self._pending_lock:
+            victims = [c for c in self._pending if c is not keep]
+            if not victims:
+                return False
+            victim = victims[0]
+            self._pending.remove(victim)
+        with contextlib.suppress(OSError):
+            victim.shutdown(socket.SHUT_RDWR)
+        return True
+
+    def _logged_in(self, conn: socket.socket) -> bool:
+        """Move a connection out of the pending list; False if it was dropped meanwhile."""
+        with self._pending_lock:
+            if conn not in self._pending:
+                return False
+            self._pending.remove(conn)
+            return True
+
+    def _warn_fds(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self._last_fd_warning >= 10.0:
+            self._last_fd_warning = now
+            log.warning("control channel: %s; closing connections not logged in", what)
+
     def _serve(self, conn: socket.socket) -> None:
         with conn:
-            conn.settimeout(HANDSHAKE_TIMEOUT)
+            proved = self._handshake(conn)
+            if self._logged_in(conn) and proved:
+                self._session(conn)
+
+    def _handshake(self, conn: socket.socket) -> bool:
+        """Run the challenge-response against a total deadline; True if the client proved it."""
+        deadline = time.monotonic() + self.limits.handshake_timeout
+        try:
+            auth.server_handshake(conn, self._cookie, deadline, self.limits.json_depth)
+        except AuthError:
+            log.warning("control channel: refused a client with a wrong cookie")
+        except TimeoutError:
+            log.warning(
+                "control channel: closed a connection that did not log in within %gs",
+                self.limits.handshake_timeout,
+            )
+        except (FrameError, OSError) as exc:
+            log.warning("control channel: closed a connection during the handshake: %s", exc)
+        else:
+            return True
+        return False
+
+    def _session(self, conn: socket.socket) -> None:
+        """Answer a logged-in client's requests until it leaves or stays silent too long."""
+        conn.settimeout(self.limits.idle_timeout)
+        session = Session(self.node, self._started)
+        while not self._closed.is_set():
             try:
-                auth.server_handshake(conn, self._cookie)
-            except AuthError:
-                log.warning("control channel: refused a client with a wrong cookie")
-                return
-            except (FrameError, OSError) as exc:
-                log.warning("control channel: closed a connection during the handshake: %s", exc)
-                return
-            conn.settimeout(None)
-            session = Session(self.node, self._started)
-            while not self._closed.is_set():
+                request = frames.recv(conn, depth=self.limits.json_depth)
+                if request is None:
+                    return
+                reply = session.handle(request)
                 try:
-                    request = frames.recv(conn)
-                    if request is None:
-                        return
-                    reply = session.handle(request)
-                    try:
-                        data = frames.encode(reply.message)
-                    except FrameError as exc:
-                        data = frames.encode({"ok": False, "error": f"reply too large: {exc}"})
-                    conn.sendall(data)
+                    data = frames.encode(reply.message)
                 except FrameError as exc:
-                    log.warning("control channel: closed a connection: %s", exc)
-                    return
-                except OSError as exc:
-                    log.info("control channel: connection lost: %s", exc)
-                    return
-                if reply.then is not None:
-                    reply.then()
+                    data = frames.encode({"ok": False, "error": f"reply too large: {exc}"})
+                conn.sendall(data)
+            except TimeoutError:
+                log.info(
+                    "control channel: closed a connection idle for %gs", self.limits.idle_timeout
+                )
+                return
+            except FrameError as exc:
+                log.warning("control channel: closed a connection: %s", exc)
+                return
+            except OSError as exc:
+                log.info("control channel: connection lost: %s", exc)
+                return
+            if reply.then is not None:
+                reply.then()
 
 
 def start(node: NodeLike) -> ControlServer:
     """Serve the control channel of a booted node until it shuts down."""
     tree = Tree(Path(node.root))
+    config = tree.node_config(node.release)
     cookie = node_cookie(tree, node.release)
-    server = ControlServer(node, tree, cookie)
+    server = ControlServer(node, tree, cookie, config.control)
     server.open()
     node.on_shutdown(server.close)
     generated = None if configured(tree, node.release) is not None else cookie
-    limit = tree.node_config(node.release).log_max_bytes
-    watch.start(watch.Watch(tree, server.ensure_socket, generated, limit), server._closed)
+    watch.start(
+        watch.Watch(tree, server.ensure_socket, generated, config.log_max_bytes), server._closed
+    )
     return server

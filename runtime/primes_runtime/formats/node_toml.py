@@ -8,7 +8,7 @@ import json
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import FormatError
@@ -27,6 +27,76 @@ _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
 
 
 @dataclass(frozen=True)
+class ControlLimits:
+    """What the control channel allows a connection (node.toml [control])."""
+
+    handshake_timeout: float = 10.0
+    """Seconds, in total, a new connection has to prove the cookie."""
+    max_pending: int = 32
+    """Connections not yet logged in; past it the oldest such connection is closed."""
+    idle_timeout: float = 3600.0
+    """Seconds a logged-in connection may stay silent before the node closes it."""
+    json_depth: int = 64
+    """How deeply arrays and objects may nest in one frame."""
+    reserved_fds: int = 64
+    """File descriptors kept free for the node's own work: past it new connections are closed."""
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """What a release package may hold (node.toml [unpack])."""
+
+    max_member_bytes: int = 256 * 1024 * 1024
+    """The largest single file in a package."""
+    max_total_bytes: int = 1024 * 1024 * 1024
+    """All files of a package together, unpacked."""
+    max_members: int = 20_000
+    """Files and directories in a package."""
+    max_ratio: int = 200
+    """Unpacked bytes per compressed byte (checked once past 1 MiB unpacked)."""
+    memory_bytes: int = 512 * 1024 * 1024
+    """Address space of the child process that unpacks and verifies a package."""
+    timeout: float = 600.0
+    """Seconds that child may take."""
+
+
+def _parse_table(cls: type[Any], table: object, section: str, where: str) -> Any:
+    """An instance of the limits dataclass `cls` from a TOML table; errors name file and key."""
+    if not isinstance(table, Mapping):
+        raise FormatError(f"[{section}] must be a table", file=where)
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = known.get(key)
+        if spec is None:
+            names = ", ".join(sorted(known))
+            raise FormatError(f"unknown key {section}.{key} (known: {names})", file=where)
+        wants_float = isinstance(spec.default, float)
+        number = _positive(value, wants_float)
+        if number is None:
+            kind = "number" if wants_float else "integer"
+            raise FormatError(
+                f"key {section}.{key} must be a positive {kind} ({value!r})", file=where
+            )
+        values[key] = number
+    return cls(**values)
+
+
+def _positive(value: object, wants_float: bool) -> int | float | None:
+    """`value` as the setting's type if it is a positive number of that kind, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not wants_float:
+        return None
+    if not value > 0:
+        return None
+    return float(value) if wants_float else value
+
+
+_TABLES = ("node", "env", "control", "unpack")
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """What node.toml says; every key has a default."""
 
@@ -36,6 +106,8 @@ class NodeConfig:
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 5
     env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [env.<app>]
+    control: ControlLimits = field(default_factory=ControlLimits)
+    unpack: UnpackLimits = field(default_factory=UnpackLimits)
 
 
 def path_for(version: str) -> str:
@@ -50,8 +122,8 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
     except tomllib.TOMLDecodeError as exc:
         raise FormatError(f"not valid TOML ({exc})", file=where) from None
     for key in doc:
-        if key not in ("node", "env"):
-            raise FormatError(f"unknown table [{key}]{_hint(key, ('node', 'env'))}", file=where)
+        if key not in _TABLES:
+            raise FormatError(f"unknown table [{key}]{_hint(key, _TABLES)}", file=where)
     node = doc.get("node", {})
     if not isinstance(node, dict):
         raise FormatError("[node] must be a table", file=where)
@@ -70,7 +142,12 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
     env = doc.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, dict) for v in env.values()):
         raise FormatError("[env.<app>] entries must be tables of key = value", file=where)
-    return NodeConfig(**values, env={app: dict(table) for app, table in env.items()})
+    return NodeConfig(
+        **values,
+        env={app: dict(table) for app, table in env.items()},
+        control=_parse_table(ControlLimits, doc.get("control", {}), "control", where),
+        unpack=_parse_table(UnpackLimits, doc.get("unpack", {}), "unpack", where),
+    )
 
 
 def _hint(key: str, known: Iterable[str]) -> str:

@@ -58,19 +58,26 @@ def verify(files: Mapping[str, bytes], sums_path: str) -> tuple[Sum, ...]:
     with a matching digest. Raises FormatError naming the first file that does not match."""
     if sums_path not in files:
         raise FormatError("SHA256SUMS is missing; rebuild the package", file=sums_path)
+    digests = {p: sha256_hex(b) for p, b in files.items() if p != sums_path}
+    return verify_digests(digests, files[sums_path], sums_path)
+
+
+def verify_digests(digests: Mapping[str, str], sums: bytes, sums_path: str) -> tuple[Sum, ...]:
+    """Check the sha256 of every file but SHA256SUMS (`digests`, path -> hex) against the
+    SHA256SUMS bytes `sums`. Raises FormatError naming the first file that does not match."""
     try:
-        text = files[sums_path].decode("utf-8")
+        text = sums.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError("is not UTF-8 text; the package is damaged", file=sums_path) from None
-    sums = parse(text, sums_path)
-    listed = {s.path: (number, s.sha256) for number, s in enumerate(sums, start=1)}
-    for path in sorted(files):
+    parsed = parse(text, sums_path)
+    listed = {s.path: (number, s.sha256) for number, s in enumerate(parsed, start=1)}
+    for path in sorted(digests):
         if path == sums_path:
             continue
         if path not in listed:
             raise FormatError(f"{path} is not listed; rebuild the package", file=sums_path)
         number, digest = listed.pop(path)
-        if sha256_hex(files[path]) != digest:
+        if digests[path] != digest:
             raise FormatError(
                 f"{path} does not match its sha256; the package is damaged or tampered with",
                 file=sums_path, line=number,
@@ -79,4 +86,4 @@ def verify(files: Mapping[str, bytes], sums_path: str) -> tuple[Sum, ...]:
         missing = sorted(listed)[0]
         raise FormatError(f"{missing} is listed in SHA256SUMS but missing; rebuild the package",
                           file=sums_path, line=listed[missing][0])  # fmt: skip
-    return sums
+    return parsed

@@ -37,6 +37,19 @@ from .relup import (
 from .reports import FailedStep, Pause
 from .target import Release
 
+WORKER = "primes-code-change"
+"""Name prefix of the thread that runs code_change calls."""
+_ABANDONED = ", abandoned by the "
+
+
+def lingering_code_changes() -> list[str]:
+    """Abandoned code_change workers still alive, each name saying where it is stuck."""
+    return sorted(
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(WORKER) and _ABANDONED in t.name and t.is_alive()
+    )
+
 
 class StepFailed(Exception):
     """An instruction failed; carries where and why (the handler turns it into a report)."""
@@ -305,30 +318,41 @@ class Evaluator:
             for job in jobs:
                 if stop.is_set():
                     return
+                threading.current_thread().name = f"{WORKER} in {job.pid} ({job.module.__name__})"
                 try:
                     process.change_code(job.pid, job.module, old_vsn, extra)
                 except BaseException as exc:
                     job.error = exc
                 job.done.set()
 
-        worker = threading.Thread(target=work, name="code_change", daemon=True)
+        worker = threading.Thread(target=work, name=WORKER, daemon=True)
         worker.start()
         for job in jobs:
             if not job.done.wait(timeout):
                 abandoned.set()  # if it ever returns, its result is dropped: state stays restored
                 stop.set()
+                self._abandon(worker, job, timeout)
                 self._fail(instruction, f"code_change of {job.pid} took longer than {timeout:g} s")
             if job.error is not None:
                 stop.set()
                 worker.join(timeout)  # the call in flight ends before the rollback
                 if worker.is_alive():
                     abandoned.set()
+                    self._abandon(worker, job, timeout)
                 inner = job.error.__cause__ or job.error
                 log.error("code_change of %s failed", job.pid, exc_info=inner)
                 self._fail(
                     instruction, f"code_change of {job.pid} raised {type(inner).__name__}: {inner}"
                 )
         worker.join()
+
+    def _abandon(self, worker: threading.Thread, job: _Job, timeout: float) -> None:
+        """Name a worker left running so that `status` can report it (Python cannot stop it)."""
+        worker.name = (
+            f"{WORKER} in {job.pid} ({job.module.__name__}){_ABANDONED}"
+            f"{self.old.version} -> {self.new.version} install after {timeout:g} s"
+        )
+        log.error("code_change worker left running: %s", worker.name)
 
     def _switch_app_path(self, instruction: SwitchAppPath) -> None:
         from_path = self.root / instruction.from_path if instruction.from_path else None

@@ -19,12 +19,13 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from primes_runtime import application
+from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 
 from . import argument, relup, store
@@ -32,7 +33,7 @@ from . import package as packages
 from . import target as targets
 from .check import check_against, dry_run
 from .errors import ReleaseError
-from .evaluator import Evaluator, StepFailed
+from .evaluator import Evaluator, StepFailed, lingering_code_changes
 from .reports import CheckReport, InstallFailed, InstallReport, ReleaseStatus
 from .store import StartData, StoredRelease
 
@@ -79,8 +80,15 @@ class Node(Protocol):
 
 def unpack(node: Node, package: Path) -> str:
     """Verify a package and add its new directories to the tree; returns the version unpacked."""
-    with _operation(f"unpack of {package}"):
-        return _unpack(node, packages.read(Path(package)))[0]
+    with _operation(f"unpack of {package}"), _staged(node, Path(package)) as pkg:
+        return _unpack(node, pkg)[0]
+
+
+def _staged(node: Node, package: Path) -> AbstractContextManager[packages.Package]:
+    """The package verified into a staging dir, under the running release's [unpack] limits."""
+    root = Path(node.root)
+    limits = node_config.load(root, node.release).unpack
+    return packages.staged(package, root, limits)
 
 
 def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:
@@ -171,6 +179,12 @@ def install(node: Node, version: str) -> InstallReport:
 
 
 def _install(node: Node, version: str, direction: str | None) -> InstallReport:
+    stuck = lingering_code_changes()
+    if stuck:
+        raise ReleaseError(
+            f"refused: a code_change from an earlier install still runs ({stuck[0]}); Python "
+            "cannot stop a thread, so restart the node (bin/<name> restart) before installing"
+        )
     evaluator, found = _evaluator(node, version, direction)
     checked = dry_run(evaluator, _running_apps())
     try:
@@ -279,17 +293,18 @@ def _unpacked_version(node: Node, package_or_version: str) -> tuple[str, list[st
     if argument.is_package_path(package_or_version):
         if not given.is_file():
             raise ReleaseError(f"{given}: no such package file; give a package path or a version")
-        pkg = packages.read(given)
-        if pkg.version in known:
-            _same_as_unpacked(node, releases, pkg)
-            return pkg.version, []
-        return _unpack(node, pkg)
+        with _staged(node, given) as pkg:
+            if pkg.version in known:
+                _same_as_unpacked(node, releases, pkg)
+                return pkg.version, []
+            return _unpack(node, pkg)
     if package_or_version in known:
         return package_or_version, []
     name = targets.load(root, node.release).name
     candidate = root / "releases" / f"{name}_{package_or_version}.tar.gz"
     if candidate.is_file():
-        return _unpack(node, packages.read(candidate))
+        with _staged(node, candidate) as pkg:
+            return _unpack(node, pkg)
     raise ReleaseError(
         f"release {package_or_version} is not unpacked and {candidate} does not exist; "
         "give the package's path"
@@ -303,7 +318,7 @@ def _same_as_unpacked(
     vsn = pkg.version
     sums = targets.release_dir(Path(node.root), vsn) / "SHA256SUMS"
     try:
-        same = sums.read_bytes() == pkg.files[f"releases/{vsn}/SHA256SUMS"]
+        same = sums.read_bytes() == pkg.sums()
     except OSError:
         same = False
     if not same:

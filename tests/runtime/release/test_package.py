@@ -40,18 +40,20 @@ def _pkgtree(tmp_path: Path) -> Path:
     return tree
 
 
-def test_a_good_package_verifies(tmp_path: Path) -> None:
-    pkg = package.read(make_package(tmp_path, "2", V2))
-    assert (pkg.name, pkg.version) == ("primenode", "2")
-    assert "lib/counter-2/counter.py" in pkg.files
+def test_a_good_package_verifies(tmp_path: Path, deployed: Path) -> None:
+    with package.staged(make_package(tmp_path, "2", V2), deployed) as pkg:
+        assert (pkg.name, pkg.version) == ("primenode", "2")
+        assert "lib/counter-2/counter.py" in pkg.hashes
+        assert pkg.staging.parent == deployed / "releases"
+    assert not pkg.staging.exists()
 
 
 def test_extract_adds_only_the_release_dir_and_missing_lib_dirs(
     tmp_path: Path, deployed: Path
 ) -> None:
     before = snapshot_tree(deployed)
-    pkg = package.read(make_package(tmp_path, "2", V2))
-    added = package.extract(pkg, deployed)
+    with package.staged(make_package(tmp_path, "2", V2), deployed) as pkg:
+        added = package.extract(pkg, deployed)
     assert added == ["releases/2", "lib/counter-2", "lib/extra-1"]
     after = snapshot_tree(deployed)
     assert {k: v for k, v in after.items() if k in before} == before
@@ -61,17 +63,20 @@ def test_extract_adds_only_the_release_dir_and_missing_lib_dirs(
 
 
 def test_an_existing_equal_lib_dir_is_kept_not_rewritten(tmp_path: Path, deployed: Path) -> None:
-    pkg = package.read(make_package(tmp_path, "2", V2))
     runtime_file = deployed / "lib/primes_runtime-1/primes_runtime/__init__.py"
     inode = runtime_file.stat().st_ino
-    package.extract(pkg, deployed)
+    with package.staged(make_package(tmp_path, "2", V2), deployed) as pkg:
+        package.extract(pkg, deployed)
     assert runtime_file.stat().st_ino == inode
 
 
 def _refused(pkg_path: Path, deployed: Path, match: str) -> None:
     before = snapshot_tree(deployed)
-    with pytest.raises(ReleaseError, match=match) as info:
-        package.extract(package.read(pkg_path), deployed)
+    with (
+        pytest.raises(ReleaseError, match=match) as info,
+        package.staged(pkg_path, deployed) as pkg,
+    ):
+        package.extract(pkg, deployed)
     assert "\n" not in str(info.value)
     assert snapshot_tree(deployed) == before
     assert not [p for p in (deployed / "releases").iterdir() if p.name.startswith(".")]
@@ -165,6 +170,9 @@ def test_a_tar_without_a_release_is_refused(tmp_path: Path, deployed: Path) -> N
     _refused(empty, deployed, "expected exactly one releases/<vsn>/release.json")
 
 
-def test_a_missing_package_file_says_so(tmp_path: Path) -> None:
-    with pytest.raises(ReleaseError, match="no such package file"):
-        package.read(tmp_path / "primenode_9.tar.gz")
+def test_a_missing_package_file_says_so(tmp_path: Path, deployed: Path) -> None:
+    with (
+        pytest.raises(ReleaseError, match="no such package file"),
+        package.staged(tmp_path / "primenode_9.tar.gz", deployed),
+    ):
+        pass

@@ -1,0 +1,157 @@
+"""Package bombs against a node started with bin/primenode under a 1 GiB address-space limit."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import COUNTER_V2, DEMO_APP, DOWN_TO_1, UP_FROM_1, Script, build_tree, manifest
+
+GIB = 1 << 30
+
+
+class Zeros(io.RawIOBase):
+    """`size` zero bytes, read in chunks, never held whole."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        count = min(len(buffer), self.left)
+        buffer[:count] = bytes(count)
+        self.left -= count
+        return count
+
+
+def release_files() -> dict[str, bytes]:
+    """The files of a valid release 2 of the demo node, SHA256SUMS included."""
+    files = {
+        "releases/2/release.json": manifest("2", "2", {"up_from": ["1"], "down_to": ["1"]}),
+        "releases/2/node.toml": '[node]\nname = "testnode"\n',
+        "releases/2/up_from_1.relup": UP_FROM_1,
+        "releases/2/down_to_1.relup": DOWN_TO_1,
+        **{
+            f"lib/demo_app-2/{rel}": text
+            for rel, text in {**DEMO_APP, "demo_app/counter.py": COUNTER_V2}.items()
+        },
+    }
+    data = {path: text.encode() for path, text in files.items()}
+    data["releases/2/SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(data.items())
+    ).encode()
+    return data
+
+
+def write_package(path: Path, extra: Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]) -> Path:
+    """A package whose first members are `extra`, then a valid release 2."""
+    with tarfile.open(path, "w:gz", compresslevel=9) as tar:
+        for info, stream in extra:
+            tar.addfile(info, stream)
+        for name, body in release_files().items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return path
+
+
+def one_huge_member(size: int) -> Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]:
+    info = tarfile.TarInfo("lib/demo_app-2/blob.bin")
+    info.size = size
+    yield info, Zeros(size)
+
+
+def many_members(count: int) -> Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]:
+    for index in range(count):
+        yield tarfile.TarInfo(f"lib/demo_app-2/many/f{index}"), None
+
+
+def peak_rss_kib(root: Path) -> int:
+    """The node's peak resident set (VmHWM) in KiB."""
+    pid = (root / "run" / "node.pid").read_text().strip()
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc/<pid>/status")
+
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[Script]:
+    """A demo node started through `prlimit --as=1GiB bin/primenode start`."""
+    prlimit = shutil.which("prlimit")
+    assert prlimit is not None, "the test needs util-linux prlimit"
+    script = Script(build_tree(tmp_path / "srv" / "primenode"))
+    started = script.run(prlimit, f"--as={GIB}", str(script.path), "start", script=Path(prlimit))
+    assert started.returncode == 0, (started.stdout, started.stderr)
+    try:
+        yield script
+    finally:
+        script.run("stop")
+
+
+def refused_without_growth(node: Script, package: Path, reason: str) -> int:
+    """Unpack must fail with one line naming `reason`, the tree untouched; the RSS growth."""
+    releases = node.root / "releases"
+    before_files = sorted(p.name for p in releases.iterdir())
+    before_rss = peak_rss_kib(node.root)
+    result = node.run("unpack", str(package), timeout=300)
+    grown = peak_rss_kib(node.root) - before_rss
+    print(f"{package.name}: {package.stat().st_size} bytes, node peak RSS grew {grown} KiB")
+    assert result.returncode != 0
+    assert reason in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert sorted(p.name for p in releases.iterdir()) == before_files
+    assert not (node.root / "lib" / "demo_app-2").exists()
+    assert node.ok("ping") == "pong\n"
+    assert "Traceback" not in (node.root / "log" / "node.log").read_text()
+    return grown
+
+
+def test_a_2_mb_package_holding_a_2_gib_member_is_refused_and_the_node_barely_grows(
+    limited: Script, tmp_path: Path
+) -> None:
+    package = write_package(tmp_path / "primenode_2.tar.gz", one_huge_member(2 * GIB))
+    assert package.stat().st_size < 3 * 1024 * 1024
+    grown = refused_without_growth(limited, package, "unpack.max_member_bytes")
+    assert grown < 20 * 1024
+
+
+def test_a_package_of_200000_members_is_refused_and_the_node_barely_grows(
+    limited: Script, tmp_path: Path
+) -> None:
+    package = write_package(tmp_path / "primenode_2.tar.gz", many_members(200_000))
+    grown = refused_without_growth(limited, package, "unpack.max_members")
+    assert grown < 20 * 1024
+
+
+def test_a_member_that_unpacks_past_the_ratio_limit_is_refused(
+    limited: Script, tmp_path: Path
+) -> None:
+    package = write_package(tmp_path / "primenode_2.tar.gz", one_huge_member(64 * 1024 * 1024))
+    refused_without_growth(limited, package, "unpack.max_ratio")
+
+
+def test_the_unpack_limits_are_node_toml_settings(tmp_path: Path) -> None:
+    script = Script(build_tree(tmp_path / "srv" / "primenode"))
+    toml = script.root / "releases" / "1" / "node.toml"
+    toml.write_text(toml.read_text() + "\n[unpack]\nmax_members = 5\n")
+    script.ok("start")
+    try:
+        package = write_package(tmp_path / "primenode_2.tar.gz", iter(()))
+        result = script.run("unpack", str(package))
+        assert result.returncode != 0
+        assert "more than 5 members (unpack.max_members)" in result.stderr
+        toml.write_text(toml.read_text().replace("max_members = 5", "max_members = 500"))
+        script.ok("unpack", str(package))
+        assert (script.root / "lib" / "demo_app-2" / "demo_api.py").is_file()
+        assert not [p for p in (script.root / "releases").iterdir() if p.name.startswith(".")]
+    finally:
+        script.run("stop")
