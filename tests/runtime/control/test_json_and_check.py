@@ -24,7 +24,13 @@ def as_json(script: Script, *args: str, code: int = 0, **kw: object) -> dict[str
 
 def test_versions_json_without_and_with_a_node(script: Script) -> None:
     releases = [{"version": "1", "status": "permanent"}]
-    expected = {"ok": True, "command": "versions", "running": False, "releases": releases}
+    expected = {
+        "ok": True,
+        "command": "versions",
+        "running": False,
+        "releases": releases,
+        "packages": "unsigned",
+    }
     assert as_json(script, "versions") == expected
     script.ok("start")
     try:
@@ -36,8 +42,11 @@ def test_versions_json_without_and_with_a_node(script: Script) -> None:
 def test_status_json_names_every_field(running: Script) -> None:
     status = as_json(running, "status")
     assert set(status) == {
-        "ok", "command", "node", "pid", "release", "uptime_s", "applications", "processes"
+        "ok", "command", "node", "pid", "release", "uptime_s", "applications", "processes",
+        "packages", "leaked_code_change_workers",
     }  # fmt: skip
+    assert status["packages"] == "unsigned"
+    assert status["leaked_code_change_workers"] == []
     assert status["node"] == "testnode"
     assert status["pid"] == node_pid(running)
     assert status["release"] == "1"
