@@ -76,7 +76,7 @@ def many_members(count: int) -> Iterator[tuple[tarfile.TarInfo, io.RawIOBase | N
 
 def peak_rss_kib(root: Path) -> int:
     """The node's peak resident set (VmHWM) in KiB."""
-    pid = (root / "run" / "node.pid").read_text().strip()
+    pid = (root / "run" / "node.pid").read_text().split()[0]
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
