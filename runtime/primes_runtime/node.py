@@ -18,39 +18,58 @@ import sys
 import sysconfig
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import FrameType
 
-from . import application, logsetup
+from . import application, context, logsetup
 from . import config as node_config
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
+from .registry import ProcessTable
+from .scheduler import Scheduler, default_min_workers
+from .timers import Timers
 
 log = logging.getLogger("primes_runtime.node")
 
-_current: Node | None = None
-
 
 class Node:
-    """A booted node: its tree, running release, manifest and config."""
+    """One node: its process table, scheduler, timers, application controller, release
+    lock and parsed config; once booted, also its tree, running release and manifest.
+
+    ``Node()`` alone is a node with no tree (tests, benchmarks): enter it with
+    :meth:`entered` to start processes from a plain thread. :func:`boot` makes the node
+    of a deployed tree.
+    """
 
     def __init__(
         self,
-        root: Path,
-        release: str,
-        manifest: release_manifest.Manifest,
-        config: node_config.NodeConfig,
-        log_handler: logging.Handler | None,
+        root: Path | None = None,
+        release: str = "",
+        manifest: release_manifest.Manifest | None = None,
+        config: node_config.NodeConfig | None = None,
+        *,
+        min_workers: int | None = None,
     ) -> None:
-        self.root = root
+        self.root = root if root is not None else Path(".")
         self.release = release  # the running release; the release handler changes it
         self.manifest = manifest
-        self.config = config
-        self._log_handler = log_handler
+        self.config = config if config is not None else node_config.NodeConfig()
+        self.processes = ProcessTable()
+        workers = min_workers if min_workers is not None else default_min_workers()
+        self.scheduler = Scheduler(min_workers=workers)
+        self.timers = Timers()
+        self.applications = application.Applications(self)
+        self.release_lock = threading.RLock()  # one release operation at a time
+        self._log_handler: logging.Handler | None = None
         self._callbacks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
+
+    def entered(self) -> AbstractContextManager[None]:
+        """Make this the calling thread's node for a ``with`` block."""
+        return context.entered(self)
 
     def on_shutdown(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` during shutdown, after the apps stopped (in registration order)."""
@@ -70,7 +89,7 @@ class Node:
         bound = self.config.shutdown_timeout if timeout is None else timeout
         log.info("node %s: shutting down release %s", self.config.name, self.release)
         try:
-            application.stop_all(bound)
+            self.applications.stop_all(bound)
             for fn in self._callbacks:
                 try:
                     fn()
@@ -78,10 +97,16 @@ class Node:
                     log.exception("node: a shutdown callback raised")
             log.info("node %s: stopped", self.config.name)
         finally:
-            global _current
-            if _current is self:
-                _current = None  # a stopped node is no longer the current one
+            _BOOTED.discard(self)  # a stopped node is no longer the booted one
             self._done.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Shut down, kill the processes still alive, and let the node's threads exit."""
+        self.shutdown(timeout)
+        for proc in reversed(self.processes.all()):
+            proc.finish("shutdown")
+        self.timers.close()
+        self.scheduler.close()
 
     def wait(self) -> None:
         """Block until the node has shut down."""
@@ -95,8 +120,33 @@ class Node:
 
 
 def current() -> Node | None:
-    """The node booted in this OS process, if any."""
-    return _current
+    """The node the calling code runs in (its process's, its thread's, or the booted one)."""
+    return context.find_node()
+
+
+class _Booted:
+    """The node booted in this OS process, for threads that belong to no process and
+    entered no node (threads an app starts itself, such as frontman's HTTP handlers)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self) -> None:
+        self.node: Node | None = None
+
+    def add(self, node: Node) -> None:
+        self.node = node
+
+    def discard(self, node: Node) -> None:
+        if self.node is node:
+            self.node = None
+
+
+_BOOTED = _Booted()  # the one per-OS-process reference (docs/process-model.md, "The node")
+
+
+def booted() -> Node | None:
+    """The node :func:`boot` made in this OS process and that has not shut down, if any."""
+    return _BOOTED.node
 
 
 def permanent_release(root: Path) -> str:
@@ -143,7 +193,6 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     runtime dir + app code dirs + the standard library (``set_path=False`` leaves
     sys.path alone, for tests), and starts the apps in manifest order.
     """
-    global _current
     root = Path(root).resolve()
     version = version if version is not None else permanent_release(root)
     manifest = release_manifest.load(root, version)
@@ -153,12 +202,13 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     if set_path:
         sys.path[:] = [*code_path(root, manifest), *stdlib_paths()]
         importlib.invalidate_caches()
-    application.configure(root, config.env)
-    node = Node(root, version, manifest, config, handler)
-    _current = node
+    node = Node(root, version, manifest, config)
+    node._log_handler = handler
+    node.applications.configure(root, config.env)
+    _BOOTED.add(node)
     log.info("node %s: booting release %s from %s", config.name, version, root)
     try:
-        application.start_all(manifest.apps)
+        node.applications.start_all(manifest.apps)
     except Exception:
         log.exception("node %s: boot failed; stopping what started", config.name)
         node.shutdown(config.shutdown_timeout)
@@ -248,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Run the main() of the imported module, not of this __main__ copy, so that
-    # primes_runtime.node.current() (used by the control channel) sees the node.
+    # primes_runtime.node.booted() (what threads apps start use) sees the node.
     from primes_runtime.node import main as _main
 
     sys.exit(_main())

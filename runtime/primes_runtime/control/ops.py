@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from primes_runtime import context
+from primes_runtime.config import NodeConfig
 from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
@@ -24,6 +26,7 @@ class NodeLike(Protocol):
 
     root: Path
     release: str
+    config: NodeConfig  # the running release's node.toml, parsed
 
     def shutdown(self, timeout: float) -> None: ...
 
@@ -63,7 +66,8 @@ class Session:
                 raise BadRequest(f"unknown operation {op!r}")
             if not isinstance(args, dict):
                 raise BadRequest("'args' must be an object")
-            return OPERATIONS[op](self, args)
+            with context.entered(self.node):  # type: ignore[arg-type]
+                return OPERATIONS[op](self, args)
         except ControlError as exc:
             return failure(str(exc))
         except Exception as exc:
@@ -102,8 +106,7 @@ def _pid(session: Session, args: Message) -> Reply:
 
 def _stop(session: Session, args: Message) -> Reply:
     node = session.node
-    timeout = session.tree.node_table(node.release).get("shutdown_timeout", 10.0)
-    seconds = float(timeout) if isinstance(timeout, int | float) else 10.0
+    seconds = node.config.shutdown_timeout
     log.info("stop requested over the control channel")
 
     def shut_down() -> None:
@@ -116,7 +119,7 @@ def _status(session: Session, args: Message) -> Reply:
     import primes_runtime
 
     node = session.node
-    name = session.tree.node_table(node.release).get("name", "")
+    name = node.config.name
     apps = [[a.name, a.version, a.status] for a in primes_runtime.applications()]
     procs = [
         [

@@ -9,7 +9,8 @@ node's own knowledge and is never written):
                       (boots permanent)                             v
     uninstall <── old <──────────────────────────────────────────────┘
 
-Every operation holds one lock, so two upgrades never interleave.
+Every operation holds the node's release lock, so two upgrades never interleave, and runs
+as code of that node (so an `apply` or an app start reaches its processes).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from primes_runtime import application
+from primes_runtime import context
+from primes_runtime.application import Applications
+from primes_runtime.config import NodeConfig
 from primes_runtime.errors import PrimesError
+from primes_runtime.manifest import Manifest
+from primes_runtime.registry import ProcessTable
 
 from . import package as packages
 from . import relup, store
@@ -52,13 +57,23 @@ __all__ = [
     "which_releases",
 ]
 
-_lock = threading.RLock()
+
+class Node(Protocol):
+    """What the handler needs of primes_runtime.node.Node."""
+
+    root: Path
+    release: str
+    manifest: Manifest | None
+    config: NodeConfig
+    processes: ProcessTable
+    applications: Applications
+    release_lock: threading.RLock
 
 
 @contextmanager
-def _operation(what: str) -> Iterator[None]:
+def _operation(node: Node, what: str) -> Iterator[None]:
     """Serialize release operations; lower-layer errors leave as one ReleaseError line."""
-    with _lock:
+    with node.release_lock, context.entered(node):  # type: ignore[arg-type]
         try:
             yield
         except ReleaseError:
@@ -67,19 +82,12 @@ def _operation(what: str) -> Iterator[None]:
             raise ReleaseError(f"{what} failed: {' '.join(str(exc).split())}") from exc
 
 
-class Node(Protocol):
-    """What the handler needs of primes_runtime.node.Node."""
-
-    root: Path
-    release: str
-
-
 # -- unpack ---------------------------------------------------------------------------------
 
 
 def unpack(node: Node, package: Path) -> str:
     """Verify a package and add its new directories to the tree; returns the version unpacked."""
-    with _operation(f"unpack of {package}"):
+    with _operation(node, f"unpack of {package}"):
         return _unpack(node, packages.read(Path(package)))[0]
 
 
@@ -137,30 +145,30 @@ def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[
     script = relup.read(path)
     old = targets.load(root, node.release)
     new = targets.load(root, version)
-    return Evaluator(root, script, old, new), found
+    return Evaluator(node, script, old, new), found
 
 
-def _running_apps() -> dict[str, str]:
+def _running_apps(node: Node) -> dict[str, str]:
     """Running apps and their versions."""
-    return {info.name: info.version for info in application.running()}
+    return {info.name: info.version for info in node.applications.running()}
 
 
 def check(node: Node, version: str) -> CheckReport:
     """Everything up to the point of no return, as a dry run: nothing in the node changes."""
-    with _operation(f"check of release {version}"):
+    with _operation(node, f"check of release {version}"):
         evaluator, _ = _evaluator(node, version)
-        return dry_run(evaluator, _running_apps())
+        return dry_run(evaluator, _running_apps(node))
 
 
 def install(node: Node, version: str) -> InstallReport:
     """Apply the up or down script from the current release; not yet permanent."""
-    with _operation(f"install of release {version}"):
+    with _operation(node, f"install of release {version}"):
         return _install(node, version, None)
 
 
 def _install(node: Node, version: str, direction: str | None) -> InstallReport:
     evaluator, found = _evaluator(node, version, direction)
-    checked = dry_run(evaluator, _running_apps())
+    checked = dry_run(evaluator, _running_apps(node))
     try:
         evaluator.run()
     except StepFailed as failed:
@@ -179,10 +187,8 @@ def _install(node: Node, version: str, direction: str | None) -> InstallReport:
 
 def _adopt(node: Node, evaluator: Evaluator) -> None:
     """The node's own view (manifest, config) follows the release it now runs."""
-    if hasattr(node, "manifest"):
-        node.manifest = evaluator.new.manifest  # type: ignore[attr-defined]
-    if hasattr(node, "config"):
-        node.config = evaluator.new.config  # type: ignore[attr-defined]
+    node.manifest = evaluator.new.manifest
+    node.config = evaluator.new.config
 
 
 # -- permanence and listing ------------------------------------------------------------------
@@ -190,7 +196,7 @@ def _adopt(node: Node, evaluator: Evaluator) -> None:
 
 def make_permanent(node: Node, version: str) -> None:
     """Make the current release the one a start boots."""
-    with _operation(f"making release {version} permanent"):
+    with _operation(node, f"making release {version} permanent"):
         _make_permanent(node, version)
 
 
@@ -216,7 +222,7 @@ def _make_permanent(node: Node, version: str) -> None:
 
 def which_releases(node: Node) -> list[ReleaseStatus]:
     """Every release the node knows, with its status (unpacked, current, permanent, old)."""
-    with _operation("listing the releases"):
+    with _operation(node, "listing the releases"):
         releases = store.read_releases(Path(node.root))
         result = [ReleaseStatus(r.version, _status_of(node, releases, r.version)) for r in releases]
         if not any(r.version == node.release for r in releases):
@@ -244,7 +250,7 @@ def upgrade(node: Node, package_or_version: str) -> InstallReport:
     """Unpack (given a package path, or a version whose package sits in releases/), install,
     make permanent. If the install is refused or rolled back, what this call unpacked is
     removed again, so the tree is as it was."""
-    with _operation(f"upgrade to {package_or_version}"):
+    with _operation(node, f"upgrade to {package_or_version}"):
         version, added = _unpacked_version(node, package_or_version)
         try:
             report = _install(node, version, None)
@@ -324,7 +330,7 @@ def _discard(root: Path, rel_dirs: list[str]) -> None:
 
 def downgrade(node: Node, version: str) -> InstallReport:
     """Go back to an older release through the current one's down script; make it permanent."""
-    with _operation(f"downgrade to {version}"):
+    with _operation(node, f"downgrade to {version}"):
         report = _install(node, version, "down")
         _make_permanent(node, version)
         return replace(report, permanent=True)
@@ -332,7 +338,7 @@ def downgrade(node: Node, version: str) -> InstallReport:
 
 def uninstall(node: Node, version: str) -> None:
     """Remove an unpacked or old release and the lib/ dirs no other release uses."""
-    with _operation(f"uninstall of release {version}"):
+    with _operation(node, f"uninstall of release {version}"):
         root = Path(node.root)
         releases = store.read_releases(root)
         status = _status_of(node, releases, version)

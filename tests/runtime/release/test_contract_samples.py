@@ -16,6 +16,8 @@ from primes_runtime.release.relup import (
     SwitchAppPath,
 )
 
+pytestmark = pytest.mark.usefixtures("node")
+
 SAMPLES = Path(__file__).resolve().parents[2] / "contract"
 
 

@@ -9,13 +9,16 @@ from pathlib import Path
 import primes_runtime
 import pytest
 from primes_runtime import server
+from primes_runtime.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed, ReleaseStatus
 
-from tests.runtime.release.deployed import FakeNode, deploy
+from tests.runtime.release.deployed import deploy
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter, up_script
 from tests.runtime.release.trees import App, make_package, snapshot_tree
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def down_script(mod: str) -> str:
@@ -29,7 +32,7 @@ def down_script(mod: str) -> str:
         """  # noqa: E501
 
 
-def statuses(node: FakeNode) -> list[tuple[str, str]]:
+def statuses(node: Node) -> list[tuple[str, str]]:
     return [(s.version, s.status) for s in handler.which_releases(node)]
 
 
@@ -40,7 +43,7 @@ def tree_state(root: Path) -> dict[str, object]:
     return files
 
 
-def only_v1(tmp_path: Path, mod: str) -> FakeNode:
+def only_v1(tmp_path: Path, mod: str) -> Node:
     """Release 1 running and permanent; nothing else unpacked."""
     node = deploy(tmp_path, mod, up_script(mod))
     shutil.rmtree(node.root / "releases" / "2")

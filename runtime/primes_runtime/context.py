@@ -1,0 +1,105 @@
+"""Which node the code on this thread belongs to: its process's node, else the thread's."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from .errors import NoNode
+
+if TYPE_CHECKING:
+    from .node import Node
+    from .process import Process
+
+_tls = threading.local()  # per thread: .proc (the process running), .app, .node
+
+
+def current_process() -> Process | None:
+    """The process whose code this thread is running now (None outside processes)."""
+    proc: Process | None = getattr(_tls, "proc", None)
+    return proc
+
+
+def current_app() -> str | None:
+    """The application a process started now would belong to."""
+    proc = current_process()
+    if proc is not None:
+        return proc.app
+    app: str | None = getattr(_tls, "app", None)
+    return app
+
+
+def find_node() -> Node | None:
+    """The node of this thread's process, else the node the thread entered, else the node
+    booted in this OS process (for threads an app starts itself), else None."""
+    proc: Process | None = getattr(_tls, "proc", None)
+    if proc is not None:
+        return proc.node
+    node: Node | None = getattr(_tls, "node", None)
+    if node is not None:
+        return node
+    from .node import booted  # late: node imports the application controller, which imports us
+
+    return booted()
+
+
+def current_node() -> Node:
+    """Like :func:`find_node`, but raise NoNode with what to do."""
+    node = find_node()
+    if node is None:
+        raise NoNode(
+            "no node: call this from inside a process, from a thread that entered a node "
+            "(with node.entered():), or in a booted node"
+        )
+    return node
+
+
+@contextmanager
+def entered(node: Node | None) -> Iterator[None]:
+    """Make ``node`` this thread's node for the block (runtime threads, tests, boot)."""
+    prev = getattr(_tls, "node", None)
+    _tls.node = node
+    try:
+        yield
+    finally:
+        _tls.node = prev
+
+
+def enter(node: Node) -> None:
+    """Make ``node`` this thread's node for good (a runtime-owned thread's first step)."""
+    _tls.node = node
+
+
+@contextmanager
+def app_context(app: str | None) -> Iterator[None]:
+    """Run a block (an application's start) so that processes it starts belong to ``app``."""
+    prev_app = getattr(_tls, "app", None)
+    prev_proc = getattr(_tls, "proc", None)
+    prev_node = getattr(_tls, "node", None)
+    if prev_proc is not None:
+        _tls.node = prev_proc.node  # the block still runs in that process's node
+    _tls.app, _tls.proc = app, None
+    try:
+        yield
+    finally:
+        _tls.app, _tls.proc, _tls.node = prev_app, prev_proc, prev_node
+
+
+@contextmanager
+def running_as(proc: Process | None) -> Iterator[None]:
+    """Make ``self_pid()`` return ``proc`` for the block (init, code_change, terminate)."""
+    prev = getattr(_tls, "proc", None)
+    _tls.proc = proc
+    try:
+        yield
+    finally:
+        _tls.proc = prev
+
+
+def swap_process(proc: Process | None) -> Process | None:
+    """Set this thread's running process (a scheduler worker's slice); return the previous."""
+    prev: Process | None = getattr(_tls, "proc", None)
+    _tls.proc = proc
+    return prev
