@@ -32,17 +32,17 @@ def current_app() -> str | None:
 
 
 def find_node() -> Node | None:
-    """The node of this thread's process, else the node the thread entered, else the node
-    booted in this OS process (for threads an app starts itself), else None."""
+    """The node of this thread's process, else the node the thread entered, else the OS
+    process's default node (the booted one; for threads an app starts itself), else None."""
     proc: Process | None = getattr(_tls, "proc", None)
     if proc is not None:
         return proc.node
     node: Node | None = getattr(_tls, "node", None)
     if node is not None:
         return node
-    from .node import booted  # late: node imports the application controller, which imports us
+    from .node import default_node  # late: node imports the controller, which imports us
 
-    return booted()
+    return default_node()
 
 
 def current_node() -> Node:

@@ -71,6 +71,11 @@ class Node:
         """Make this the calling thread's node for a ``with`` block."""
         return context.entered(self)
 
+    def make_default(self) -> None:
+        """Make this the node of threads that belong to no process and entered no node
+        (:func:`boot` does it; until shutdown)."""
+        _DEFAULT.set(self)
+
     def on_shutdown(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` during shutdown, after the apps stopped (in registration order)."""
         self._callbacks.append(fn)
@@ -97,7 +102,7 @@ class Node:
                     log.exception("node: a shutdown callback raised")
             log.info("node %s: stopped", self.config.name)
         finally:
-            _BOOTED.discard(self)  # a stopped node is no longer the booted one
+            _DEFAULT.discard(self)  # a stopped node is no longer the default one
             self._done.set()
 
     def close(self, timeout: float = 5.0) -> None:
@@ -120,12 +125,12 @@ class Node:
 
 
 def current() -> Node | None:
-    """The node the calling code runs in (its process's, its thread's, or the booted one)."""
+    """The node the calling code runs in (its process's, its thread's, or the default one)."""
     return context.find_node()
 
 
-class _Booted:
-    """The node booted in this OS process, for threads that belong to no process and
+class _Default:
+    """The OS process's default node: the node of threads that belong to no process and
     entered no node (threads an app starts itself, such as frontman's HTTP handlers)."""
 
     __slots__ = ("node",)
@@ -133,7 +138,7 @@ class _Booted:
     def __init__(self) -> None:
         self.node: Node | None = None
 
-    def add(self, node: Node) -> None:
+    def set(self, node: Node) -> None:
         self.node = node
 
     def discard(self, node: Node) -> None:
@@ -141,12 +146,13 @@ class _Booted:
             self.node = None
 
 
-_BOOTED = _Booted()  # the one per-OS-process reference (docs/process-model.md, "The node")
+_DEFAULT = _Default()  # the one per-OS-process reference (docs/process-model.md, "The node")
 
 
-def booted() -> Node | None:
-    """The node :func:`boot` made in this OS process and that has not shut down, if any."""
-    return _BOOTED.node
+def default_node() -> Node | None:
+    """The node :func:`boot` (or :meth:`Node.make_default`) made the OS process's default,
+    until it shuts down; None otherwise."""
+    return _DEFAULT.node
 
 
 def permanent_release(root: Path) -> str:
@@ -205,7 +211,7 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     node = Node(root, version, manifest, config)
     node._log_handler = handler
     node.applications.configure(root, config.env)
-    _BOOTED.add(node)
+    node.make_default()
     log.info("node %s: booting release %s from %s", config.name, version, root)
     try:
         node.applications.start_all(manifest.apps)
@@ -298,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Run the main() of the imported module, not of this __main__ copy, so that
-    # primes_runtime.node.booted() (what threads apps start use) sees the node.
+    # primes_runtime.node.default_node() (what threads apps start use) sees the node.
     from primes_runtime.node import main as _main
 
     sys.exit(_main())

@@ -59,7 +59,7 @@ def test_boot_starts_the_apps_and_shutdown_stops_them(tmp_path: Path) -> None:
     root = make_tree(tmp_path, [entry], "[env.demo]\ngreeting = 'hi'\n")
     booted = node.boot(root, set_path=False)
     try:
-        assert node.current() is booted and node.booted() is booted
+        assert node.current() is booted and node.default_node() is booted
         assert (booted.release, booted.config.name) == ("1", "testnode")
         assert [(a.name, a.version, a.status) for a in applications()] == [("demo", "1", "running")]
         assert any(p.app == "demo" and p.behaviour == "server" for p in processes())
@@ -69,7 +69,7 @@ def test_boot_starts_the_apps_and_shutdown_stops_them(tmp_path: Path) -> None:
         booted.shutdown(5.0)
         logsetup.teardown(booted._log_handler)  # type: ignore[arg-type]
     booted.wait()
-    assert node.current() is None and node.booted() is None
+    assert node.current() is None and node.default_node() is None
     assert booted.applications.running() == []
     assert demo_app.events[-1] == ("stop", None)
     assert calls == ["callback"]
