@@ -47,7 +47,12 @@ def find_node() -> Node | None:
 
 def current_node() -> Node:
     """Like :func:`find_node`, but raise NoNode with what to do."""
-    node = find_node()
+    proc: Process | None = getattr(_tls, "proc", None)
+    if proc is not None:
+        return proc.node
+    node: Node | None = getattr(_tls, "node", None)
+    if node is None:
+        node = find_node()
     if node is None:
         raise NoNode(
             "no node: call this from inside a process, from a thread that entered a node "

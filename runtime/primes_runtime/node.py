@@ -8,27 +8,29 @@ then it stops the apps in reverse order within node.shutdown_timeout and exits 0
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import importlib.util
 import logging
 import os
-import signal
 import sys
-import sysconfig
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType
+from typing import TYPE_CHECKING
 
-from . import application, context, logsetup
+from . import application, context
 from . import config as node_config
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
 from .registry import ProcessTable
 from .scheduler import Scheduler, default_min_workers
 from .timers import Timers
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+# argparse, signal, sysconfig, importlib.util and logsetup are imported where used: a
+# Node() in a test or benchmark costs no more memory than the runtime it runs.
 
 log = logging.getLogger("primes_runtime.node")
 
@@ -169,6 +171,8 @@ def permanent_release(root: Path) -> str:
 
 def stdlib_paths() -> list[str]:
     """The entries of sys.path that belong to the standard library (no site-packages)."""
+    import sysconfig
+
     roots = {
         os.path.normpath(p)
         for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
@@ -199,6 +203,8 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     runtime dir + app code dirs + the standard library (``set_path=False`` leaves
     sys.path alone, for tests), and starts the apps in manifest order.
     """
+    from . import logsetup
+
     root = Path(root).resolve()
     version = version if version is not None else permanent_release(root)
     manifest = release_manifest.load(root, version)
@@ -235,6 +241,8 @@ def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
 
 
 def _start_control(node: Node) -> None:
+    import importlib.util
+
     name = "primes_runtime.control.server"
     try:
         found = importlib.util.find_spec(name)
@@ -252,6 +260,9 @@ SWITCH_INTERVAL = 0.0005
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a node in the foreground until SIGTERM/SIGINT; exit status 0 after a clean stop."""
+    import argparse
+    import signal
+
     parser = argparse.ArgumentParser(prog="python -m primes_runtime.node")
     parser.add_argument("--root", required=True, type=Path, help="the deployed tree")
     parser.add_argument("--release", default=None, help="version to boot (default: permanent)")

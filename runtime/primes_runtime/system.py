@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from types import ModuleType
 
-from .context import current_node, running_as
+from .context import current_node, swap_process
 from .errors import CodeChangeError, NoProcess, NotSuspended, SuspendTimeout
 from .pid import Pid
 from .process import Process
@@ -20,9 +20,10 @@ from .process import Process
 
 def _process(target: Process | Pid) -> Process:
     """A process, or the live process of a pid in the calling code's node."""
-    if isinstance(target, Process):
-        return target
-    return current_node().processes.resolve(target)
+    if type(target) is Pid:
+        return current_node().processes.resolve(target)
+    assert isinstance(target, Process)
+    return target
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,12 @@ def suspend(target: Process | Pid, timeout: float) -> float:
 def resume(target: Process | Pid) -> None:
     """Let a suspended process run again; buffered messages are then handled in order."""
     proc = _process(target)
-    if proc.suspended:
-        with running_as(proc):
+    if proc.suspended and type(proc).on_resume is not Process.on_resume:
+        prev = swap_process(proc)
+        try:
             proc.on_resume()
+        finally:
+            swap_process(prev)
     with proc.lock:
         if not proc.suspended:
             return
@@ -111,12 +115,14 @@ def change_code(target: Process | Pid, module: ModuleType, old_vsn: object, extr
     ``module`` (by name) when resumed. Raises CodeChangeError if code_change raises."""
     proc = _process(target)
     _suspended(proc)
+    prev = swap_process(proc)
     try:
-        with running_as(proc):
-            proc.code_change(module, old_vsn, extra)
+        proc.code_change(module, old_vsn, extra)
     except Exception as exc:
         raise CodeChangeError(
             f"{module.__name__}.code_change({old_vsn!r}, ..., {extra!r}) raised {exc!r} "
             f"in process {proc.pid}"
         ) from exc
+    finally:
+        swap_process(prev)
     proc.module = module.__name__
