@@ -9,28 +9,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from primes_runtime import context
-from primes_runtime.config import NodeConfig
 from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
+from primes_runtime.node import Node
 
 log = logging.getLogger("primes_runtime.control")
 
 
-class NodeLike(Protocol):
-    """What the control channel needs of a booted node (primes_runtime.node.Node)."""
-
-    root: Path
-    release: str
-    config: NodeConfig  # the running release's node.toml, parsed
-
-    def shutdown(self, timeout: float) -> None: ...
-
-    def on_shutdown(self, fn: Callable[[], None]) -> None: ...
+NodeLike = Node  # the control channel serves a node (its config is node.toml, parsed)
 
 
 class BadRequest(ControlError):
@@ -66,7 +55,7 @@ class Session:
                 raise BadRequest(f"unknown operation {op!r}")
             if not isinstance(args, dict):
                 raise BadRequest("'args' must be an object")
-            with context.entered(self.node):  # type: ignore[arg-type]
+            with self.node.entered():
                 return OPERATIONS[op](self, args)
         except ControlError as exc:
             return failure(str(exc))

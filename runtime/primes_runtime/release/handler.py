@@ -18,19 +18,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
-from primes_runtime import context
-from primes_runtime.application import Applications
-from primes_runtime.config import NodeConfig
 from primes_runtime.errors import PrimesError
-from primes_runtime.manifest import Manifest
-from primes_runtime.registry import ProcessTable
+from primes_runtime.node import Node
 
 from . import package as packages
 from . import relup, store
@@ -58,22 +52,10 @@ __all__ = [
 ]
 
 
-class Node(Protocol):
-    """What the handler needs of primes_runtime.node.Node."""
-
-    root: Path
-    release: str
-    manifest: Manifest | None
-    config: NodeConfig
-    processes: ProcessTable
-    applications: Applications
-    release_lock: threading.RLock
-
-
 @contextmanager
 def _operation(node: Node, what: str) -> Iterator[None]:
     """Serialize release operations; lower-layer errors leave as one ReleaseError line."""
-    with node.release_lock, context.entered(node):  # type: ignore[arg-type]
+    with node.release_lock, node.entered():
         try:
             yield
         except ReleaseError:
