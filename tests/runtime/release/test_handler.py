@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import primes_runtime
@@ -13,6 +14,7 @@ from primes_runtime.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed, ReleaseStatus
+from rt_fixtures.kernel import node_thread
 
 from tests.runtime.release.deployed import deploy
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter, up_script
@@ -265,3 +267,21 @@ def test_upgrade_with_the_package_of_an_unpacked_release_installs_that_release(
     handler.unpack(node, pkg)
     handler.upgrade(node, str(pkg))
     assert statuses(node) == [("1", "old"), ("2", "permanent")]
+
+
+def test_a_release_operation_waits_for_the_node_release_lock_and_adopts_the_new_config(
+    tmp_path: Path, mod: str
+) -> None:
+    node = deploy(tmp_path, mod, up_script(mod))
+    (node.root / "releases" / "2" / "node.toml").write_text('[node]\nname = "renamed"\n')
+    server.start(mod, "a")
+    done = threading.Event()
+    with node.release_lock:  # another release operation is under way
+        worker = node_thread(target=lambda: (handler.install(node, "2"), done.set()))
+        worker.start()
+        assert not done.wait(0.3)
+        assert node.release == "1"
+    assert done.wait(30)
+    worker.join(10)
+    assert node.release == "2" and node.config.name == "renamed"
+    assert node.manifest is not None and node.manifest.version == "2"
