@@ -16,6 +16,36 @@ if TYPE_CHECKING:
 _tls = threading.local()  # per thread: .proc (the process running), .app, .node
 
 
+class _Default:
+    """The OS process's default node: the node of threads that belong to no process and
+    entered no node (threads an app starts itself, such as frontman's HTTP handlers)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self) -> None:
+        self.node: Node | None = None
+
+
+_DEFAULT = _Default()  # the one per-OS-process reference (docs/process-model.md, "The node")
+
+
+def default_node() -> Node | None:
+    """The node made the OS process's default (:func:`primes_runtime.node.boot` does it)
+    until it shuts down; None otherwise."""
+    return _DEFAULT.node
+
+
+def set_default(node: Node | None) -> None:
+    """Make ``node`` the OS process's default node (None: no default)."""
+    _DEFAULT.node = node
+
+
+def clear_default(node: Node) -> None:
+    """Stop ``node`` being the default node, if it is."""
+    if _DEFAULT.node is node:
+        _DEFAULT.node = None
+
+
 def current_process() -> Process | None:
     """The process whose code this thread is running now (None outside processes)."""
     proc: Process | None = getattr(_tls, "proc", None)
@@ -40,9 +70,7 @@ def find_node() -> Node | None:
     node: Node | None = getattr(_tls, "node", None)
     if node is not None:
         return node
-    from .node import default_node  # late: node imports the controller, which imports us
-
-    return default_node()
+    return _DEFAULT.node
 
 
 def current_node() -> Node:

@@ -76,7 +76,7 @@ class Node:
     def make_default(self) -> None:
         """Make this the node of threads that belong to no process and entered no node
         (:func:`boot` does it; until shutdown)."""
-        _DEFAULT.set(self)
+        context.set_default(self)
 
     def on_shutdown(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` during shutdown, after the apps stopped (in registration order)."""
@@ -104,7 +104,7 @@ class Node:
                     log.exception("node: a shutdown callback raised")
             log.info("node %s: stopped", self.config.name)
         finally:
-            _DEFAULT.discard(self)  # a stopped node is no longer the default one
+            context.clear_default(self)  # a stopped node is no longer the default one
             self._done.set()
 
     def close(self, timeout: float = 5.0) -> None:
@@ -131,30 +131,10 @@ def current() -> Node | None:
     return context.find_node()
 
 
-class _Default:
-    """The OS process's default node: the node of threads that belong to no process and
-    entered no node (threads an app starts itself, such as frontman's HTTP handlers)."""
-
-    __slots__ = ("node",)
-
-    def __init__(self) -> None:
-        self.node: Node | None = None
-
-    def set(self, node: Node) -> None:
-        self.node = node
-
-    def discard(self, node: Node) -> None:
-        if self.node is node:
-            self.node = None
-
-
-_DEFAULT = _Default()  # the one per-OS-process reference (docs/process-model.md, "The node")
-
-
 def default_node() -> Node | None:
     """The node :func:`boot` (or :meth:`Node.make_default`) made the OS process's default,
     until it shuts down; None otherwise."""
-    return _DEFAULT.node
+    return context.default_node()
 
 
 def permanent_release(root: Path) -> str:

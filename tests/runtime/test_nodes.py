@@ -81,3 +81,23 @@ def test_closing_a_node_kills_its_processes_and_ends_its_threads() -> None:
     wait_until(
         lambda: {t.ident for t in threading.enumerate()} <= before, what="the node's threads to end"
     )
+
+
+def test_a_thread_of_no_node_reaches_the_default_node_until_it_shuts_down() -> None:
+    node = Node(min_workers=1)
+    with node.entered():
+        pid = start_server(COUNTER, 7)
+    seen: list[object] = []
+
+    def foreign() -> None:  # like frontman's HTTP threads: started by an app, in no node
+        try:
+            seen.append(call(pid, "get"))
+        except BaseException as exc:
+            seen.append(exc)
+
+    node.make_default()
+    thread = threading.Thread(target=foreign)
+    thread.start()
+    thread.join(10)
+    node.close()
+    assert seen == [7] and find_node() is None  # closed: no longer the default
