@@ -48,12 +48,22 @@ def cast(dest: Pid | str, msg: object) -> None:
 
     A dead pid drops it silently; an unknown name raises NoProcess.
     """
-    _post(current_node().processes, dest, (CAST, msg))
+    proc = current_node().processes.lookup(dest)
+    if proc is None:
+        if isinstance(dest, str):
+            raise NoProcess(f"no process is registered as {dest!r}")
+        return
+    proc.deliver((CAST, msg))
 
 
 def send(dest: Pid | str, msg: object) -> None:
     """Send a plain message (handle_info / statem 'info'); same failure rules as cast."""
-    _post(current_node().processes, dest, (INFO, msg))
+    proc = current_node().processes.lookup(dest)
+    if proc is None:
+        if isinstance(dest, str):
+            raise NoProcess(f"no process is registered as {dest!r}")
+        return
+    proc.deliver((INFO, msg))
 
 
 def reply(caller: Caller, value: object) -> None:
