@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .node import Node
     from .process import Process
 
+
 class _Here(threading.local):
     """Per thread: the process it runs now, the app a start belongs to, the node entered.
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import application, context
-from . import config as node_config
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
 from .registry import ProcessTable
@@ -29,8 +28,11 @@ from .timers import Timers
 if TYPE_CHECKING:
     from types import FrameType
 
-# argparse, signal, sysconfig, importlib.util and logsetup are imported where used: a
-# Node() in a test or benchmark costs no more memory than the runtime it runs.
+    from .config import NodeConfig
+
+# argparse, signal, sysconfig, importlib.util, logsetup and config (tomllib, difflib) are
+# imported where used: a Node() in a test or benchmark costs no more memory than the
+# runtime it runs.
 
 log = logging.getLogger("primes_runtime.node")
 
@@ -49,14 +51,14 @@ class Node:
         root: Path | None = None,
         release: str = "",
         manifest: release_manifest.Manifest | None = None,
-        config: node_config.NodeConfig | None = None,
+        config: NodeConfig | None = None,
         *,
         min_workers: int | None = None,
     ) -> None:
         self.root = root if root is not None else Path(".")
         self.release = release  # the running release; the release handler changes it
         self.manifest = manifest
-        self.config = config if config is not None else node_config.NodeConfig()
+        self._config = config
         self.processes = ProcessTable()
         workers = min_workers if min_workers is not None else default_min_workers()
         self.scheduler = Scheduler(min_workers=workers)
@@ -68,6 +70,19 @@ class Node:
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
+
+    @property
+    def config(self) -> NodeConfig:
+        """The running release's node.toml, parsed (all defaults for a node with no tree)."""
+        if self._config is None:
+            from .config import NodeConfig
+
+            self._config = NodeConfig()
+        return self._config
+
+    @config.setter
+    def config(self, value: NodeConfig) -> None:
+        self._config = value
 
     def entered(self) -> AbstractContextManager[None]:
         """Make this the calling thread's node for a ``with`` block."""
@@ -187,6 +202,8 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
 
     root = Path(root).resolve()
     version = version if version is not None else permanent_release(root)
+    from . import config as node_config
+
     manifest = release_manifest.load(root, version)
     config = node_config.load(root, version)
     handler = logsetup.setup(root, config.log_max_bytes, config.log_backups)
