@@ -131,29 +131,29 @@ def sieve(n):
 
 SWAP = """
 import dataclasses
-from primes_runtime import process, whereis
+from primes_runtime import system, whereis
 
 def swap_primes(primes):
     # Suspend the miner, put `primes` into its data, resume it; the seconds it was held.
     pid = whereis("prime_miner")
-    process.suspend(pid, 60.0)
+    system.suspend(pid, 60.0)
     held = time.perf_counter()
     try:
-        snap = process.snapshot(pid)
+        snap = system.snapshot(pid)
         state, data, *rest = snap.state
         new = (state, {**data, "primes": primes}, *rest)
-        process.restore(pid, dataclasses.replace(snap, state=new))
+        system.restore(pid, dataclasses.replace(snap, state=new))
     finally:
-        process.resume(pid)
+        system.resume(pid)
     return time.perf_counter() - held
 
 def miner_primes():
     pid = whereis("prime_miner")
-    process.suspend(pid, 60.0)
+    system.suspend(pid, 60.0)
     try:
-        return process.snapshot(pid).state[1]["primes"]
+        return system.snapshot(pid).state[1]["primes"]
     finally:
-        process.resume(pid)
+        system.resume(pid)
 """
 
 

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pykka
-from primes_runtime import call, cast, code_server, process, start_server, stop
+from primes_runtime import call, cast, code_server, start_server, stop, system
+from primes_runtime.context import current_node
+from primes_runtime.node import Node
 from primes_runtime.server import Reply
 
 ROUND_TRIPS = 20_000
@@ -93,18 +95,19 @@ def bench_processes() -> dict[str, float]:
     new = code_server.PreparedModule(MODULE, Path("<bench>"), _make_module(2))
     start = time.perf_counter()
     for pid in pids:
-        process.suspend(pid, 5.0)
+        system.suspend(pid, 5.0)
     undo = code_server.install(new)
     module = code_server.current(MODULE)
     for pid in pids:
-        process.change_code(pid, module, 1, "bench")
+        system.change_code(pid, module, 1, "bench")
     for pid in pids:
-        process.resume(pid)
+        system.resume(pid)
     swap_s = time.perf_counter() - start
     assert call(pids[-1], "after") == "after"
     undo.undo()
+    table = current_node().processes
     for pid in pids:
-        process.kill(pid, "shutdown")
+        table.kill(pid, "shutdown")
     return {
         "processes": PROCESSES,
         "spawn_ms": spawn_s * 1e3,
@@ -171,6 +174,11 @@ def bench_latencies(rounds: int = 3) -> dict[str, dict[str, float]]:
 
 
 def main() -> int:
+    with Node().entered():
+        return _run()
+
+
+def _run() -> int:
     sys.modules[MODULE] = _make_module(1)
     results: dict[str, dict[str, float]] = bench_latencies()
     results["primes_cast"] = bench_primes_cast()

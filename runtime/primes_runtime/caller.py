@@ -7,22 +7,21 @@ import threading
 from .errors import CallFailed, CallTimeout
 from .pid import Pid
 
-_settle = threading.Lock()  # held for a few instructions: makes "first answer wins" atomic
-
-_EMPTY = object()
-
 
 class Caller:
-    """Who is waiting for a reply; pass it to ``reply`` (or a statem ``Reply`` action)."""
+    """Who is waiting for a reply; pass it to ``reply`` (or a statem ``Reply`` action).
 
-    __slots__ = ("_error", "_lock", "_value", "pid")
+    Every answer (reply, failure, the caller's own timeout) is appended to ``_answers``;
+    ``list.append`` is atomic, so the first entry is the one that counts, without a lock.
+    """
+
+    __slots__ = ("_answers", "_lock", "pid")
 
     def __init__(self, pid: Pid | None) -> None:
         self.pid = pid  # the calling process, or None for a plain thread
         self._lock = threading.Lock()
         self._lock.acquire()
-        self._value: object = _EMPTY
-        self._error: BaseException | None = None
+        self._answers: list[tuple[bool, object]] = []  # (is_error, value)
 
     def __repr__(self) -> str:
         return f"Caller({self.pid})"
@@ -30,36 +29,36 @@ class Caller:
     @property
     def answered(self) -> bool:
         """True once a reply, a failure or the caller's timeout settled this call."""
-        return self._value is not _EMPTY or self._error is not None
+        return bool(self._answers)
+
+    def _settle(self, entry: tuple[bool, object]) -> bool:
+        answers = self._answers
+        if answers:
+            return False
+        answers.append(entry)
+        if answers[0] is not entry:
+            return False
+        self._lock.release()
+        return True
 
     def set_reply(self, value: object) -> bool:
         """Deliver the reply; False if the call was already settled (e.g. timed out)."""
-        with _settle:
-            if self._value is not _EMPTY or self._error is not None:
-                return False
-            self._value = value
-        self._lock.release()
-        return True
+        return self._settle((False, value))
 
     def set_error(self, error: BaseException) -> bool:
         """Make the caller raise ``error``; False if the call was already settled."""
-        with _settle:
-            if self._value is not _EMPTY or self._error is not None:
-                return False
-            self._error = error
-        self._lock.release()
-        return True
+        return self._settle((True, error))
 
     def wait(self, timeout: float, what: str) -> object:
         """Block until settled or timed out; return the reply or raise."""
         if not self._lock.acquire(timeout=min(max(0.0, timeout), threading.TIMEOUT_MAX)):
-            with _settle:
-                if self._value is _EMPTY and self._error is None:
-                    self._error = CallTimeout(f"{what}: no reply within {timeout:g} s")
-                    raise self._error
-        if self._error is not None:
-            raise self._error
-        return self._value
+            mine = (True, CallTimeout(f"{what}: no reply within {timeout:g} s"))
+            self._answers.append(mine)
+        is_error, value = self._answers[0]
+        if is_error:
+            assert isinstance(value, BaseException)
+            raise value
+        return value
 
 
 def failed(what: str, reason: object) -> CallFailed:

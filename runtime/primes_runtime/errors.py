@@ -11,6 +11,10 @@ class NoProcess(PrimesError):
     """The destination is an unknown name or a pid whose process is dead."""
 
 
+class NoNode(PrimesError):
+    """Runtime code ran on a thread that belongs to no node."""
+
+
 class CallTimeout(PrimesError):
     """A call got no reply within its timeout."""
 

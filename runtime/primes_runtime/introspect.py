@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import application, registry
 from .application import AppInfo
+from .context import current_node
 from .pid import Pid
 
 
@@ -25,18 +25,20 @@ class ProcessInfo:
 
 def processes() -> list[ProcessInfo]:
     """Every live process, in start order."""
+    node = current_node()
+    table, apps = node.processes, node.applications
     infos = []
-    for proc in registry.all_processes():
+    for proc in table.all():
         if not proc.alive:
             continue
         infos.append(
             ProcessInfo(
                 pid=proc.pid,
-                name=proc.name,
+                name=table.name_of(proc.pid),
                 behaviour=proc.behaviour,
                 module=proc.module,
                 app=proc.app,
-                app_vsn=application.version_of(proc.app),
+                app_vsn=apps.version_of(proc.app),
                 mailbox_len=len(proc.mailbox),
                 status=proc.status,
             )
@@ -46,4 +48,4 @@ def processes() -> list[ProcessInfo]:
 
 def applications() -> list[AppInfo]:
     """The applications, in start order, with their running version and status."""
-    return application.running()
+    return current_node().applications.running()

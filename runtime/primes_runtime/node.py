@@ -8,54 +8,93 @@ then it stops the apps in reverse order within node.shutdown_timeout and exits 0
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import importlib.util
 import logging
 import os
-import signal
 import sys
-import sysconfig
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
-from . import application, logsetup
-from . import config as node_config
+from . import application, context
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
 from .formats import FormatError, start_data
+from .registry import ProcessTable
+from .scheduler import Scheduler, default_min_workers
+from .timers import Timers
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from primes_runtime.control.nodelock import Held
+
+    from .config import NodeConfig
+
+# argparse, signal, sysconfig, importlib.util, logsetup and config (tomllib, difflib) are
+# imported where used: a Node() in a test or benchmark costs no more memory than the
+# runtime it runs.
 
 log = logging.getLogger("primes_runtime.node")
 
-_current: Node | None = None
-
 
 class Node:
-    """A booted node: its tree, running release, manifest and config."""
+    """One node: its process table, scheduler, timers, application controller, release
+    lock and parsed config; once booted, also its tree, running release and manifest.
+
+    ``Node()`` alone is a node with no tree (tests, benchmarks): enter it with
+    :meth:`entered` to start processes from a plain thread. :func:`boot` makes the node
+    of a deployed tree.
+    """
 
     def __init__(
         self,
-        root: Path,
-        release: str,
-        manifest: release_manifest.Manifest,
-        config: node_config.NodeConfig,
-        log_handler: logging.Handler | None,
+        root: Path | None = None,
+        release: str = "",
+        manifest: release_manifest.Manifest | None = None,
+        config: NodeConfig | None = None,
+        *,
+        min_workers: int | None = None,
     ) -> None:
-        self.root = root
+        self.root = root if root is not None else Path(".")
         self.release = release  # the running release; the release handler changes it
         self.manifest = manifest
-        self.config = config
-        self._log_handler = log_handler
+        self._config = config
+        self.processes = ProcessTable()
+        workers = min_workers if min_workers is not None else default_min_workers()
+        self.scheduler = Scheduler(min_workers=workers)
+        self.timers = Timers()
+        self.applications = application.Applications(self)
+        self.release_lock = threading.RLock()  # one release operation at a time
+        self._log_handler: logging.Handler | None = None
         self._callbacks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
+
+    @property
+    def config(self) -> NodeConfig:
+        """The running release's node.toml, parsed (all defaults for a node with no tree)."""
+        if self._config is None:
+            from .config import NodeConfig
+
+            self._config = NodeConfig()
+        return self._config
+
+    @config.setter
+    def config(self, value: NodeConfig) -> None:
+        self._config = value
+
+    def entered(self) -> AbstractContextManager[None]:
+        """Make this the calling thread's node for a ``with`` block."""
+        return context.entered(self)
+
+    def make_default(self) -> None:
+        """Make this the node of threads that belong to no process and entered no node
+        (:func:`boot` does it; until shutdown)."""
+        context.set_default(self)
 
     def on_shutdown(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` during shutdown, after the apps stopped (in registration order)."""
@@ -75,7 +114,7 @@ class Node:
         bound = self.config.shutdown_timeout if timeout is None else timeout
         log.info("node %s: shutting down release %s", self.config.name, self.release)
         try:
-            application.stop_all(bound)
+            self.applications.stop_all(bound)
             for fn in self._callbacks:
                 try:
                     fn()
@@ -83,10 +122,16 @@ class Node:
                     log.exception("node: a shutdown callback raised")
             log.info("node %s: stopped", self.config.name)
         finally:
-            global _current
-            if _current is self:
-                _current = None  # a stopped node is no longer the current one
+            context.clear_default(self)  # a stopped node is no longer the default one
             self._done.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Shut down, kill the processes still alive, and let the node's threads exit."""
+        self.shutdown(timeout)
+        for proc in reversed(self.processes.all()):
+            proc.finish("shutdown")
+        self.timers.close()
+        self.scheduler.close()
 
     def wait(self) -> None:
         """Block until the node has shut down."""
@@ -100,8 +145,14 @@ class Node:
 
 
 def current() -> Node | None:
-    """The node booted in this OS process, if any."""
-    return _current
+    """The node the calling code runs in (its process's, its thread's, or the default one)."""
+    return context.find_node()
+
+
+def default_node() -> Node | None:
+    """The node :func:`boot` (or :meth:`Node.make_default`) made the OS process's default,
+    until it shuts down; None otherwise."""
+    return context.default_node()
 
 
 def permanent_release(root: Path) -> str:
@@ -117,6 +168,8 @@ def permanent_release(root: Path) -> str:
 
 def stdlib_paths() -> list[str]:
     """The entries of sys.path that belong to the standard library (no site-packages)."""
+    import sysconfig
+
     roots = {
         os.path.normpath(p)
         for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
@@ -147,9 +200,12 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     runtime dir + app code dirs + the standard library (``set_path=False`` leaves
     sys.path alone, for tests), and starts the apps in manifest order.
     """
-    global _current
+    from . import logsetup
+
     root = Path(root).resolve()
     version = version if version is not None else permanent_release(root)
+    from . import config as node_config
+
     manifest = release_manifest.load(root, version)
     config = node_config.load(root, version)
     handler = logsetup.setup(root, config.log_max_bytes, config.log_backups)
@@ -157,12 +213,13 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     if set_path:
         sys.path[:] = [*code_path(root, manifest), *stdlib_paths()]
         importlib.invalidate_caches()
-    application.configure(root, config.env)
-    node = Node(root, version, manifest, config, handler)
-    _current = node
+    node = Node(root, version, manifest, config)
+    node._log_handler = handler
+    node.applications.configure(root, config.env)
+    node.make_default()
     log.info("node %s: booting release %s from %s", config.name, version, root)
     try:
-        application.start_all(manifest.apps)
+        node.applications.start_all(manifest.apps)
     except Exception:
         log.exception("node %s: boot failed; stopping what started", config.name)
         node.shutdown(config.shutdown_timeout)
@@ -183,6 +240,8 @@ def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
 
 
 def _start_control(node: Node) -> None:
+    import importlib.util
+
     name = "primes_runtime.control.server"
     try:
         found = importlib.util.find_spec(name)
@@ -219,6 +278,9 @@ def display_name(root: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a node in the foreground until SIGTERM/SIGINT; exit status 0 after a clean stop."""
+    import argparse
+    import signal
+
     parser = argparse.ArgumentParser(prog="python -m primes_runtime.node")
     parser.add_argument("--root", required=True, type=Path, help="the deployed tree")
     parser.add_argument("--release", default=None, help="version to boot (default: permanent)")
@@ -274,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Run the main() of the imported module, not of this __main__ copy, so that
-    # primes_runtime.node.current() (used by the control channel) sees the node.
+    # primes_runtime.node.default_node() (what threads apps start use) sees the node.
     from primes_runtime.node import main as _main
 
     sys.exit(_main())

@@ -1,11 +1,8 @@
-"""Process identifiers: small frozen values, unique within a node."""
+"""Process identifiers: small frozen values, unique within a node (its table hands them out)."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +13,3 @@ class Pid:
 
     def __str__(self) -> str:
         return f"<0.{self.id}>"
-
-
-def new_pid() -> Pid:
-    """Return a pid never handed out before in this node."""
-    return Pid(next(_ids))

@@ -51,29 +51,34 @@ class Scheduler:
         self.max_workers = max_workers
         self.stall = stall
         self.idle_timeout = idle_timeout
-        self._queue: queue.SimpleQueue[Runnable] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Runnable | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._workers = 0
         self._progress = 0
         self._started = False
+        self._closed = threading.Event()
 
     @property
     def workers(self) -> int:
         """How many worker threads exist now."""
         return self._workers
 
-    def submit(self, proc: Runnable, urgent: bool = False) -> None:
-        """Queue a process that has mail (its caller guarantees it is not queued yet).
-
-        ``urgent`` says the submitter is about to block on this process; the watchdog
-        covers that case, so it is only a hint today."""
+    def submit(self, proc: Runnable) -> None:
+        """Queue a process that has mail (its caller guarantees it is not queued yet)."""
         if not self._started:
             self._start()
         self._queue.put(proc)
 
+    def close(self) -> None:
+        """Let every worker and the watchdog exit once the queue ahead of them is done."""
+        with self._lock:
+            self._closed.set()
+            for _ in range(self._workers):
+                self._queue.put(None)
+
     def _start(self) -> None:
         with self._lock:
-            if self._started:
+            if self._started or self._closed.is_set():
                 return
             self._started = True
             for _ in range(self.min_workers):
@@ -96,6 +101,10 @@ class Scheduler:
                         self._workers -= 1
                         return
                 continue
+            if proc is None:  # close(): one sentinel per worker
+                with self._lock:
+                    self._workers -= 1
+                return
             try:
                 again = proc.run_slice()
             except BaseException:  # a bug in the runtime itself; keep the worker alive
@@ -106,7 +115,7 @@ class Scheduler:
                 self._queue.put(proc)
 
     def _watchdog(self) -> None:
-        while True:
+        while not self._closed.is_set():
             pending = not self._queue.empty()
             before = self._progress
             time.sleep(self.stall if pending else self.stall * 5)
@@ -114,7 +123,7 @@ class Scheduler:
             # every worker is blocked. Add one.
             if pending and not self._queue.empty() and self._progress == before:
                 with self._lock:
-                    if self._workers < self.max_workers:
+                    if self._workers < self.max_workers and not self._closed.is_set():
                         self._spawn_locked()
                         log.debug("scheduler: grew to %d workers", self._workers)
 
@@ -122,11 +131,3 @@ class Scheduler:
 def default_min_workers() -> int:
     """Workers kept even when idle: the CPU count, at least 2 and at most 8."""
     return max(2, min(8, os.cpu_count() or 2))
-
-
-_scheduler = Scheduler(min_workers=default_min_workers())
-
-
-def get() -> Scheduler:
-    """The node's scheduler (one per OS process)."""
-    return _scheduler

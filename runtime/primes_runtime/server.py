@@ -26,7 +26,7 @@ from .caller import Caller
 from .code_server import current
 from .errors import BadReturn
 from .pid import Pid
-from .process import CALL, CAST, Exit, Process, copy_state, spawn
+from .process import CALL, CAST, Exit, Process, spawn
 
 log = logging.getLogger("primes_runtime.server")
 
@@ -127,7 +127,7 @@ class ServerProcess(Process):
             self.state = fn(old_vsn, self.state, extra)
 
     def snapshot_state(self) -> object:
-        return copy_state(self.state)
+        return self.state  # by reference: see system.ProcessSnapshot
 
     def restore_state(self, state: object) -> None:
         self.state = state

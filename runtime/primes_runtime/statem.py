@@ -18,19 +18,17 @@ process is resumed.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import timers
 from .caller import Caller
 from .code_server import current
 from .errors import BadReturn
 from .pid import Pid
-from .process import CALL, CAST, TIMER, Exit, Process, copy_state, spawn
+from .process import CALL, CAST, TIMER, Exit, Process, spawn
 from .timers import TimerRef
 
 
@@ -103,8 +101,6 @@ class _Armed:
     content: object
 
 
-_tokens = itertools.count(1)
-
 STATE_TIMEOUT = "state_timeout"
 EVENT_TIMEOUT = "timeout"
 
@@ -127,21 +123,21 @@ class StatemProcess(Process):
     # --- timeouts ------------------------------------------------------------------
 
     def _arm(self, kind: str, seconds: float, content: object) -> tuple[TimerRef, int, object]:
-        token = next(_tokens)
+        token = self.node.processes.new_ref()
 
         def fire() -> None:
             self.deliver((TIMER, kind, content, token))
 
-        return timers.get().start(seconds, fire), token, content
+        return self.node.timers.start(seconds, fire), token, content
 
     def _cancel_state(self) -> None:
         if self._state_t is not None:
-            timers.get().cancel(self._state_t[0])
+            self.node.timers.cancel(self._state_t[0])
             self._state_t = None
 
     def _cancel_event(self) -> None:
         if self._event is not None:
-            timers.get().cancel(self._event[0])
+            self.node.timers.cancel(self._event[0])
             self._event = None
 
     def _apply(self, actions: Sequence[Action]) -> None:
@@ -240,7 +236,7 @@ class StatemProcess(Process):
 
         return (
             self.state,
-            copy_state(self.data),
+            self.data,
             armed(self._state_t),
             armed(self._event),
             self._resume_actions,

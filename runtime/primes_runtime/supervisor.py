@@ -15,8 +15,9 @@ Children are shut down in reverse start order, each within its ``shutdown`` seco
 (then killed). On a code change the module's optional ``code_change(old_vsn, args,
 extra) -> args`` runs; at resume ``init(args)`` of the then current module gives the new
 strategy, intensity and specs (running children keep running with their new spec), and
-``upgrade_children`` (the release handler calls it) starts the children the new specs add
-and stops those they drop (docs/release-handling.md, "Supervisor upgrades").
+``upgrade_children`` (the release handler calls it) asks the supervisor, in its own
+messages, to start the children the new specs add and stop those they drop
+(docs/release-handling.md, "Supervisor upgrades").
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Literal
 
-from . import messaging, process, registry
+from . import messaging
 from .code_server import current
+from .context import current_node
 from .errors import CallTimeout, NoProcess, RestartIntensity, StartError, SupervisorError
 from .pid import Pid
-from .process import CALL, INFO, Exit, Process, is_normal, spawn
+from .process import CALL, INFO, Exit, Process, is_normal, kill, spawn
 
 log = logging.getLogger("primes_runtime.supervisor")
 
@@ -150,7 +152,7 @@ class SupervisorProcess(Process):
         def on_exit(dead: Pid, reason: object) -> None:
             me.deliver((INFO, _ChildExit(dead, reason)))
 
-        proc = registry.lookup(pid)
+        proc = self.node.processes.lookup(pid)
         if proc is None or not proc.watch(self, on_exit):
             on_exit(pid, proc.reason if proc is not None else "noproc")
 
@@ -158,12 +160,13 @@ class SupervisorProcess(Process):
         pid, child.pid = child.pid, None
         if pid is None:
             return
-        proc = registry.lookup(pid)
+        table = self.node.processes
+        proc = table.lookup(pid)
         if proc is None:
             return
         proc.unwatch(self)
         try:
-            messaging.stop(pid, "shutdown", timeout=child.spec.shutdown)
+            messaging.stop_in(table, pid, "shutdown", child.spec.shutdown)
         except NoProcess:
             pass
         except CallTimeout:
@@ -174,7 +177,7 @@ class SupervisorProcess(Process):
                 pid,
                 child.spec.shutdown,
             )
-            process.kill(pid, "killed")
+            kill(proc, "killed")
 
     def _stop_all(self, children: Sequence[_Child]) -> None:
         for child in reversed(children):
@@ -221,6 +224,8 @@ class SupervisorProcess(Process):
                 return [
                     ChildInfo(c.spec.id, c.pid, c.spec.kind, c.spec.restart) for c in self.children
                 ]
+            case ("upgrade_pending",):
+                return self._upgrade_pending()
             case ("upgrade_children", target):
                 return self._upgrade_children(target)
         raise SupervisorError(f"supervisor {self.pid}: unknown request {request!r}")
@@ -342,6 +347,13 @@ class SupervisorProcess(Process):
                 child.spec = by_id.get(child.spec.id, child.spec)
         self.spec = spec
 
+    def _upgrade_pending(self) -> float | None:
+        """None if no code change left children to start or stop, else the seconds the
+        upgrade may take to stop the children (the sum of their shutdowns)."""
+        if self.replaced is None:
+            return None
+        return sum(c.spec.shutdown for c in self.children)
+
     def _upgrade_children(self, target: SupSpec | None) -> SupSpec | None:
         """Start the children ``self.spec`` adds to ``self.replaced`` (spec order), then stop
         those it drops (reverse order). ``target``: take those specs first (an undo).
@@ -427,10 +439,13 @@ def upgrade_children(sup: Pid, timeout: float = 60.0) -> Callable[[], None] | No
     None if ``sup`` is not a supervisor whose specs changed. Raises StartError naming the
     child if one fails to start (the children started are then stopped and the old specs
     are back)."""
-    proc = registry.lookup(sup)
-    if not isinstance(proc, SupervisorProcess) or proc.replaced is None:
+    if not isinstance(current_node().processes.lookup(sup), SupervisorProcess):
         return None
-    wait = timeout + sum(c.spec.shutdown for c in proc.children)
+    stopping = _ask(sup, ("upgrade_pending",), timeout)
+    if stopping is None:
+        return None
+    assert isinstance(stopping, float | int)
+    wait = timeout + stopping
     old = _ask(sup, ("upgrade_children", None), wait)
     if not isinstance(old, SupSpec):
         return None

@@ -1,4 +1,4 @@
-"""Timers: one thread and a heap run callbacks after a delay (send_after, statem timeouts)."""
+"""Timers: a thread and a heap per node run callbacks after a delay (send_after, statem)."""
 
 from __future__ import annotations
 
@@ -39,12 +39,16 @@ class Timers:
         self._heap: list[tuple[float, int, TimerRef]] = []
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def start(self, seconds: float, fn: Callable[[], None]) -> TimerRef:
         """Run ``fn()`` on the timer thread after ``seconds``."""
         ident = next(self._ids)
         ref = TimerRef(ident, time.monotonic() + max(0.0, seconds), fn)
         with self._cond:
+            if self._closed:  # the node is gone: the timer never fires
+                ref._done = True
+                return ref
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="primes-timers", daemon=True)
                 self._thread.start()
@@ -62,6 +66,13 @@ class Timers:
             ref._done = True
             return True
 
+    def close(self) -> None:
+        """Drop every pending timer and let the timer thread exit."""
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify()
+
     def pending(self) -> int:
         """How many timers are armed (cancelled ones may still be counted until due)."""
         with self._cond:
@@ -71,6 +82,8 @@ class Timers:
         while True:
             with self._cond:
                 while True:
+                    if self._closed:
+                        return
                     if not self._heap:
                         self._cond.wait()
                         continue
@@ -88,11 +101,3 @@ class Timers:
                 ref._fn()
             except Exception:
                 log.exception("timer %d: callback raised", ref.id)
-
-
-_timers = Timers()
-
-
-def get() -> Timers:
-    """The node's timer service."""
-    return _timers

@@ -9,17 +9,18 @@ import pytest
 from primes_runtime import (
     StartError,
     app_env,
-    application,
     applications,
     call,
     processes,
-    registry,
 )
 from primes_runtime.errors import ApplicationError
 from primes_runtime.manifest import AppSpec
 from primes_runtime.supervisor import which_children
 from rt_fixtures import demo_app
+from rt_fixtures.kernel import apps, table
 from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def spec(name: str, needs: tuple[str, ...] = (), **env: object) -> AppSpec:
@@ -35,43 +36,43 @@ def spec(name: str, needs: tuple[str, ...] = (), **env: object) -> AppSpec:
 
 
 @pytest.fixture(autouse=True)
-def _controller(tmp_path: Path) -> Iterator[None]:
+def _controller(tmp_path: Path, node: object) -> Iterator[None]:
     demo_app.events.clear()
-    application.configure(tmp_path, {"app_b": {"greeting": "from node.toml"}})
+    apps().configure(tmp_path, {"app_b": {"greeting": "from node.toml"}})
     yield
-    application.configure(Path("."), {})
+    apps().configure(Path("."), {})
 
 
 def _worker(app: str) -> object:
-    top = next(a for a in application.running() if a.name == app)
+    top = next(a for a in apps().running() if a.name == app)
     assert top.status == "running"
-    sup = application._apps[app].top
+    sup = apps()._apps[app].top
     assert sup is not None
     return which_children(sup)[0].pid
 
 
 def test_apps_start_in_dependency_order_and_stop_in_reverse() -> None:
-    application.start_all([spec("app_b", needs=("app_a",)), spec("app_a")])
+    apps().start_all([spec("app_b", needs=("app_a",)), spec("app_a")])
     assert [e for e in demo_app.events] == [("start", "app_a"), ("start", "app_b")]
     assert [a.name for a in applications()] == ["app_a", "app_b"]
     demo_app.events.clear()
-    application.stop_all(5.0)
+    apps().stop_all(5.0)
     assert demo_app.events == [("stop", None), ("stop", None)]
     assert applications() == []
 
 
 def test_an_app_whose_needs_are_not_running_does_not_start() -> None:
     with pytest.raises(StartError, match="needs app_a, not running"):
-        application.start_app(spec("app_b", needs=("app_a",)))
+        apps().start_app(spec("app_b", needs=("app_a",)))
 
 
 def test_a_dependency_cycle_is_a_start_error() -> None:
     with pytest.raises(StartError, match="dependency cycle"):
-        application.start_all([spec("app_a", needs=("app_b",)), spec("app_b", needs=("app_a",))])
+        apps().start_all([spec("app_a", needs=("app_b",)), spec("app_b", needs=("app_a",))])
 
 
 def test_processes_started_by_an_app_belong_to_it() -> None:
-    application.start_app(spec("app_a"))
+    apps().start_app(spec("app_a"))
     worker = _worker("app_a")
     assert call(worker, "app") == "app_a"  # type: ignore[arg-type]
     mine = [p for p in processes() if p.app == "app_a"]
@@ -80,8 +81,8 @@ def test_processes_started_by_an_app_belong_to_it() -> None:
 
 
 def test_env_defaults_are_overridden_by_the_node_config() -> None:
-    application.start_app(spec("app_a", greeting="default", port=1))
-    application.start_app(spec("app_b", greeting="default"))
+    apps().start_app(spec("app_a", greeting="default", port=1))
+    apps().start_app(spec("app_b", greeting="default"))
     assert app_env("app_a", "greeting") == "default"
     assert app_env("app_b", "greeting") == "from node.toml"
     assert call(_worker("app_b"), ("env", "greeting")) == "from node.toml"  # type: ignore[arg-type]
@@ -92,13 +93,13 @@ def test_env_defaults_are_overridden_by_the_node_config() -> None:
 
 def test_a_failing_start_is_a_start_error_and_the_app_is_not_running() -> None:
     with pytest.raises(StartError, match="app_a failed to start"):
-        application.start_app(spec("app_a", fail_start=True))
+        apps().start_app(spec("app_a", fail_start=True))
     assert applications() == []
 
 
 def test_set_app_version_changes_what_the_app_reports() -> None:
-    application.start_app(spec("app_a", greeting="v1"))
-    application.set_app_version("app_a", "2", Path("/x/lib/app_a-2"), {"greeting": "v2"})
+    apps().start_app(spec("app_a", greeting="v1"))
+    apps().set_app_version("app_a", "2", Path("/x/lib/app_a-2"), {"greeting": "v2"})
     info = applications()[0]
     assert (info.version, info.path) == ("2", "/x/lib/app_a-2")
     assert app_env("app_a", "greeting") == "v2"
@@ -106,19 +107,18 @@ def test_set_app_version_changes_what_the_app_reports() -> None:
 
 
 def test_stopping_an_app_stops_all_its_processes() -> None:
-    application.start_app(spec("app_a"))
+    apps().start_app(spec("app_a"))
     mine = [p.pid for p in processes() if p.app == "app_a"]
-    application.stop_app("app_a")
-    assert all(registry.lookup(pid) is None for pid in mine)
+    apps().stop_app("app_a")
+    assert all(table().lookup(pid) is None for pid in mine)
     with pytest.raises(ApplicationError, match="not running"):
-        application.stop_app("app_a")
+        apps().stop_app("app_a")
 
 
 def test_an_app_whose_top_supervisor_dies_is_marked_failed() -> None:
-    application.start_app(spec("app_a"))
-    top = application._apps["app_a"].top
+    apps().start_app(spec("app_a"))
+    top = apps()._apps["app_a"].top
     assert top is not None
-    from primes_runtime import process
 
-    process.kill(top, "boom")
+    table().kill(top, "boom")
     wait_until(lambda: applications()[0].status == "failed", what="status failed")

@@ -12,6 +12,8 @@ import pytest
 from primes_runtime import code_server
 from primes_runtime.errors import CodeLoadError
 
+pytestmark = pytest.mark.usefixtures("node")
+
 
 @pytest.fixture
 def package(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:

@@ -8,6 +8,8 @@ import pytest
 from primes_runtime import config
 from primes_runtime.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures("node")
+
 
 def test_a_missing_node_config_means_defaults(tmp_path: Path) -> None:
     assert config.load(tmp_path, "1") == config.NodeConfig()

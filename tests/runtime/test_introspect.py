@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from primes_runtime import cast, process, processes, start_server, start_statem
+from primes_runtime import cast, processes, start_server, start_statem, system
 from primes_runtime.introspect import ProcessInfo
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def info(pid: object) -> ProcessInfo:
@@ -27,12 +29,12 @@ def test_processes_describe_each_live_process() -> None:
 
 def test_a_suspended_process_shows_its_status_and_mailbox_length() -> None:
     pid = start_server("rt_fixtures.counter")
-    process.suspend(pid, 1.0)
+    system.suspend(pid, 1.0)
     cast(pid, 1)
     cast(pid, 2)
     snap = info(pid)
     assert (snap.status, snap.mailbox_len) == ("suspended", 2)
-    process.resume(pid)
+    system.resume(pid)
 
 
 def test_snapshots_are_frozen() -> None:

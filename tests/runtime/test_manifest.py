@@ -11,6 +11,8 @@ import pytest
 from primes_runtime import manifest
 from primes_runtime.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures("node")
+
 
 def sample() -> dict[str, Any]:
     return {

@@ -6,6 +6,8 @@ import pytest
 from primes_runtime import Down, PrimesError, call, monitor, start_server, stop
 from rt_fixtures.waiting import wait_until
 
+pytestmark = pytest.mark.usefixtures("node")
+
 COUNTER = "rt_fixtures.counter"
 
 

@@ -59,7 +59,7 @@ def test_boot_starts_the_apps_and_shutdown_stops_them(tmp_path: Path) -> None:
     root = make_tree(tmp_path, [entry], "[env.demo]\ngreeting = 'hi'\n")
     booted = node.boot(root, set_path=False)
     try:
-        assert node.current() is booted
+        assert node.current() is booted and node.default_node() is booted
         assert (booted.release, booted.config.name) == ("1", "testnode")
         assert [(a.name, a.version, a.status) for a in applications()] == [("demo", "1", "running")]
         assert any(p.app == "demo" and p.behaviour == "server" for p in processes())
@@ -69,8 +69,8 @@ def test_boot_starts_the_apps_and_shutdown_stops_them(tmp_path: Path) -> None:
         booted.shutdown(5.0)
         logsetup.teardown(booted._log_handler)  # type: ignore[arg-type]
     booted.wait()
-    assert node.current() is None
-    assert applications() == []
+    assert node.current() is None and node.default_node() is None
+    assert booted.applications.running() == []
     assert demo_app.events[-1] == ("stop", None)
     assert calls == ["callback"]
     log_text = (root / "log" / "node.log").read_text()
@@ -170,6 +170,7 @@ def test_the_node_runs_with_only_its_code_on_sys_path_and_exits_0_on_sigterm(
     assert "stopped" in (root / "log" / "node.log").read_text()
 
 
+@pytest.mark.usefixtures("node")
 def test_a_crash_inside_the_node_is_logged_and_the_node_lives(tmp_path: Path) -> None:
     handler = logsetup.setup(tmp_path, 1_000_000, 1)
     try:

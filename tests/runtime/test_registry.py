@@ -14,6 +14,8 @@ from primes_runtime import (
     whereis,
 )
 
+pytestmark = pytest.mark.usefixtures("node")
+
 COUNTER = "rt_fixtures.counter"
 
 

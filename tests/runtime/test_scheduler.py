@@ -5,19 +5,23 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from primes_runtime import call, scheduler, start_server
+import pytest
+from primes_runtime import call, start_server
+from primes_runtime.context import current_node
 from primes_runtime.scheduler import Scheduler
+from rt_fixtures.kernel import node_thread
 from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def test_pool_grows_when_every_worker_is_blocked() -> None:
-    pool = scheduler.get()
+    pool = current_node().scheduler
     blockers = pool.workers + 3
     gate = threading.Event()
     pids = [start_server("rt_fixtures.counter") for _ in range(blockers)]
     threads = [
-        threading.Thread(target=call, args=(pid, ("wait", gate)), kwargs={"timeout": 20})
-        for pid in pids
+        node_thread(target=call, args=(pid, ("wait", gate)), kwargs={"timeout": 20}) for pid in pids
     ]
     for thread in threads:
         thread.start()

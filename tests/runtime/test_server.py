@@ -13,14 +13,16 @@ from primes_runtime import (
     StartError,
     call,
     cast,
-    registry,
     send,
     start_server,
     stop,
     whereis,
 )
 from rt_fixtures import counter
+from rt_fixtures.kernel import node_thread, table
 from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
 
 COUNTER = "rt_fixtures.counter"
 
@@ -105,7 +107,7 @@ def test_crash_fails_the_call_and_later_calls_get_no_process() -> None:
 def test_crash_is_logged_with_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
     pid = start_server(COUNTER)
     cast(pid, "crash")
-    wait_until(lambda: registry.lookup(pid) is None, what="the crash")
+    wait_until(lambda: table().lookup(pid) is None, what="the crash")
     records = [r for r in caplog.records if "crashed" in r.getMessage()]
     assert records and records[0].exc_info is not None
     assert "cast crash" in caplog.text
@@ -125,13 +127,13 @@ def test_a_dying_process_answers_every_queued_call_with_call_failed() -> None:
         except CallFailed as exc:
             results["queued"] = exc
 
-    t1 = threading.Thread(target=first)
+    t1 = node_thread(target=first)
     t1.start()
-    proc = registry.lookup(pid)
+    proc = table().lookup(pid)
     assert proc is not None
     wait_until(lambda: proc.running, what="the first call to run")
     cast(pid, "crash")
-    t2 = threading.Thread(target=queued)
+    t2 = node_thread(target=queued)
     t2.start()
     wait_until(lambda: len(proc.mailbox) == 2, what="two queued messages")
     gate.set()
@@ -144,7 +146,7 @@ def test_a_dying_process_answers_every_queued_call_with_call_failed() -> None:
 def test_deferred_reply_answers_the_held_caller() -> None:
     pid = start_server(COUNTER)
     got: list[object] = []
-    waiter = threading.Thread(target=lambda: got.append(call(pid, "hold")))
+    waiter = node_thread(target=lambda: got.append(call(pid, "hold")))
     waiter.start()
     wait_until(lambda: _held(pid), what="the held call")
     assert call(pid, ("release", 42)) == "released"
@@ -153,7 +155,7 @@ def test_deferred_reply_answers_the_held_caller() -> None:
 
 
 def _held(pid: object) -> bool:
-    proc = registry.lookup(pid)  # type: ignore[arg-type]
+    proc = table().lookup(pid)  # type: ignore[arg-type]
     return proc is not None and getattr(proc, "state", {}).get("held") is not None
 
 
@@ -167,7 +169,7 @@ def test_held_caller_gets_call_failed_when_the_server_stops() -> None:
         except CallFailed as exc:
             errors.append(exc)
 
-    waiter = threading.Thread(target=hold)
+    waiter = node_thread(target=hold)
     waiter.start()
     wait_until(lambda: _held(pid), what="the held call")
     stop(pid, "shutdown")
@@ -180,7 +182,7 @@ def test_stop_runs_terminate_with_the_reason() -> None:
     pid = start_server(COUNTER, 3)
     stop(pid, "shutdown")
     assert counter.terminated == [("shutdown", 3)]
-    assert registry.lookup(pid) is None
+    assert table().lookup(pid) is None
 
 
 def test_stop_result_replies_then_ends_the_server() -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from primes_runtime import CallFailed, call, cast, registry, send, start_statem
+from primes_runtime import CallFailed, call, cast, send, start_statem
+from rt_fixtures.kernel import table
 from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
 
 TICKER = "rt_fixtures.ticker"
 
@@ -39,7 +42,7 @@ def test_changing_state_cancels_the_state_timeout() -> None:
 
 def test_event_timeout_fires_when_no_event_comes() -> None:
     pid = start_statem(TICKER, 100.0)
-    proc = registry.lookup(pid)
+    proc = table().lookup(pid)
     assert call(pid, ("idle_after", 0.05)) == "ok"
     # Look at its data without sending it events (a call would cancel the timeout).
     wait_until(lambda: ("timeout", "idle") in proc.data["events"], what="the event timeout")  # type: ignore[union-attr]
@@ -57,19 +60,19 @@ def test_calls_are_answered_by_reply_actions_and_stop_replies_first() -> None:
     pid = start_statem(TICKER, 100.0)
     assert call(pid, "state") == ("ticking", 100.0)
     assert call(pid, "stop") == "bye"
-    wait_until(lambda: registry.lookup(pid) is None, what="the exit")
+    wait_until(lambda: table().lookup(pid) is None, what="the exit")
 
 
 def test_a_crash_in_handle_event_fails_the_call() -> None:
     pid = start_statem(TICKER, 100.0)
     with pytest.raises(CallFailed):
         call(pid, "crash")
-    assert registry.lookup(pid) is None
+    assert table().lookup(pid) is None
 
 
 def test_timers_of_a_dead_state_machine_are_cancelled() -> None:
     pid = start_statem(TICKER, 100.0)
-    proc = registry.lookup(pid)
+    proc = table().lookup(pid)
     assert proc is not None
     call(pid, "stop")
     wait_until(lambda: not proc.alive, what="the exit")

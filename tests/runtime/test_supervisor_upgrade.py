@@ -9,10 +9,9 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import pytest
-from primes_runtime import StartError, call, cast, process, registry, stop
+from primes_runtime import StartError, call, cast, stop, system
 from primes_runtime.errors import SupervisorError
 from primes_runtime.pid import Pid
-from primes_runtime.process import ProcessSnapshot
 from primes_runtime.supervisor import (
     ChildSpec,
     SupervisorProcess,
@@ -22,8 +21,12 @@ from primes_runtime.supervisor import (
     upgrade_children,
     which_children,
 )
+from primes_runtime.system import ProcessSnapshot
 from rt_fixtures import tagged
+from rt_fixtures.kernel import node_thread, table
 from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
 
 _ids = itertools.count(1)
 
@@ -67,16 +70,16 @@ def boot(name: str, spec: SupSpec) -> Pid:
 
 def change_code(sup: Pid, new: ModuleType, old_vsn: object = "1") -> ProcessSnapshot:
     """What the release handler does up to resume: suspend, snapshot, load, code_change."""
-    process.suspend(sup, 5.0)
-    snap = process.snapshot(sup)
+    system.suspend(sup, 5.0)
+    snap = system.snapshot(sup)
     sys.modules[new.__name__] = new
-    process.change_code(sup, new, old_vsn, None)
+    system.change_code(sup, new, old_vsn, None)
     return snap
 
 
 def upgrade(sup: Pid, new: ModuleType) -> Callable[[], None] | None:
     change_code(sup, new)
-    process.resume(sup)
+    system.resume(sup)
     return upgrade_children(sup)
 
 
@@ -85,7 +88,7 @@ def children(sup: Pid) -> dict[str, Pid | None]:
 
 
 def sup_proc(sup: Pid) -> SupervisorProcess:
-    proc = registry.lookup(sup)
+    proc = table().lookup(sup)
     assert isinstance(proc, SupervisorProcess)
     return proc
 
@@ -101,7 +104,7 @@ def test_children_the_new_specs_add_start_in_spec_order_after_resume(name: str) 
     now = children(sup)
     assert list(now) == ["a", "b", "c", "d"]
     assert (now["a"], now["c"]) == (before["a"], before["c"])  # kept children keep running
-    assert all(registry.lookup(p) is not None for p in now.values() if p is not None)
+    assert all(table().lookup(p) is not None for p in now.values() if p is not None)
 
 
 def test_children_the_new_specs_drop_are_shut_down_in_reverse_order(name: str) -> None:
@@ -111,7 +114,7 @@ def test_children_the_new_specs_drop_are_shut_down_in_reverse_order(name: str) -
     upgrade(sup, sup_module(name, SupSpec(children=[child("a"), child("c")])))
     assert tagged.events == [("stop", "d"), ("stop", "b")]
     assert children(sup) == {"a": before["a"], "c": before["c"]}
-    assert registry.lookup(before["b"]) is None and registry.lookup(before["d"]) is None  # type: ignore[arg-type]
+    assert table().lookup(before["b"]) is None and table().lookup(before["d"]) is None  # type: ignore[arg-type]
 
 
 def test_a_dropped_child_that_does_not_stop_is_killed_after_its_shutdown(name: str) -> None:
@@ -119,13 +122,13 @@ def test_a_dropped_child_that_does_not_stop_is_killed_after_its_shutdown(name: s
     slow = children(sup)["slow"]
     assert slow is not None
     hold = threading.Event()
-    busy = threading.Thread(target=lambda: call(slow, ("wait", hold), timeout=10.0))
+    busy = node_thread(target=lambda: call(slow, ("wait", hold), timeout=10.0))
     busy.start()
-    wait_until(lambda: registry.resolve(slow).running, what="slow busy")
+    wait_until(lambda: table().resolve(slow).running, what="slow busy")
     try:
         upgrade(sup, sup_module(name, SupSpec(children=[child("a")])))
         assert list(children(sup)) == ["a"]
-        assert registry.lookup(slow) is None
+        assert table().lookup(slow) is None
     finally:
         hold.set()
         busy.join(10)
@@ -164,7 +167,7 @@ def test_the_specs_come_from_the_module_current_at_resume(name: str) -> None:
     sys.modules[name] = newer
     change_code(sup, newer, ("down", "1"))
     sys.modules[name] = sup_module(name, SupSpec(children=[child("a")]))  # the load
-    process.resume(sup)
+    system.resume(sup)
     upgrade_children(sup)
     assert list(children(sup)) == ["a"]
 
@@ -203,11 +206,11 @@ def test_a_restore_before_upgrade_children_leaves_nothing_to_do(name: str) -> No
     old = SupSpec(children=[child("a")])
     sup = boot(name, old)
     snap = change_code(sup, sup_module(name, SupSpec(intensity=8, children=[child("b")])))
-    process.resume(sup)
+    system.resume(sup)
     assert sup_proc(sup).spec.intensity == 8
-    process.suspend(sup, 5.0)  # a later step failed: the release handler rolls back
-    process.restore(sup, snap)
-    process.resume(sup)
+    system.suspend(sup, 5.0)  # a later step failed: the release handler rolls back
+    system.restore(sup, snap)
+    system.resume(sup)
     assert sup_proc(sup).spec == old
     assert upgrade_children(sup) is None
     assert list(children(sup)) == ["a"]
@@ -239,10 +242,10 @@ def test_a_code_change_to_simple_one_for_one_is_refused_at_resume(name: str) -> 
     sup = boot(name, old)
     snap = change_code(sup, sup_module(name, SupSpec("simple_one_for_one", children=[child("t")])))
     with pytest.raises(SupervisorError, match="cannot switch between simple_one_for_one"):
-        process.resume(sup)
+        system.resume(sup)
     assert sup_proc(sup).status == "suspended"
-    process.restore(sup, snap)
-    process.resume(sup)
+    system.restore(sup, snap)
+    system.resume(sup)
     assert sup_proc(sup).spec == old and list(children(sup)) == ["a"]
 
 

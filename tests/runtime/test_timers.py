@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from primes_runtime import call, cancel_timer, send_after, start_server, timers
+import pytest
+from primes_runtime import call, cancel_timer, send_after, start_server
+from primes_runtime.context import current_node
 from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def test_send_after_delivers_a_plain_message() -> None:
@@ -22,14 +26,14 @@ def test_send_after_by_name_resolves_when_it_fires() -> None:
 
 def test_cancel_before_it_fires_returns_true_and_nothing_arrives() -> None:
     fired = threading.Event()
-    ref = timers.get().start(0.2, fired.set)
+    ref = current_node().timers.start(0.2, fired.set)
     assert cancel_timer(ref) is True
     assert not fired.wait(0.4)
 
 
 def test_cancel_after_it_fired_returns_false() -> None:
     fired = threading.Event()
-    ref = timers.get().start(0.0, fired.set)
+    ref = current_node().timers.start(0.0, fired.set)
     assert fired.wait(5)
     assert cancel_timer(ref) is False
 
@@ -37,8 +41,8 @@ def test_cancel_after_it_fired_returns_false() -> None:
 def test_timers_fire_in_deadline_order() -> None:
     order: list[int] = []
     done = threading.Event()
-    timers.get().start(0.06, lambda: (order.append(3), done.set()))
-    timers.get().start(0.02, lambda: order.append(1))
-    timers.get().start(0.04, lambda: order.append(2))
+    current_node().timers.start(0.06, lambda: (order.append(3), done.set()))
+    current_node().timers.start(0.02, lambda: order.append(1))
+    current_node().timers.start(0.04, lambda: order.append(2))
     assert done.wait(5)
     assert order == [1, 2, 3]

@@ -18,7 +18,9 @@ import pytest
 from frontman import server
 from frontman.errors import FrontmanError
 from primes_runtime import NoProcess, StartError, code_server, stop, whereis
-from primes_runtime.process import change_code, resume, suspend
+from primes_runtime.system import change_code, resume, suspend
+
+pytestmark = pytest.mark.usefixtures("node")
 
 TIMEOUT = 10.0  # seconds a test waits for anything; generous, for noisy CI machines
 SEVEN = {"largest_prime": 17, "count": 7}

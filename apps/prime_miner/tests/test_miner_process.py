@@ -9,7 +9,9 @@ import pm
 import pytest
 from prime_miner import miner
 from primes_runtime import Pid, call, code_server, stop
-from primes_runtime.process import change_code, resume, suspend
+from primes_runtime.system import change_code, resume, suspend
+
+pytestmark = pytest.mark.usefixtures("node")
 
 DEADLINE = 10.0  # seconds; generous, for slow and noisy CI machines
 

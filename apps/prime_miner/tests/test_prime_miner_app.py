@@ -10,9 +10,9 @@ from pathlib import Path
 import pm
 import pytest
 from prime_miner import app, miner
-from primes_runtime import application, whereis
+from primes_runtime import whereis
 from primes_runtime.manifest import AppSpec
-from primes_runtime.process import kill
+from primes_runtime.node import Node
 from primes_runtime.supervisor import which_children
 
 APP_DIR = Path(__file__).resolve().parents[1]
@@ -20,7 +20,7 @@ DEADLINE = 10.0  # seconds; generous, for slow and noisy CI machines
 
 
 @pytest.fixture
-def running_app() -> Iterator[None]:
+def running_app(node: Node) -> Iterator[Node]:
     table = tomllib.loads((APP_DIR / "pyproject.toml").read_text(encoding="utf-8"))
     prime = table["tool"]["primes"]["app"]
     spec = AppSpec(
@@ -30,13 +30,12 @@ def running_app() -> Iterator[None]:
         start=prime["start"],
         env=prime["env"],
     )
-    application.configure(APP_DIR, {"prime_miner": {"interval": 0.02}})
+    node.applications.configure(APP_DIR, {"prime_miner": {"interval": 0.02}})
     try:
-        application.start_app(spec)
-        yield
+        node.applications.start_app(spec)
+        yield node
     finally:
-        application.stop_all(10.0)
-        application.configure(Path("."), {})
+        node.applications.stop_all(10.0)
 
 
 def test_the_app_env_interval_drives_the_mining(running_app: None) -> None:
@@ -46,10 +45,10 @@ def test_the_app_env_interval_drives_the_mining(running_app: None) -> None:
         assert time.monotonic() < give_up, "the miner does not mine every 20 ms"
 
 
-def test_the_supervisor_restarts_a_crashed_miner_under_the_same_name(running_app: None) -> None:
+def test_the_supervisor_restarts_a_crashed_miner_under_the_same_name(running_app: Node) -> None:
     (child,) = which_children(app.SUP_NAME)
     assert child.id == "miner" and child.pid == whereis(miner.NAME)
-    assert child.pid is not None and kill(child.pid)
+    assert child.pid is not None and running_app.processes.kill(child.pid)
     give_up = time.monotonic() + DEADLINE
     while whereis(miner.NAME) in (None, child.pid):
         assert time.monotonic() < give_up, "the miner was not restarted"

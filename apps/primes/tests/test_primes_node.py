@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from primes import sup
-from primes_runtime import StartError, application, code_server
+from primes_runtime import StartError, applications, code_server
 from primes_runtime.manifest import AppSpec
+from primes_runtime.node import Node
 
 APPS = Path(__file__).resolve().parents[2]
 DEADLINE = 10.0  # seconds; generous, for slow and noisy CI machines
@@ -34,7 +35,7 @@ def spec(app: str) -> AppSpec:
 
 
 @pytest.fixture
-def node(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def started(monkeypatch: pytest.MonkeyPatch, default_node: Node) -> Iterator[None]:
     """prime_miner (mining fast), frontman (free port) and primes, started as a node would.
 
     Their code comes from their source dirs (as a node takes it from their code dirs), so
@@ -42,13 +43,13 @@ def node(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     for app in ("prime_miner", "frontman"):
         monkeypatch.syspath_prepend(str(APPS / app))
-    application.configure(APPS, {"prime_miner": {"interval": 0.02}, "frontman": {"port": 0}})
+    controller = default_node.applications
+    controller.configure(APPS, {"prime_miner": {"interval": 0.02}, "frontman": {"port": 0}})
     try:
-        application.start_all([spec("primes"), spec("frontman"), spec("prime_miner")])
+        controller.start_all([spec("primes"), spec("frontman"), spec("prime_miner")])
         yield
     finally:
-        application.stop_all(10.0)
-        application.configure(Path("."), {})
+        controller.stop_all(10.0)
 
 
 def get_root(port: int) -> dict[str, object]:
@@ -57,12 +58,12 @@ def get_root(port: int) -> dict[str, object]:
         return body
 
 
-def test_primes_starts_last_after_the_apps_it_needs(node: None) -> None:
-    running = [(a.name, a.status) for a in application.running()]
+def test_primes_starts_last_after_the_apps_it_needs(started: None) -> None:
+    running = [(a.name, a.status) for a in applications()]
     assert running == [("prime_miner", "running"), ("frontman", "running"), ("primes", "running")]
 
 
-def test_the_node_answers_get_root_with_the_growing_lists_largest_prime(node: None) -> None:
+def test_the_node_answers_get_root_with_the_growing_lists_largest_prime(started: None) -> None:
     port = code_server.current("frontman").port()
     first = get_root(port)
     give_up = time.monotonic() + DEADLINE
@@ -72,10 +73,10 @@ def test_the_node_answers_get_root_with_the_growing_lists_largest_prime(node: No
     assert now["largest_prime"] > first["largest_prime"]
 
 
-def test_primes_refuses_to_start_without_prime_miner_and_frontman() -> None:
+def test_primes_refuses_to_start_without_prime_miner_and_frontman(node: Node) -> None:
     with pytest.raises(StartError, match="prime_miner, frontman"):
-        application.start_app(spec("primes"))
-    assert "primes" not in [a.name for a in application.running()]
+        node.applications.start_app(spec("primes"))
+    assert "primes" not in [a.name for a in applications()]
 
 
 def test_the_primes_supervisor_has_no_children() -> None:

@@ -9,26 +9,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
+from primes_runtime.node import Node
 from primes_runtime.release import signature
 
 log = logging.getLogger("primes_runtime.control")
 
 
-class NodeLike(Protocol):
-    """What the control channel needs of a booted node (primes_runtime.node.Node)."""
-
-    root: Path
-    release: str
-
-    def shutdown(self, timeout: float) -> None: ...
-
-    def on_shutdown(self, fn: Callable[[], None]) -> None: ...
+NodeLike = Node  # the control channel serves a node (its config is node.toml, parsed)
 
 
 class BadRequest(ControlError):
@@ -64,7 +56,8 @@ class Session:
                 raise BadRequest(f"unknown operation {op!r}")
             if not isinstance(args, dict):
                 raise BadRequest("'args' must be an object")
-            return OPERATIONS[op](self, args)
+            with self.node.entered():
+                return OPERATIONS[op](self, args)
         except ControlError as exc:
             return failure(str(exc))
         except Exception as exc:
@@ -103,7 +96,7 @@ def _pid(session: Session, args: Message) -> Reply:
 
 def _stop(session: Session, args: Message) -> Reply:
     node = session.node
-    seconds = session.tree.node_config(node.release).shutdown_timeout
+    seconds = node.config.shutdown_timeout
     log.info("stop requested over the control channel")
 
     def shut_down() -> None:
@@ -117,7 +110,7 @@ def _status(session: Session, args: Message) -> Reply:
     from primes_runtime.release.evaluator import lingering_code_changes
 
     node = session.node
-    name = session.tree.node_config(node.release).name
+    name = node.config.name
     apps = [[a.name, a.version, a.status] for a in primes_runtime.applications()]
     procs = [
         [

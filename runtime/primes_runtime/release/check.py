@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from primes_runtime import process
 from primes_runtime.formats import relup as fmt
 from primes_runtime.formats.hashing import sha256_hex
 
@@ -99,7 +98,7 @@ def dry_run(evaluator: Evaluator, running_apps: dict[str, str] | None) -> CheckR
         listed = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
         raise ReleaseError(f"{shown}: {len(problems)} problem(s), nothing was changed: {listed}")
     modules = sorted({m for i in script.instructions if isinstance(i, Suspend) for m in i.modules})
-    processes = tuple((m, len(process.pids_using(m))) for m in modules)
+    processes = tuple((m, len(evaluator.pids_using(m))) for m in modules)
     warnings = tuple(
         f"no process runs {m}; its suspend and code_change will do nothing"
         for m, count in processes

@@ -10,13 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
-from primes_runtime import application, code_server, process, registry, supervisor
+from primes_runtime import code_server, supervisor, system
+from primes_runtime.application import Applications
 from primes_runtime.code_server import PreparedModule
 from primes_runtime.errors import NoProcess
 from primes_runtime.pid import Pid
-from primes_runtime.process import ProcessSnapshot
+from primes_runtime.process import Process
+from primes_runtime.registry import ProcessTable
+from primes_runtime.system import ProcessSnapshot
 
 from .relup import (
     Apply,
@@ -62,10 +65,19 @@ class StepFailed(Exception):
 log = logging.getLogger("primes_runtime.release")
 
 
+class Kernel(Protocol):
+    """What the evaluator needs of the node it changes."""
+
+    root: Path
+    processes: ProcessTable
+    applications: Applications
+
+
 @dataclass
 class _Held:
     """A process this install suspended: for which module, since when, and its old state."""
 
+    proc: Process
     module: str
     since: float
     snapshot: ProcessSnapshot
@@ -75,9 +87,9 @@ class _Held:
 
 @dataclass
 class Evaluator:
-    """Applies one script, from release `old` to release `new`, in the node at `root`."""
+    """Applies one script, from release `old` to release `new`, in `node`."""
 
-    root: Path
+    node: Kernel
     script: Relup
     old: Release
     new: Release
@@ -85,6 +97,15 @@ class Evaluator:
     held: dict[Pid, _Held] = field(default_factory=dict)
     pauses: list[Pause] = field(default_factory=list)
     undo_log: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        """The node's tree."""
+        return Path(self.node.root)
+
+    def pids_using(self, module: str) -> list[Pid]:
+        """The node's live processes running callback module ``module``."""
+        return self.node.processes.using(module)
 
     # -- phases ---------------------------------------------------------------------------
 
@@ -110,10 +131,9 @@ class Evaluator:
     def run(self) -> None:
         """Everything after the point of no return; on failure raise StepFailed (no rollback)."""
         _, after = self.split()
-        application.configure(self.root, self.new.env_overrides)  # apps started now get its env
-        self._log(
-            "node config env", lambda: application.configure(self.root, self.old.env_overrides)
-        )
+        apps = self.node.applications
+        apps.configure(self.root, self.new.env_overrides)  # apps started now get its env
+        self._log("node config env", lambda: apps.configure(self.root, self.old.env_overrides))
         for instruction in after:
             self._step(instruction)
         for pid, held in self.held.items():
@@ -149,7 +169,7 @@ class Evaluator:
                 pass
             case Suspend(modules=modules, timeout=timeout):
                 for module in modules:
-                    for pid in process.pids_using(module):
+                    for pid in self.pids_using(module):
                         self._suspend(pid, module, timeout)
             case SwitchAppPath():
                 self._switch_app_path(instruction)
@@ -253,14 +273,16 @@ class Evaluator:
                 self._log(f"resume {pid}", lambda: self._release(pid))
             return
         since = time.monotonic()
-        try:
-            process.suspend(pid, timeout)
-        except NoProcess:
+        table = self.node.processes
+        proc = table.lookup(pid)
+        if proc is None:
             return  # it died meanwhile; its supervisor restarts it on whatever code is current
+        try:
+            system.suspend(proc, timeout)
+        except NoProcess:
+            return
         self._log(f"resume {pid}", lambda: self._release(pid))
-        proc = registry.lookup(pid)
-        name = proc.name if proc is not None else None
-        self.held[pid] = _Held(module, since, process.snapshot(pid), name)
+        self.held[pid] = _Held(proc, module, since, system.snapshot(proc), table.name_of(pid))
 
     def _resume(self, pid: Pid) -> None:
         """The resume instruction: the process runs again; a later failure re-suspends it."""
@@ -278,7 +300,7 @@ class Evaluator:
         held = self.held[pid]
         if held.running:
             return
-        process.resume(pid)
+        system.resume(held.proc)
         held.running = True
         ms = (time.monotonic() - held.since) * 1000.0
         self.pauses.append(Pause(str(pid), held.name, held.module, ms))
@@ -286,7 +308,7 @@ class Evaluator:
     def _resuspend(self, pid: Pid, timeout: float = 5.0) -> None:
         held = self.held[pid]
         held.since = time.monotonic()
-        process.suspend(pid, timeout)
+        system.suspend(held.proc, timeout)
         held.running = False
 
     def _code_change(
@@ -305,10 +327,10 @@ class Evaluator:
         and its call in flight awaited before the rollback touches any state.
         """
         for pid, held in targets:
-            self._log(f"restore the state of {pid}", _restorer(pid, held.snapshot))
+            self._log(f"restore the state of {pid}", _restorer(held.proc, held.snapshot))
         abandoned, stop = threading.Event(), threading.Event()
         shims: dict[str, ModuleType] = {}
-        jobs = [_Job(pid) for pid, _ in targets]
+        jobs = [_Job(pid, held.proc) for pid, held in targets]
         for job, (_, held) in zip(jobs, targets, strict=True):
             if held.module not in shims:
                 shims[held.module] = _guarded(code_server.current(held.module), abandoned)
@@ -320,7 +342,7 @@ class Evaluator:
                     return
                 threading.current_thread().name = f"{WORKER} in {job.pid} ({job.module.__name__})"
                 try:
-                    process.change_code(job.pid, job.module, old_vsn, extra)
+                    system.change_code(job.proc, job.module, old_vsn, extra)
                 except BaseException as exc:
                     job.error = exc
                 job.done.set()
@@ -361,12 +383,11 @@ class Evaluator:
         app = instruction.app
         if app in self.new.apps and app in self.old.apps:
             new, old = self.new.apps[app], self.old.apps[app]
-            application.set_app_version(app, new.version, self.root / new.path, new.env)
+            apps = self.node.applications
+            apps.set_app_version(app, new.version, self.root / new.path, new.env)
             self._log(
                 f"version of {app} back to {old.version}",
-                lambda: application.set_app_version(
-                    app, old.version, self.root / old.path, old.env
-                ),
+                lambda: apps.set_app_version(app, old.version, self.root / old.path, old.env),
             )
 
     def _start_app(self, instruction: Instruction, app: str) -> None:
@@ -375,14 +396,16 @@ class Evaluator:
         code_dir = self.root / self.new.apps[app].path
         if str(code_dir) not in sys.path:  # an app new to the node: its code becomes importable
             self._log(f"{code_dir} off sys.path", code_server.switch_path(None, code_dir).undo)
-        application.start_app(self.new.apps[app].spec)
-        self._log(f"stop {app}", lambda: application.stop_app(app))
+        apps = self.node.applications
+        apps.start_app(self.new.apps[app].spec)
+        self._log(f"stop {app}", lambda: apps.stop_app(app))
 
     def _stop_app(self, app: str) -> None:
-        application.stop_app(app)
+        apps = self.node.applications
+        apps.stop_app(app)
         if app in self.old.apps:
             spec = self.old.apps[app].spec
-            self._log(f"start {app} again", lambda: application.start_app(spec))
+            self._log(f"start {app} again", lambda: apps.start_app(spec))
             code_dir = self.root / spec.path
             if app not in self.new.apps and str(code_dir) in sys.path:
                 undo = code_server.switch_path(code_dir, None).undo
@@ -394,14 +417,15 @@ class _Job:
     """One process's code_change, as the worker thread runs it."""
 
     pid: Pid
+    proc: Process
     module: ModuleType = field(default_factory=lambda: ModuleType("unset"))
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
 
-def _restorer(pid: Pid, snapshot: ProcessSnapshot) -> Callable[[], None]:
-    """The undo step that puts `snapshot` back into process `pid`."""
-    return lambda: process.restore(pid, snapshot)
+def _restorer(proc: Process, snapshot: ProcessSnapshot) -> Callable[[], None]:
+    """The undo step that puts `snapshot` back into process `proc`."""
+    return lambda: system.restore(proc, snapshot)
 
 
 def _guarded(module: ModuleType, abandoned: threading.Event) -> ModuleType:

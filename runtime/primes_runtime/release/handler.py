@@ -9,7 +9,8 @@ node's own knowledge and is never written):
                       (boots permanent)                             v
     uninstall <── old <──────────────────────────────────────────────┘
 
-Every operation holds one lock, so two upgrades never interleave.
+Every operation holds the node's release lock, so two upgrades never interleave, and runs
+as code of that node (so an `apply` or an app start reaches its processes).
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
-from primes_runtime import application
-from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
+from primes_runtime.node import Node
 
 from . import argument, relup, store
 from . import package as packages
@@ -53,13 +51,11 @@ __all__ = [
     "which_releases",
 ]
 
-_lock = threading.RLock()
-
 
 @contextmanager
-def _operation(what: str) -> Iterator[None]:
+def _operation(node: Node, what: str) -> Iterator[None]:
     """Serialize release operations; lower-layer errors leave as one ReleaseError line."""
-    with _lock:
+    with node.release_lock, node.entered():
         try:
             yield
         except ReleaseError:
@@ -68,27 +64,18 @@ def _operation(what: str) -> Iterator[None]:
             raise ReleaseError(f"{what} failed: {' '.join(str(exc).split())}") from exc
 
 
-class Node(Protocol):
-    """What the handler needs of primes_runtime.node.Node."""
-
-    root: Path
-    release: str
-
-
 # -- unpack ---------------------------------------------------------------------------------
 
 
 def unpack(node: Node, package: Path) -> str:
     """Verify a package and add its new directories to the tree; returns the version unpacked."""
-    with _operation(f"unpack of {package}"), _staged(node, Path(package)) as pkg:
+    with _operation(node, f"unpack of {package}"), _staged(node, Path(package)) as pkg:
         return _unpack(node, pkg)[0]
 
 
 def _staged(node: Node, package: Path) -> AbstractContextManager[packages.Package]:
     """The package verified into a staging dir, under the running release's [unpack] limits."""
-    root = Path(node.root)
-    limits = node_config.load(root, node.release).unpack
-    return packages.staged(package, root, limits)
+    return packages.staged(package, Path(node.root), node.config.unpack)
 
 
 def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:
@@ -146,19 +133,19 @@ def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[
     check_against(root, script, node.release if found == "up" else version)
     old = targets.load(root, node.release)
     new = targets.load(root, version)
-    return Evaluator(root, script, old, new), found
+    return Evaluator(node, script, old, new), found
 
 
-def _running_apps() -> dict[str, str]:
+def _running_apps(node: Node) -> dict[str, str]:
     """Running apps and their versions."""
-    return {info.name: info.version for info in application.running()}
+    return {info.name: info.version for info in node.applications.running()}
 
 
 def check(node: Node, version: str) -> CheckReport:
     """Everything up to the point of no return, as a dry run: nothing in the node changes."""
-    with _operation(f"check of release {version}"):
+    with _operation(node, f"check of release {version}"):
         evaluator, _ = _evaluator(node, version)
-        return dry_run(evaluator, _running_apps())
+        return dry_run(evaluator, _running_apps(node))
 
 
 def check_target(node: Node, package_or_version: str) -> tuple[CheckReport, bool]:
@@ -166,15 +153,15 @@ def check_target(node: Node, package_or_version: str) -> tuple[CheckReport, bool
 
     Returns the report and whether this call unpacked the release (which stays unpacked).
     """
-    with _operation(f"check of {package_or_version}"):
+    with _operation(node, f"check of {package_or_version}"):
         version, added = _unpacked_version(node, package_or_version)
         evaluator, _ = _evaluator(node, version)
-        return dry_run(evaluator, _running_apps()), bool(added)
+        return dry_run(evaluator, _running_apps(node)), bool(added)
 
 
 def install(node: Node, version: str) -> InstallReport:
     """Apply the up or down script from the current release; not yet permanent."""
-    with _operation(f"install of release {version}"):
+    with _operation(node, f"install of release {version}"):
         return _install(node, version, None)
 
 
@@ -186,7 +173,7 @@ def _install(node: Node, version: str, direction: str | None) -> InstallReport:
             "cannot stop a thread, so restart the node (bin/<name> restart) before installing"
         )
     evaluator, found = _evaluator(node, version, direction)
-    checked = dry_run(evaluator, _running_apps())
+    checked = dry_run(evaluator, _running_apps(node))
     try:
         evaluator.run()
     except StepFailed as failed:
@@ -205,10 +192,8 @@ def _install(node: Node, version: str, direction: str | None) -> InstallReport:
 
 def _adopt(node: Node, evaluator: Evaluator) -> None:
     """The node's own view (manifest, config) follows the release it now runs."""
-    if hasattr(node, "manifest"):
-        node.manifest = evaluator.new.manifest  # type: ignore[attr-defined]
-    if hasattr(node, "config"):
-        node.config = evaluator.new.config  # type: ignore[attr-defined]
+    node.manifest = evaluator.new.manifest
+    node.config = evaluator.new.config
 
 
 # -- permanence and listing ------------------------------------------------------------------
@@ -216,7 +201,7 @@ def _adopt(node: Node, evaluator: Evaluator) -> None:
 
 def make_permanent(node: Node, version: str) -> None:
     """Make the current release the one a start boots."""
-    with _operation(f"making release {version} permanent"):
+    with _operation(node, f"making release {version} permanent"):
         _make_permanent(node, version)
 
 
@@ -242,7 +227,7 @@ def _make_permanent(node: Node, version: str) -> None:
 
 def which_releases(node: Node) -> list[ReleaseStatus]:
     """Every release the node knows, with its status (unpacked, current, permanent, old)."""
-    with _operation("listing the releases"):
+    with _operation(node, "listing the releases"):
         releases = store.read_releases(Path(node.root))
         result = [ReleaseStatus(r.version, _status_of(node, releases, r.version)) for r in releases]
         if not any(r.version == node.release for r in releases):
@@ -270,7 +255,7 @@ def upgrade(node: Node, package_or_version: str) -> InstallReport:
     """Unpack (given a package path, or a version whose package sits in releases/), install,
     make permanent. If the install is refused or rolled back, what this call unpacked is
     removed again, so the tree is as it was."""
-    with _operation(f"upgrade to {package_or_version}"):
+    with _operation(node, f"upgrade to {package_or_version}"):
         version, added = _unpacked_version(node, package_or_version)
         try:
             report = _install(node, version, None)
@@ -351,7 +336,7 @@ def _discard(root: Path, rel_dirs: list[str]) -> None:
 
 def downgrade(node: Node, version: str) -> InstallReport:
     """Go back to an older release through the current one's down script; make it permanent."""
-    with _operation(f"downgrade to {version}"):
+    with _operation(node, f"downgrade to {version}"):
         report = _install(node, version, "down")
         _make_permanent(node, version)
         return replace(report, permanent=True)
@@ -359,7 +344,7 @@ def downgrade(node: Node, version: str) -> InstallReport:
 
 def uninstall(node: Node, version: str) -> None:
     """Remove an unpacked or old release and the lib/ dirs no other release uses."""
-    with _operation(f"uninstall of release {version}"):
+    with _operation(node, f"uninstall of release {version}"):
         root = Path(node.root)
         releases = store.read_releases(root)
         status = _status_of(node, releases, version)

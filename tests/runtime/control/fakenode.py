@@ -1,25 +1,25 @@
-"""A stand-in for primes_runtime.node.Node: what the control server needs, nothing more."""
+"""A stand-in for primes_runtime.node.Node: a real node with no apps whose shutdown only
+runs the callbacks the control server registered."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
+from primes_runtime import config
+from primes_runtime.node import Node
 
-class FakeNode:
-    """root, release, on_shutdown and shutdown, as the real node has them."""
+
+class FakeNode(Node):
+    """A node on tree ``root`` running ``release`` (its node.toml parsed as the real one is)."""
 
     def __init__(self, root: Path, release: str = "1") -> None:
-        self.root = root
-        self.release = release
-        self.stopped = threading.Event()
-        self._callbacks: list[Callable[[], None]] = []
+        super().__init__(root, release, None, config.load(root, release), min_workers=1)
+        self.halted = threading.Event()
 
-    def on_shutdown(self, fn: Callable[[], None]) -> None:
-        self._callbacks.append(fn)
-
-    def shutdown(self, timeout: float) -> None:
+    def shutdown(self, timeout: float | None = None) -> None:
         for fn in reversed(self._callbacks):
             fn()
-        self.stopped.set()
+        self.halted.set()
+        self.timers.close()
+        self.scheduler.close()

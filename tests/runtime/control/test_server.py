@@ -181,7 +181,7 @@ def test_the_console_keeps_its_namespace_for_the_connection(node: FakeNode) -> N
 def test_stop_answers_then_shuts_the_node_down(node: FakeNode) -> None:
     with connect_client(node.root) as client:
         assert client.request("stop").value == os.getpid()
-    assert node.stopped.wait(10)
+    assert node.halted.wait(10)
     assert not (node.root / "run" / "node.sock").exists()
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+from primes_runtime import config
+from primes_runtime.context import current_node
+from primes_runtime.node import Node
 
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter
 from tests.runtime.release.trees import App, mark_permanent, write_release
 
 
-@dataclass
-class FakeNode:
-    """What the handler uses of a booted node: its tree and its current release."""
+def tree_node(root: Path, release: str) -> Node:
+    """The test's own node (the one its thread entered), as if booted from tree ``root``
+    running ``release``: the processes the test started are that node's."""
+    node = current_node()
+    node.root, node.release = root, release
+    node.config = config.load(root, release)
+    return node
 
-    root: Path
-    release: str
 
-
-def deploy(tmp_path: Path, mod: str, script: str, *, v2: str | None = None) -> FakeNode:
+def deploy(tmp_path: Path, mod: str, script: str, *, v2: str | None = None) -> Node:
     """A tree with release 1 permanent and running (its code dir on sys.path) and 2 unpacked."""
     root = tmp_path / "node"
     write_release(root, "1", [App("counter", "1", {mod: counter(1)})])
@@ -30,4 +34,4 @@ def deploy(tmp_path: Path, mod: str, script: str, *, v2: str | None = None) -> F
         ' {"status": "unpacked", "version": "2"}]}\n'
     )
     sys.path.insert(0, str(root / "lib" / "counter-1"))
-    return FakeNode(root, "1")
+    return tree_node(root, "1")

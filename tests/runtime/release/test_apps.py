@@ -7,13 +7,17 @@ from pathlib import Path
 
 import primes_runtime
 import pytest
-from primes_runtime import application, manifest
+from primes_runtime import app_env, manifest
+from primes_runtime.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
+from rt_fixtures.kernel import apps
 
-from tests.runtime.release.deployed import FakeNode
+from tests.runtime.release.deployed import tree_node
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter
 from tests.runtime.release.trees import App, mark_permanent, write_release
+
+pytestmark = pytest.mark.usefixtures("node")
 
 APP_MODULE = """
 from primes_runtime import server
@@ -43,7 +47,7 @@ resume {{"modules": ["{mod}"]}}
 """  # noqa: E501
 
 
-def app_node(tmp_path: Path, mod: str, relup: str, *, extra_start: str | None) -> FakeNode:
+def app_node(tmp_path: Path, mod: str, relup: str, *, extra_start: str | None) -> Node:
     root = tmp_path / "node"
     starter = APP_MODULE.format(mod=mod)
     v1_apps = [
@@ -68,14 +72,14 @@ def app_node(tmp_path: Path, mod: str, relup: str, *, extra_start: str | None) -
     )
     for name in ("counter-1", "old-1"):
         sys.path.insert(0, str(root / "lib" / name))
-    application.configure(root, {})
+    apps().configure(root, {})
     for spec in manifest.load(root, "1").apps:
-        application.start_app(spec)
-    return FakeNode(root, "1")
+        apps().start_app(spec)
+    return tree_node(root, "1")
 
 
 def versions() -> dict[str, str]:
-    return {info.name: info.version for info in application.running()}
+    return {info.name: info.version for info in apps().running()}
 
 
 def test_install_switches_the_app_and_starts_and_stops_apps(tmp_path: Path, mod: str) -> None:
@@ -86,8 +90,8 @@ def test_install_switches_the_app_and_starts_and_stops_apps(tmp_path: Path, mod:
     assert pid is not None
     handler.install(node, "2")
     assert versions() == {"counter": "2", "extra": "1"}
-    assert application.app_env("counter", "interval") == 0.1
-    assert application.app_env("counter", "port") == 2  # the new release's node.toml
+    assert app_env("counter", "interval") == 0.1
+    assert app_env("counter", "port") == 2  # the new release's node.toml
     assert str(tmp_path / "node" / "lib" / "counter-2") in sys.path
     assert str(tmp_path / "node" / "lib" / "counter-1") not in sys.path
     assert primes_runtime.call(pid, "vsn") == 2
@@ -104,7 +108,7 @@ def test_an_app_failing_to_start_rolls_the_whole_install_back(tmp_path: Path, mo
     assert failed is not None and failed.line == 8
     assert "extra cannot start" in failed.reason
     assert versions() == {"counter": "1", "old": "1"}
-    assert application.app_env("counter", "interval") == 10.0
+    assert app_env("counter", "interval") == 10.0
     assert str(tmp_path / "node" / "lib" / "counter-1") in sys.path
     assert str(tmp_path / "node" / "lib" / "counter-2") not in sys.path
     assert primes_runtime.call(pid, "vsn") == 1

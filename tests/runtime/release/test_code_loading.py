@@ -9,11 +9,14 @@ from pathlib import Path
 import primes_runtime
 import pytest
 from primes_runtime import server, statem
+from primes_runtime.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
 
-from tests.runtime.release.deployed import FakeNode
+from tests.runtime.release.deployed import tree_node
 from tests.runtime.release.trees import App, mark_permanent, write_release
+
+pytestmark = pytest.mark.usefixtures("node")
 
 LIB = """
 from dataclasses import dataclass
@@ -111,7 +114,7 @@ resume {{"modules": ["{mod}"]}}
 """  # noqa: E501
 
 
-def demo_node(tmp_path: Path, mod: str, extra: str = "keep") -> FakeNode:
+def demo_node(tmp_path: Path, mod: str, extra: str = "keep") -> Node:
     names = {"mod": mod, "lib": f"{mod}_lib", "new": f"{mod}_new", "user": f"{mod}_user"}
 
     def src(template: str, **more: object) -> str:
@@ -134,7 +137,7 @@ def demo_node(tmp_path: Path, mod: str, extra: str = "keep") -> FakeNode:
         ' {"status": "unpacked", "version": "2"}]}\n'
     )
     sys.path.insert(0, str(root / "lib" / "demo-1"))
-    return FakeNode(root, "1")
+    return tree_node(root, "1")
 
 
 def test_refer_to_modules_not_to_names_imported_from_them(tmp_path: Path, mod: str) -> None:
@@ -251,7 +254,7 @@ def code_change(old_vsn, state, data, extra):
 """
 
 
-def statem_node(tmp_path: Path, mod: str, extra: str) -> FakeNode:
+def statem_node(tmp_path: Path, mod: str, extra: str) -> Node:
     script = (
         f'load_object_code {{"app": "sm", "from_vsn": "1", "to_vsn": "2", "path": "lib/sm-2",'
         f' "modules": ["{mod}"]}}\npoint_of_no_return\n'
@@ -268,7 +271,7 @@ def statem_node(tmp_path: Path, mod: str, extra: str) -> FakeNode:
         ' {"status": "unpacked", "version": "2"}]}\n'
     )
     sys.path.insert(0, str(root / "lib" / "sm-1"))
-    return FakeNode(root, "1")
+    return tree_node(root, "1")
 
 
 def test_a_state_machine_code_change_returns_next_with_state_and_data(

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import primes_runtime
 import pytest
 from primes_runtime import server
+from primes_runtime.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed, ReleaseStatus
+from rt_fixtures.kernel import node_thread
 
-from tests.runtime.release.deployed import FakeNode, deploy
+from tests.runtime.release.deployed import deploy
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter, up_script
 from tests.runtime.release.trees import App, make_package, snapshot_tree
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def down_script(mod: str) -> str:
@@ -29,7 +34,7 @@ def down_script(mod: str) -> str:
         """  # noqa: E501
 
 
-def statuses(node: FakeNode) -> list[tuple[str, str]]:
+def statuses(node: Node) -> list[tuple[str, str]]:
     return [(s.version, s.status) for s in handler.which_releases(node)]
 
 
@@ -40,7 +45,7 @@ def tree_state(root: Path) -> dict[str, object]:
     return files
 
 
-def only_v1(tmp_path: Path, mod: str) -> FakeNode:
+def only_v1(tmp_path: Path, mod: str) -> Node:
     """Release 1 running and permanent; nothing else unpacked."""
     node = deploy(tmp_path, mod, up_script(mod))
     shutil.rmtree(node.root / "releases" / "2")
@@ -262,3 +267,21 @@ def test_upgrade_with_the_package_of_an_unpacked_release_installs_that_release(
     handler.unpack(node, pkg)
     handler.upgrade(node, str(pkg))
     assert statuses(node) == [("1", "old"), ("2", "permanent")]
+
+
+def test_a_release_operation_waits_for_the_node_release_lock_and_adopts_the_new_config(
+    tmp_path: Path, mod: str
+) -> None:
+    node = deploy(tmp_path, mod, up_script(mod))
+    (node.root / "releases" / "2" / "node.toml").write_text('[node]\nname = "renamed"\n')
+    server.start(mod, "a")
+    done = threading.Event()
+    with node.release_lock:  # another release operation is under way
+        worker = node_thread(target=lambda: (handler.install(node, "2"), done.set()))
+        worker.start()
+        assert not done.wait(0.3)
+        assert node.release == "1"
+    assert done.wait(30)
+    worker.join(10)
+    assert node.release == "2" and node.config.name == "renamed"
+    assert node.manifest is not None and node.manifest.version == "2"

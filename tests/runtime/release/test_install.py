@@ -11,9 +11,12 @@ from primes_runtime import server
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed
+from rt_fixtures.kernel import table
 
 from tests.runtime.release.deployed import deploy
 from tests.runtime.release.servers import up_script
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def test_install_migrates_state_and_switches_code(tmp_path: Path, mod: str) -> None:
@@ -122,6 +125,6 @@ def test_install_without_a_script_says_which_files_it_looked_for(tmp_path: Path,
 
 
 def process_status(pid: primes_runtime.Pid) -> str:
-    proc = primes_runtime.registry.lookup(pid)
+    proc = table().lookup(pid)
     assert proc is not None
     return proc.status

@@ -21,6 +21,8 @@ from tests.runtime.release.trees import (
     write_sums,
 )
 
+pytestmark = pytest.mark.usefixtures("node")
+
 V1 = [App("counter", "1", {"counter": "VSN = 1\n"})]
 V2 = [App("counter", "2", {"counter": "VSN = 2\n"}), App("extra", "1", {"extra": "X = 1\n"})]
 

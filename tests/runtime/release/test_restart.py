@@ -17,6 +17,8 @@ from primes_runtime.release.store import StoredRelease
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter, up_script
 from tests.runtime.release.trees import RUNTIME_DIR, App, mark_permanent, write_release
 
+pytestmark = pytest.mark.usefixtures("node")
+
 # Started by the node as the app's start function. When the file `drive` exists in the tree,
 # a thread waits for the apps to run, then calls the release handler inside this node (as
 # the control channel would) and records the outcome in `driven`.
@@ -25,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from primes_runtime import application, code_server, node, server
+from primes_runtime import applications, code_server, node, server
 
 
 def start():
@@ -42,7 +44,7 @@ def start():
 def _drive(root, what):
     from primes_runtime.release import handler
 
-    while not application.running() or any(a.status != "running" for a in application.running()):
+    while not applications() or any(a.status != "running" for a in applications()):
         time.sleep(0.01)
     try:
         if what == "upgrade":

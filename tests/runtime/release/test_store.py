@@ -13,6 +13,8 @@ from primes_runtime.release import store
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.store import StartData, StoredRelease
 
+pytestmark = pytest.mark.usefixtures("node")
+
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:

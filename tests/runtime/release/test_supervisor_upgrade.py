@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from primes_runtime import registry, supervisor
+from primes_runtime import supervisor
+from primes_runtime.node import Node
 from primes_runtime.pid import Pid
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
+from rt_fixtures.kernel import table
 
-from tests.runtime.release.deployed import FakeNode
+from tests.runtime.release.deployed import tree_node
 from tests.runtime.release.servers import up_script
 from tests.runtime.release.trees import App, mark_permanent, write_release
+
+pytestmark = pytest.mark.usefixtures("node")
 
 SUP = """
 from primes_runtime.supervisor import ChildSpec, SupSpec
@@ -86,7 +90,7 @@ def sup_source(children: list[str], *, code_change: bool = False) -> str:
 
 def deploy(
     tmp_path: Path, mod: str, v1: list[str], v2: str, *, tail: str = "", down: bool = False
-) -> tuple[FakeNode, Pid]:
+) -> tuple[Node, Pid]:
     """Release 1 running its supervisor `mod` with children `v1`; release 2 (supervisor
     source `v2`) unpacked with an up script (and a down script if `down`)."""
     root = tmp_path / "node"
@@ -104,7 +108,7 @@ def deploy(
     sys.path.insert(0, str(root / "lib" / "counter-1"))
     sup = supervisor.start(mod)
     events(mod).clear()
-    return FakeNode(root, "1"), sup
+    return tree_node(root, "1"), sup
 
 
 def events(mod: str) -> list[Any]:
@@ -124,7 +128,7 @@ def test_install_starts_the_child_the_new_supervisor_spec_adds(tmp_path: Path, m
     assert events(mod) == [("start", "b")]
     now = children(sup)
     assert list(now) == ["a", "b"] and now["a"] == before["a"]
-    assert registry.lookup(now["b"]) is not None  # type: ignore[arg-type]
+    assert table().lookup(now["b"]) is not None  # type: ignore[arg-type]
     assert [p.pid for p in report.pauses] == [str(sup)]
 
 
@@ -151,7 +155,7 @@ def test_a_new_child_failing_to_start_fails_the_install_and_rolls_back(
     assert events(mod) == [("start", "b"), ("stop", "b")]  # the new child started is stopped
     assert children(sup) == before
     assert node.release == "1" and sys.modules[mod] is old_module
-    proc = registry.lookup(sup)
+    proc = table().lookup(sup)
     assert proc is not None and proc.status == "running"
     assert [c.id for c in proc.spec.children] == ["a"]  # type: ignore[attr-defined]
 

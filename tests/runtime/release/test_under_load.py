@@ -10,9 +10,12 @@ import pytest
 from primes_runtime import server
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
+from rt_fixtures.kernel import node_thread
 
 from tests.runtime.release.deployed import deploy
 from tests.runtime.release.servers import up_script
+
+pytestmark = pytest.mark.usefixtures("node")
 
 
 def test_messages_are_counted_across_an_upgrade_under_a_concurrent_sender(
@@ -46,7 +49,7 @@ def test_messages_are_counted_across_an_upgrade_under_a_concurrent_sender(
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=sender), threading.Thread(target=caller)]
+    threads = [node_thread(target=sender), node_thread(target=caller)]
     for thread in threads:
         thread.start()
     try:
