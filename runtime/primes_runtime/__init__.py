@@ -10,6 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .aio import async_call, blocking
+    from .aioserver import start as start_async_server
     from .application import AppInfo, app_env
     from .caller import Caller
     from .errors import (
@@ -58,6 +60,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "SuspendTimeout": ("errors", "SuspendTimeout"),
     "TimerRef": ("timers", "TimerRef"),
     "app_env": ("application", "app_env"),
+    "async_call": ("aio", "async_call"),
+    "blocking": ("aio", "blocking"),
     "applications": ("introspect", "applications"),
     "call": ("messaging", "call"),
     "cancel_timer": ("messaging", "cancel_timer"),
@@ -70,6 +74,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "self_pid": ("process", "self_pid"),
     "send": ("messaging", "send"),
     "send_after": ("messaging", "send_after"),
+    "start_async_server": ("aioserver", "start"),
     "start_server": ("server", "start"),
     "start_statem": ("statem", "start"),
     "stop": ("messaging", "stop"),
@@ -94,6 +99,8 @@ __all__ = [
     "TimerRef",
     "app_env",
     "applications",
+    "async_call",
+    "blocking",
     "call",
     "cancel_timer",
     "cast",
@@ -105,6 +112,7 @@ __all__ = [
     "self_pid",
     "send",
     "send_after",
+    "start_async_server",
     "start_server",
     "start_statem",
     "stop",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from .errors import NoNode
@@ -26,6 +27,9 @@ class _Here(threading.local):
 
 
 _tls = _Here()
+
+task_process: ContextVar[Process | None] = ContextVar("primes_task_process", default=None)
+"""On a node's event loop thread: the async process whose task runs now (aioloop.py)."""
 
 
 class _Default:
@@ -59,8 +63,11 @@ def clear_default(node: Node) -> None:
 
 
 def current_process() -> Process | None:
-    """The process whose code this thread is running now (None outside processes)."""
-    return _tls.proc
+    """The process whose code this thread (or, on the event loop, this task) runs now."""
+    proc = _tls.proc
+    if proc is None:
+        return task_process.get()
+    return proc
 
 
 def current_app() -> str | None:

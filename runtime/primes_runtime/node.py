@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from primes_runtime.control.nodelock import Held
 
+    from .aioloop import EventLoop
     from .config import NodeConfig
 
 # argparse, signal, sysconfig, importlib.util, logsetup and config (tomllib, difflib) are
@@ -70,6 +71,7 @@ class Node:
         self.release_lock = threading.RLock()  # one release operation at a time
         self._log_handler: logging.Handler | None = None
         self._callbacks: list[Callable[[], None]] = []
+        self._aio: EventLoop | None = None
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
@@ -86,6 +88,19 @@ class Node:
     @config.setter
     def config(self, value: NodeConfig) -> None:
         self._config = value
+
+    @property
+    def aio(self) -> EventLoop:
+        """The node's event loop, where async processes run (started on first use)."""
+        aio = self._aio
+        if aio is None:
+            with self._lock:
+                aio = self._aio
+                if aio is None:
+                    from .aioloop import EventLoop
+
+                    aio = self._aio = EventLoop(self, self.config.aio.block_threshold)
+        return aio
 
     def entered(self) -> AbstractContextManager[None]:
         """Make this the calling thread's node for a ``with`` block."""
@@ -132,6 +147,8 @@ class Node:
             proc.finish("shutdown")
         self.timers.close()
         self.scheduler.close()
+        if self._aio is not None:
+            self._aio.close()
 
     def wait(self) -> None:
         """Block until the node has shut down."""

@@ -133,6 +133,10 @@ class Process:
 
     # --- mailbox and scheduling ----------------------------------------------------
 
+    def submit(self) -> None:
+        """Hand the process (just marked scheduled) to what runs it: the scheduler pool."""
+        self.node.scheduler.submit(self)
+
     def deliver(self, msg: tuple[Any, ...]) -> bool:
         """Append to the mailbox and make the process runnable; False if it is dead."""
         with self.lock:
@@ -299,7 +303,7 @@ def spawn(proc: Process, args: object, name: str | None) -> Pid:
         go = proc.alive and not proc.suspended and bool(proc.mailbox)
         proc.scheduled = go
     if go:
-        proc.node.scheduler.submit(proc)
+        proc.submit()
     return proc.pid
 
 

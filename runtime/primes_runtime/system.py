@@ -84,7 +84,7 @@ def resume(target: Process | Pid) -> None:
         if go:
             proc.scheduled = True
     if go:
-        proc.node.scheduler.submit(proc)
+        proc.submit()
 
 
 def _suspended(proc: Process) -> Process:

@@ -60,6 +60,14 @@ class UnpackLimits:
     """Seconds that child may take."""
 
 
+@dataclass(frozen=True)
+class AioLimits:
+    """The node's event loop, where async processes run (node.toml [aio])."""
+
+    block_threshold: float = 0.1
+    """Seconds a callback may hold the loop without awaiting before it is logged, with where."""
+
+
 def _parse_table(cls: type[Any], table: object, section: str, where: str) -> Any:
     """An instance of the limits dataclass `cls` from a TOML table; errors name file and key."""
     if not isinstance(table, Mapping):
@@ -93,7 +101,7 @@ def _positive(value: object, wants_float: bool) -> int | float | None:
     return float(value) if wants_float else value
 
 
-_TABLES = ("node", "env", "control", "unpack")
+_TABLES = ("node", "env", "control", "unpack", "aio")
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class NodeConfig:
     env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [env.<app>]
     control: ControlLimits = field(default_factory=ControlLimits)
     unpack: UnpackLimits = field(default_factory=UnpackLimits)
+    aio: AioLimits = field(default_factory=AioLimits)
 
 
 def path_for(version: str) -> str:
@@ -147,6 +156,7 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
         env={app: dict(table) for app, table in env.items()},
         control=_parse_table(ControlLimits, doc.get("control", {}), "control", where),
         unpack=_parse_table(UnpackLimits, doc.get("unpack", {}), "unpack", where),
+        aio=_parse_table(AioLimits, doc.get("aio", {}), "aio", where),
     )
 
 
