@@ -72,6 +72,9 @@ class Node:
         self._log_handler: logging.Handler | None = None
         self._callbacks: list[Callable[[], None]] = []
         self._aio: EventLoop | None = None
+        # What still runs old code after an upgrade (an ASGI host's websockets), by owner:
+        # each callable returns one line per item; status and upgrade reports list them.
+        self.lingering: dict[object, Callable[[], list[str]]] = {}
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
@@ -101,6 +104,16 @@ class Node:
 
                     aio = self._aio = EventLoop(self, self.config.aio.block_threshold)
         return aio
+
+    def lingering_lines(self) -> list[str]:
+        """Every line the ``lingering`` callables give now (one that raises is skipped)."""
+        lines: list[str] = []
+        for fn in list(self.lingering.values()):
+            try:
+                lines.extend(fn())
+            except Exception:
+                log.exception("node: a lingering-code reporter raised")
+        return lines
 
     def entered(self) -> AbstractContextManager[None]:
         """Make this the calling thread's node for a ``with`` block."""

@@ -72,6 +72,7 @@ def status_data(value: Data, name: str) -> Data:
         "processes": processes,
         "packages": str(value.get("packages", "unsigned")),
         "leaked_code_change_workers": [str(w) for w in _listed(value.get("code_change_workers"))],
+        "old_code": [str(line) for line in _listed(value.get("old_code"))],
     }
 
 
@@ -98,6 +99,7 @@ def status_text(value: Data, name: str) -> str:
             f"leaked:   thread {worker} (restart the node to end it)"
             for worker in _listed(value.get("code_change_workers"))
         ),
+        *(f"old code: {line}" for line in _listed(value.get("old_code"))),
         "applications:",
         *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
         "processes:",

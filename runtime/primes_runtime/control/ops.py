@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -16,6 +17,7 @@ from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
 from primes_runtime.node import Node
 from primes_runtime.release import signature
+from primes_runtime.release.reports import InstallReport
 
 log = logging.getLogger("primes_runtime.control")
 
@@ -134,6 +136,7 @@ def _status(session: Session, args: Message) -> Reply:
             "processes": procs,
             "packages": signature.mode(Path(node.root)),
             "code_change_workers": lingering_code_changes(),
+            "old_code": node.lingering_lines(),
         }
     )
 
@@ -163,6 +166,11 @@ def _versions(session: Session, args: Message) -> Reply:
     return success([[r.version, r.status] for r in handler.which_releases(session.node)])
 
 
+def _with_old_code(node: Node, report: InstallReport) -> dict[str, object]:
+    """The report's data, listing what still runs old code now (node.lingering)."""
+    return dataclasses.replace(report, old_code=tuple(node.lingering_lines())).to_data()
+
+
 def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
     """A release-handler operation; its value (and a failure's "report") is plain data."""
 
@@ -180,14 +188,14 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
             if name == "unpack":
                 return success({"version": handler.unpack(node, Path(target))})
             if name == "install":
-                return success(handler.install(node, target).to_data())
+                return success(_with_old_code(node, handler.install(node, target)))
             if name == "permanent":
                 handler.make_permanent(node, target)
                 return success({"version": target, "status": "permanent"})
             if name == "upgrade":
-                return success(handler.upgrade(node, target).to_data())
+                return success(_with_old_code(node, handler.upgrade(node, target)))
             if name == "downgrade":
-                return success(handler.downgrade(node, target).to_data())
+                return success(_with_old_code(node, handler.downgrade(node, target)))
             handler.uninstall(node, target)
             return success({"version": target, "status": "uninstalled"})
         except ReleaseError as exc:

@@ -115,6 +115,7 @@ class InstallReport:
     failed: FailedStep | None = None
     rollback_problems: tuple[str, ...] = ()
     permanent: bool = False
+    old_code: tuple[str, ...] = ()  # connections still running old code (node.lingering)
 
     @property
     def ok(self) -> bool:
@@ -140,6 +141,7 @@ class InstallReport:
         for pause in self.pauses:
             who = f"{pause.pid} {pause.name}" if pause.name else pause.pid
             lines.append(f"  paused {who} ({pause.module}) {pause.ms:.1f} ms")
+        lines += [f"  still on old code: {line}" for line in self.old_code]
         return "\n".join(lines)
 
     def to_data(self) -> Data:
@@ -149,6 +151,7 @@ class InstallReport:
         data["max_pause_ms"] = round(self.max_pause_ms, 3)
         data["pauses"] = [asdict(p) for p in self.pauses]
         data["rollback_problems"] = list(self.rollback_problems)
+        data["old_code"] = list(self.old_code)
         return data
 
     @classmethod
@@ -185,6 +188,7 @@ class InstallReport:
             step,
             tuple(str(p) for p in _list(data, "rollback_problems")),
             data.get("permanent") is True,
+            tuple(str(line) for line in _list(data, "old_code")),
         )
 
 

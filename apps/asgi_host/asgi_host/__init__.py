@@ -1,0 +1,1 @@
+"""asgi_host: an ASGI server inside a primes node, hot-upgradable request by request."""

@@ -1,0 +1,199 @@
+"""asgi_host in a node: the app env's ASGI app served by uvicorn, looked up per request."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from asgi_host import listener
+from primes_runtime import StartError, call, code_server, stop
+from primes_runtime.context import current_node
+from primes_runtime.release.reports import InstallReport
+
+pytestmark = pytest.mark.usefixtures("node")
+
+TIMEOUT = 10.0
+
+WEB = """
+import asyncio
+
+VSN = "{vsn}"
+gate = asyncio.Event()
+
+
+async def app(scope, receive, send):
+    path = scope["path"]
+    if path == "/stream":
+        upgraded = scope["extensions"]["primes.upgrade"]["upgraded"]
+        await send({{"type": "http.response.start", "status": 200, "headers": []}})
+        await send({{"type": "http.response.body", "body": b"hello " + VSN.encode() + b"\\n",
+                    "more_body": True}})
+        await upgraded.wait()
+        await send({{"type": "http.response.body", "body": b"handover\\n"}})
+        return
+    if path == "/slow":
+        await gate.wait()
+    body = VSN.encode()
+    await send({{"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]}})
+    await send({{"type": "http.response.body", "body": body}})
+"""
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A module name (unique to the test) on sys.path, version 1, and a code dir of v2."""
+    name = f"web_{abs(hash(tmp_path)) % 10**8}"
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    for where, vsn in ((v1, "v1"), (v2, "v2")):
+        where.mkdir()
+        (where / f"{name}.py").write_text(WEB.format(vsn=vsn), encoding="utf-8")
+    sys.path.insert(0, str(v1))
+    yield name, v2
+    sys.path.remove(str(v1))
+    sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def served(web: tuple[str, Path]) -> Iterator[tuple[int, str, Path]]:
+    """The listener serving the test's module; its port, the module name, the v2 dir."""
+    name, v2 = web
+    pid = listener.start_link({"app": f"{name}:app", "port": 0, "shutdown_timeout": 1.0})
+    yield int(call(pid, "port")), name, v2  # type: ignore[call-overload]
+    stop(pid, timeout=10)
+
+
+def get(conn: http.client.HTTPConnection, path: str = "/") -> str:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    assert response.status == 200
+    return response.read().decode()
+
+
+def test_it_serves_the_app_named_in_its_settings(served: tuple[int, str, Path]) -> None:
+    port, _, _ = served
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    assert get(conn) == "v1"
+
+
+def test_after_an_upgrade_new_requests_run_new_code_on_the_same_keep_alive_connection(
+    served: tuple[int, str, Path],
+) -> None:
+    port, name, v2 = served
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    assert get(conn) == "v1"
+    before = conn.sock.getsockname()  # type: ignore[union-attr]
+    undo = code_server.install(code_server.prepare(name, v2))
+    try:
+        assert get(conn) == "v2"
+        assert conn.sock.getsockname() == before  # type: ignore[union-attr]
+        fresh = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        assert get(fresh) == "v2"  # the listening socket is the same one
+    finally:
+        undo.undo()
+
+
+def test_a_request_in_flight_during_an_upgrade_finishes_on_the_old_code(
+    served: tuple[int, str, Path],
+) -> None:
+    port, name, v2 = served
+    old = sys.modules[name]
+    got: list[str] = []
+
+    def slow() -> None:
+        got.append(get(http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT), "/slow"))
+
+    client = threading.Thread(target=slow)
+    client.start()
+    _wait_for(lambda: len(_dispatch().live) == 1)
+    undo = code_server.install(code_server.prepare(name, v2))
+    try:
+        assert get(http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)) == "v2"
+        current_node().aio.loop.call_soon_threadsafe(old.gate.set)
+        client.join(TIMEOUT)
+        assert got == ["v1"]
+    finally:
+        undo.undo()
+
+
+def test_a_stream_left_on_old_code_is_listed_and_handed_over_by_the_apps_hook(
+    served: tuple[int, str, Path],
+) -> None:
+    port, name, v2 = served
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = _read_until(sock, b"hello v1\n")
+    assert b"200" in head.split(b"\r\n")[0]
+    assert current_node().lingering_lines() == []
+    undo = code_server.install(code_server.prepare(name, v2))
+    try:
+        lines = current_node().lingering_lines()
+        assert len(lines) == 1
+        assert lines[0].startswith("asgi_host: http /stream (old code, open ")
+        _read_until(sock, b"handover\n")  # the app's hook ended it once told of the upgrade
+        _wait_for(lambda: current_node().lingering_lines() == [])
+    finally:
+        sock.close()
+        undo.undo()
+
+
+def test_an_upgrade_report_lists_what_is_still_on_old_code() -> None:
+    report = InstallReport("1", "2", "relup", "up", (), old_code=("asgi_host: websocket /ws",))
+    assert "  still on old code: asgi_host: websocket /ws" in report.summary().splitlines()
+    assert InstallReport.from_data(report.to_data()) == report
+
+
+def test_a_bad_app_spec_fails_the_start_with_what_to_set() -> None:
+    with pytest.raises(StartError) as raised:
+        listener.start_link({"app": "nocolon"})
+    assert "asgi_host.app must be 'module:attribute' (got 'nocolon')" in str(raised.value.__cause__)
+
+
+def test_an_app_module_that_does_not_exist_fails_the_start() -> None:
+    with pytest.raises(StartError) as raised:
+        listener.start_link({"app": "no_such_mod:app"})
+    assert "asgi_host.app = 'no_such_mod:app': cannot import" in str(raised.value.__cause__)
+
+
+def test_a_port_in_use_fails_the_start_with_the_key_to_change(web: tuple[str, Path]) -> None:
+    name, _ = web
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(StartError, match=rf"cannot listen on 127.0.0.1:{port} .*host/port"):
+            listener.start_link({"app": f"{name}:app", "port": port})
+    finally:
+        taken.close()
+
+
+def _dispatch() -> listener.Dispatch:
+    proc = current_node().processes.lookup(listener.NAME)
+    assert proc is not None
+    state = proc.snapshot_state()
+    assert isinstance(state, listener.State)
+    return state.dispatch
+
+
+def _wait_for(predicate: object, timeout: float = TIMEOUT) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def _read_until(sock: socket.socket, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"connection closed before {marker!r}: {data!r}"
+        data += chunk
+    return data
