@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from primes_build import config as config_mod
-from primes_build import guard, manifest, nodeconfig, startscript, tomlfile
+from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile
 from primes_build.appmeta import read_app, read_project_name
 from primes_build.cache import WheelCache, source_key
 from primes_build.config import ReleaseConfig, Source
+from primes_build.deps import libraries as deps_libraries
+from primes_build.deps import reuse as deps_reuse
 from primes_build.errors import BuildError
 from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
@@ -45,7 +47,13 @@ def package_name(name: str, version: str) -> str:
     return f"{name}_{version}.tar.gz"
 
 
-def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -> BuiltRelease:
+def build_release(
+    root: Path,
+    outdir: Path,
+    previous: Sequence[str],
+    say: Say,
+    wheelhouse: Path | None = None,
+) -> BuiltRelease:
     """Build every project of root/primes.toml and write the release package into `outdir`."""
     guard.refuse_deployed(outdir)
     config = config_mod.load(root)
@@ -65,6 +73,10 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
                 f"{sources[meta.name].path}: its wheel is `{installed.name}`, not "
                 f"`{meta.name}`; check [project] name"
             )
+    # deps (issue 14): the locked third-party libraries, after the apps that need them
+    app_docs = [(meta.name, meta.doc) for meta in metas]
+    libraries = deps.ship_libraries(config.root, outdir, app_docs, wheelhouse, say)
+    libraries = deps_reuse.settle(libraries, earlier, say)
     say(f"==> release {config.name} {config.version}")
     libs = {manifest.lib_path(i.name, i.version): i for i in [runtime] + [i for _, i in apps]}
     lib_files = _settle_versions(libs, earlier, sources_by_lib, say)
@@ -72,6 +84,9 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     files: dict[str, bytes] = {}
     for lib, contents in lib_files.items():
         files.update({f"{lib}/{rel}": data for rel, data in contents.items()})
+    for library in libraries:  # deps (issue 14)
+        files.update({f"{library.path}/{rel}": data for rel, data in library.files.items()})
+    entries = [deps_libraries.manifest_entry(library) for library in libraries]  # deps
     runtime = _with_files(runtime, lib_files[manifest.lib_path(runtime.name, runtime.version)])
     apps = [(m, _with_files(i, lib_files[manifest.lib_path(i.name, i.version)])) for m, i in apps]
 
@@ -83,7 +98,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     runtime_dir = manifest.lib_path(runtime.name, runtime.version)
     files["releases/start_data"] = f"{config.version} {runtime_dir}\n".encode()
 
-    draft = manifest.build_manifest(config, runtime, apps)
+    draft = manifest.build_manifest(config, runtime, apps, libraries=entries)
     files[f"{rel}/release.json"] = manifest.dumps(draft).encode("utf-8")
     new_view = ReleaseView(
         manifest=draft, read_source=source_reader(draft, files), origin="this build"
@@ -99,7 +114,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
         upgrades[found.group("kind")].append(found.group("old"))
         files[path] = text.encode("utf-8")
         say(f"    {path}")
-    final = manifest.build_manifest(config, runtime, apps, upgrades)
+    final = manifest.build_manifest(config, runtime, apps, upgrades, libraries=entries)
     files[f"{rel}/release.json"] = manifest.dumps(final).encode("utf-8")
     files[f"{rel}/SHA256SUMS"] = sha256sums(files).encode("utf-8")
 
