@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from . import wheeltags
 from .errors import ReleaseError
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -143,6 +144,7 @@ def _verify(source: Path, version: str, files: dict[str, bytes]) -> str:
     name = manifest.get("name")
     if not isinstance(name, str):
         raise ReleaseError(f"{source}: refused, {manifest_path} has no release name")
+    wheeltags.refuse_unloadable(source, manifest)  # deps (issue 14): wheels this Python loads
     return name
 
 
