@@ -96,6 +96,14 @@ def _script_problem(
 ) -> str | None:
     src_apps, dst_apps = apps(src), apps(dst)
     src_owners, dst_owners = module_owners(src), module_owners(dst)
+    # deps (issue 14): library dirs are switched and their modules loaded like an app's
+    from primes_build.deps.upgrade import libraries, library_owners
+
+    src_libs, dst_libs = libraries(src), libraries(dst)
+    src_apps = {**src_libs, **src_apps}
+    dst_apps = {**dst_libs, **dst_apps}
+    src_owners = {**library_owners(src), **src_owners}
+    dst_owners = {**library_owners(dst), **dst_owners}
     prepared: set[str] = set()
     loaded: set[str] = set()
     suspended: set[str] = set()
@@ -123,6 +131,13 @@ def _script_problem(
                 if suspended & set(modules):
                     return f"suspends {sorted(suspended & set(modules))} twice"
                 suspended |= set(modules)
+            case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp) if (
+                app in src_libs or app in dst_libs
+            ):
+                if str(src_libs.get(app, {}).get("path", "")) != fp:
+                    return f"switch_app_path {app} from {fp}, which the source does not have"
+                if str(dst_libs.get(app, {}).get("path", "")) != tp:
+                    return f"switch_app_path {app} to {tp}, which the target does not have"
             case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp):
                 if app not in src_apps or str(src_apps[app]["path"]) != fp:
                     return f"switch_app_path {app} from {fp}, which the source does not have"

@@ -33,12 +33,15 @@ def static_problems(
     prepared: set[str] = set()
     suspended: set[str] = set()
     loaded: set[str] = set()
+    # deps (issue 14): a library's dir is switched and its modules prepared like an app's
+    new_libs = {lib.name: lib.version for lib in new.manifest.libraries}
+    old_libs = {lib.name: lib.version for lib in evaluator.old.manifest.libraries}
     for ins in instructions:
         where = f"line {ins.line}"
         match ins:
             case LoadObjectCode(app=app, modules=modules):
                 prepared.update(modules)
-                if app not in new.apps:
+                if app not in new.apps and app not in new_libs:
                     problems.append(f"{where}: app {app} is not in release {new.version}")
             case Suspend(modules=modules):
                 suspended.update(modules)
@@ -59,6 +62,13 @@ def static_problems(
                 if module in loaded:
                     problems.append(f"{where}: {module} is loaded twice")
                 loaded.add(module)
+            case SwitchAppPath(app=app, from_vsn=from_vsn, to_vsn=to_vsn) if (
+                app in new_libs or app in old_libs
+            ):
+                if (from_vsn or None) != old_libs.get(app):
+                    problems.append(f"{where}: library {app} {from_vsn} is not in the running one")
+                if (to_vsn or None) != new_libs.get(app):
+                    problems.append(f"{where}: release {new.version} has no library {app} {to_vsn}")
             case SwitchAppPath(app=app, from_vsn=from_vsn, to_vsn=to_vsn):
                 if known and from_vsn is not None and apps.get(app) != from_vsn:
                     have = apps.get(app, "not running")

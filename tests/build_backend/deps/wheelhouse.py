@@ -116,6 +116,7 @@ def write_lock(
     """project/pylock.toml locking each wheel or sdist by file URL (sha256 overridable by name)."""
     sha256 = sha256 or {}
     text = 'lock-version = "1.0"\ncreated-by = "tests"\nrequires-python = ">=3.11"\n'
+    text += "" if files else "packages = []\n"
     for path in files:
         digest = sha256.get(path.name, hashlib.sha256(path.read_bytes()).hexdigest())
         if path.name.endswith(".whl"):
