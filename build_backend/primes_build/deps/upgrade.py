@@ -33,17 +33,31 @@ def library_owners(view: ReleaseView) -> dict[str, str]:
     return {m: name for name, lib in libraries(view).items() for m in app_modules(lib)}
 
 
+def replaced_extensions(src: ReleaseView, dst: ReleaseView) -> set[str]:
+    """Compiled extension modules of a library in both releases that differ (dropped, then
+    imported anew by the apps that restart)."""
+    before, after = libraries(src), libraries(dst)
+    return {
+        m
+        for name in set(before) & set(after)
+        for m in _changed_extensions(before[name], after[name])
+    }
+
+
 def library_steps(
     src: ReleaseView,
     dst: ReleaseView,
     mode: Mode,
     restarting: Collection[str],
     say: Callable[[str], None],
-) -> list[AppStep]:
-    """The steps for every library that is added, removed or changes version, src -> dst."""
+) -> tuple[list[AppStep], list[AppStep]]:
+    """The steps for every library that is added, removed or changes version, src -> dst:
+    those that go before the apps' steps (added, changed: in dependency order) and after
+    them (removed, once no app uses them: the dependents first)."""
     before, after = libraries(src), libraries(dst)
-    steps = []
-    for name in [*after, *(n for n in before if n not in after)]:
+    steps: list[AppStep] = []
+    last: list[AppStep] = []
+    for name in [*after, *(n for n in reversed(before) if n not in after)]:
         old, new = before.get(name), after.get(name)
         if old is not None and new is not None and old["version"] == new["version"]:
             continue
@@ -56,7 +70,7 @@ def library_steps(
             modules = tuple(sorted(app_modules(old), reverse=True))
             say(f"    library {name} {old['version']}: removed ({len(modules)} modules dropped)")
             dropped = tuple(hl.DeleteModule(m) for m in modules)
-            steps.append(_step(name, old, None, dropped, "library removed"))
+            last.append(_step(name, old, None, dropped, "library removed"))
             continue
         extensions = _changed_extensions(old, new)
         users = sorted({*map(str, old.get("used_by", [])), *map(str, new.get("used_by", []))})
@@ -73,7 +87,7 @@ def library_steps(
         listed = ", ".join(hl.describe(i) for i in instrs) or "nothing"
         say(f"    library {name} {old['version']} -> {new['version']}: derived {listed}")
         steps.append(_step(name, old, new, instrs, "library, derived from module changes"))
-    return steps
+    return steps, last
 
 
 def _changed_extensions(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -97,13 +97,14 @@ def _script_problem(
     src_apps, dst_apps = apps(src), apps(dst)
     src_owners, dst_owners = module_owners(src), module_owners(dst)
     # deps (issue 14): library dirs are switched and their modules loaded like an app's
-    from primes_build.deps.upgrade import libraries, library_owners
+    from primes_build.deps.upgrade import libraries, library_owners, replaced_extensions
 
     src_libs, dst_libs = libraries(src), libraries(dst)
     src_apps = {**src_libs, **src_apps}
     dst_apps = {**dst_libs, **dst_apps}
     src_owners = {**library_owners(src), **src_owners}
     dst_owners = {**library_owners(dst), **dst_owners}
+    droppable = replaced_extensions(src, dst)
     prepared: set[str] = set()
     loaded: set[str] = set()
     suspended: set[str] = set()
@@ -156,6 +157,8 @@ def _script_problem(
                 if not set(modules) <= suspended:
                     return f"resumes {sorted(set(modules) - suspended)}, not suspended"
                 suspended -= set(modules)
+            case ll.Remove(module=m) if m in droppable:
+                pass  # deps: a library's changed extension, imported anew by restarted apps
             case ll.Remove(module=m):
                 if m not in src_owners or m in dst_owners:
                     return f"removes {m}, which is not a module only the source has"

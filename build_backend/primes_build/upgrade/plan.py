@@ -56,7 +56,7 @@ def _library_steps(
     mode: Mode,
     restarting: set[str],
     say: Callable[[str], None],
-) -> list[AppStep]:
+) -> tuple[list[AppStep], list[AppStep]]:
     """primes_build.deps.upgrade.library_steps (imported late: it imports this module)."""
     from primes_build.deps.upgrade import library_steps
 
@@ -138,10 +138,10 @@ def plan_pair(
     restarting = {
         s.app for s in steps if any(isinstance(i, hl.RestartApplication) for i in s.instructions)
     }
-    library_steps = _library_steps(src, dst, mode, restarting, say)
-    steps[:0] = library_steps
+    first, last = _library_steps(src, dst, mode, restarting, say)
+    steps[:0], steps[len(steps) :] = first, last
     replaced += [
-        i.module for st in library_steps for i in st.instructions if isinstance(i, hl.LoadModule)
+        i.module for st in first for i in st.instructions if isinstance(i, hl.LoadModule)
     ]  # an app's `from lib import name` keeps the old object: the same hazard warning
     added = tuple(app for app in dst_apps if app not in src_apps)
     removed = tuple(
