@@ -56,10 +56,10 @@ def test_previous_accepts_one_path_or_a_list() -> None:
 @pytest.mark.parametrize(
     ("key", "line"),
     [
-        ("foo", "ERROR unknown config setting `foo`; known: previous\n"),
+        ("foo", "ERROR unknown config setting `foo`; known: previous, wheelhouse\n"),
         (
             "previus",
-            "ERROR unknown config setting `previus` (did you mean `previous`?); known: previous\n",
+            "ERROR unknown config setting `previus` (did you mean `previous`?); known: previous, wheelhouse\n",
         ),
     ],
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.machinery
 import io
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -117,3 +119,34 @@ def test_a_pure_python_library_change_is_load_module_before_the_apps(
     )
     down = relup(package, "releases/2/down_to_1.relup")
     assert 'remove {"module": "purelib_x"}' in down
+
+
+def test_an_apps_from_import_of_a_replaced_library_module_is_warned_about(
+    sample: Path, tmp_path: Path
+) -> None:
+    house = tmp_path / "house"
+    add_dependencies(sample, "alpha", ["purelib"])
+    (sample / "apps" / "alpha" / "alpha" / "app.py").open("a").write("\nfrom purelib import V\n")
+    write_lock(sample, [write_wheel(house, "purelib", "1.0", {"purelib.py": b"V = 1\n"})])
+    build(sample, tmp_path / "dist")
+    set_version(sample / "primes.toml", "2")
+    write_lock(sample, [write_wheel(house, "purelib", "2.0", {"purelib.py": b"V = 2\n"})])
+    _, said = build(sample, tmp_path / "dist")
+    assert any(
+        line.startswith("    warning: alpha.app (line ") and "`from purelib import V`" in line
+        for line in said
+    ), said
+
+
+def test_a_wheelhouse_setting_that_is_no_directory_is_one_line(
+    sample: Path, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir"]
+    command += [str(tmp_path / "out"), f"-Cwheelhouse={tmp_path / 'missing'}"]
+    done = subprocess.run(command, cwd=sample, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("ERROR -C")]
+    assert errors == [
+        f"ERROR -C wheelhouse={tmp_path / 'missing'}: not a directory; give a folder of wheels"
+    ]
+    assert "Traceback" not in done.stderr
