@@ -59,7 +59,8 @@ def test_previous_accepts_one_path_or_a_list() -> None:
         ("foo", "ERROR unknown config setting `foo`; known: previous, wheelhouse\n"),
         (
             "previus",
-            "ERROR unknown config setting `previus` (did you mean `previous`?); known: previous, wheelhouse\n",
+            "ERROR unknown config setting `previus` (did you mean `previous`?); "
+            "known: previous, wheelhouse\n",
         ),
     ],
 )

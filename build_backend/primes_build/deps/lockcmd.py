@@ -119,4 +119,22 @@ def uv_binary() -> str:
         found = shutil.which("uv") or ""
     if not found:
         raise BuildError(f"uv not found; pip install uv=={UV_VERSION}")
+    return checked_uv(found)
+
+
+def checked_uv(found: str) -> str:
+    """`found` if it is the pinned uv; else a BuildError saying what to install."""
+    try:
+        done = subprocess.run([found, "--version"], capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot run {found} ({exc.strerror}); pip install uv=={UV_VERSION}"
+        ) from None
+    words = done.stdout.split()
+    version = words[1] if len(words) > 1 and words[0] == "uv" else done.stdout.strip()
+    if version != UV_VERSION:
+        raise BuildError(
+            f"{found} is uv {version or '?'}, primes lock needs uv {UV_VERSION} "
+            f"(the lock depends on the resolver's version); pip install uv=={UV_VERSION}"
+        )
     return found

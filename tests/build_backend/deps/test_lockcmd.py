@@ -8,7 +8,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from primes_build.deps.lockcmd import main
+from primes_build.deps.lockcmd import UV_VERSION, checked_uv, main, uv_binary
+from primes_build.errors import BuildError
 from primes_build.release import build_release
 
 from tests.build_backend.deps.wheelhouse import add_dependencies, write_wheel
@@ -87,3 +88,19 @@ def test_lock_then_python_m_build_ships_the_dependency(
     ) as tar:
         listing = tar.communicate()[0].decode().splitlines()
     assert "lib/tinylib-2.0/tinylib/__init__.py" in listing
+
+
+def test_a_uv_of_another_version_is_refused_with_what_to_install(tmp_path: Path) -> None:
+    fake = tmp_path / "uv"
+    fake.write_text("#!/bin/sh\necho 'uv 0.1.0 (fake)'\n")
+    fake.chmod(0o755)
+    with pytest.raises(BuildError) as caught:
+        checked_uv(str(fake))
+    assert str(caught.value) == (
+        f"{fake} is uv 0.1.0, primes lock needs uv {UV_VERSION} (the lock depends on the "
+        f"resolver's version); pip install uv=={UV_VERSION}"
+    )
+
+
+def test_the_pinned_uv_is_the_one_installed_for_development() -> None:
+    assert checked_uv(uv_binary()) == uv_binary()
