@@ -81,3 +81,13 @@ def test_a_pure_python_library_wheel_is_unpacked(node: FakeNode, tmp_path: Path)
     package = package_with_library(tmp_path, "fastlib-1.0-py3-none-any.whl", ["py3-none-any"])
     assert handler.unpack(node, package) == "2"
     assert (node.root / "lib" / "fastlib-1.0" / "fastlib.py").is_file()
+
+
+def test_an_upgrade_to_a_package_with_a_foreign_wheel_is_refused_before_anything_changes(
+    node: FakeNode, tmp_path: Path
+) -> None:
+    package = package_with_library(tmp_path, MAC_WHEEL, ["cp311-cp311-macosx_11_0_arm64"])
+    before = snapshot_tree(node.root)
+    with pytest.raises(ReleaseError, match=f"refused, wheel {MAC_WHEEL} "):
+        handler.upgrade(node, str(package))
+    assert snapshot_tree(node.root) == before
