@@ -118,7 +118,7 @@ def test_the_build_says_what_it_derived_for_a_library(
     assert "    library tinylib 2.0 -> 1.0: derived load_module tinylib" in said
 
 
-def test_a_library_version_change_is_upgraded_hot_with_the_state_kept(
+def test_a_library_version_change_is_upgraded_and_downgraded_hot_with_the_state_kept(
     tmp_path: Path, upgrades: tuple[Path, Path, Path, str]
 ) -> None:
     one, two, three, _ = upgrades
@@ -135,6 +135,10 @@ def test_a_library_version_change_is_upgraded_hot_with_the_state_kept(
         assert primenode(root, "pid").stdout.strip() == pid
         where = primenode(root, "eval", "__import__('tinylib').__file__").stdout.strip(" \n'\"")
         assert where == str(root / "lib" / "tinylib-2.0" / "tinylib" / "__init__.py")
+        primenode(root, "downgrade", "1")
+        assert primenode(root, "rpc", "pm", "tiny").stdout.strip() == "tinylib 1.0 on base 1"
+        primenode(root, "upgrade", "2")
+        assert primenode(root, "rpc", "pm", "tiny").stdout.strip() == "tinylib 2.0 on base 1"
         primenode(root, "upgrade", str(three))
         gone = primenode(root, "eval", "'tinylib' in __import__('sys').modules").stdout.strip()
         assert gone == "False"
