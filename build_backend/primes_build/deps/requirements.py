@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -66,8 +66,3 @@ def _line_of(doc: TomlFile, text: str) -> int | None:
         if f'"{text}"' in line or f"'{text}'" in line:
             return number
     return start
-
-
-def all_requirements(per_app: Sequence[Sequence[AppRequirement]]) -> list[AppRequirement]:
-    """Every app's requirements, flattened in app order."""
-    return [r for reqs in per_app for r in reqs]
