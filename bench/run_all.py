@@ -26,6 +26,7 @@ SCRIPTS = (
     "scale_bench.py",
     "start_bench.py",
     "build_bench.py",
+    "deps_bench.py",
     "runtime_bench.py",
 )
 SHARED_DIST = ("upgrade_bench.py", "http_bench.py", "scale_bench.py", "start_bench.py")

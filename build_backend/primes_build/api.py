@@ -18,7 +18,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 ConfigSettings = Mapping[str, Any] | None
 
-KNOWN_SETTINGS = ("previous", "sign-key")
+KNOWN_SETTINGS = ("previous", "sign-key", "wheelhouse")
 """The `-C KEY=VALUE` settings this backend reads; pypa/build and pip pass only the user's."""
 
 
@@ -70,6 +70,16 @@ def previous_settings(config_settings: ConfigSettings) -> list[str]:
     return values
 
 
+def wheelhouse_setting(config_settings: ConfigSettings) -> Path | None:
+    """The `-C wheelhouse=DIR` value: a folder holding every file pylock.toml locks."""
+    value = (config_settings or {}).get("wheelhouse")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not Path(value).is_dir():
+        raise BuildError(f"-C wheelhouse={value}: not a directory; give a folder of wheels")
+    return Path(value).absolute()
+
+
 @at_boundary
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the sdist; return its file name."""
@@ -102,7 +112,13 @@ def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) ->
     check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(wheel_directory).absolute()
-    built = release.build_release(root, outdir, previous_settings(config_settings), say)
+    built = release.build_release(
+        root,
+        outdir,
+        previous_settings(config_settings),
+        say,
+        wheelhouse=wheelhouse_setting(config_settings),
+    )
     key = (config_settings or {}).get("sign-key")
     if key is not None:
         if not isinstance(key, str) or not key:

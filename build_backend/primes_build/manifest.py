@@ -60,10 +60,13 @@ def build_manifest(
     runtime: Installed,
     apps: Sequence[tuple[AppMeta, Installed]],
     upgrades: Mapping[str, Sequence[str]] | None = None,
+    libraries: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The manifest dict; `apps` in start order; `upgrades` {"up_from": [...], "down_to": [...]}."""
+    """The manifest dict; `apps` in start order; `upgrades` {"up_from": [...], "down_to": [...]};
+    `libraries` the third-party code dirs in dependency order (primes_build.deps)."""
     upgrades = upgrades or {}
     return {
+        "libraries": [dict(entry) for entry in libraries],  # deps (issue 14)
         "format": FORMAT,
         "name": config.name,
         "version": config.version,

@@ -11,10 +11,12 @@ from primes_runtime.formats import FormatError, releases, relup, sha256sums, sta
 from primes_runtime.formats.hashing import sha256_hex
 
 from primes_build import config as config_mod
-from primes_build import guard, manifest, nodeconfig, startscript, tomlfile
+from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile
 from primes_build.appmeta import read_app, read_project_name
 from primes_build.cache import WheelCache, source_key
 from primes_build.config import ReleaseConfig, Source
+from primes_build.deps import libraries as deps_libraries
+from primes_build.deps import reuse as deps_reuse
 from primes_build.errors import BuildError
 from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
@@ -42,7 +44,13 @@ def package_name(name: str, version: str) -> str:
     return f"{name}_{version}.tar.gz"
 
 
-def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -> BuiltRelease:
+def build_release(
+    root: Path,
+    outdir: Path,
+    previous: Sequence[str],
+    say: Say,
+    wheelhouse: Path | None = None,
+) -> BuiltRelease:
     """Build every project of root/primes.toml and write the release package into `outdir`."""
     guard.refuse_deployed(outdir)
     config = config_mod.load(root)
@@ -61,6 +69,10 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
                 f"{sources[meta.name].path}: its wheel is `{installed.name}`, not "
                 f"`{meta.name}`; check [project] name"
             )
+    # deps (issue 14): the locked third-party libraries, after the apps that need them
+    app_docs = [(meta.name, meta.doc) for meta in metas]
+    libraries = deps.ship_libraries(config.root, outdir, app_docs, wheelhouse, say)
+    libraries = deps_reuse.settle(libraries, earlier, say)
     say(f"==> release {config.name} {config.version}")
     _note_runtime_change(runtime.version, earlier, say)
     libs = {manifest.lib_path(i.name, i.version): i for i in [runtime] + [i for _, i in apps]}
@@ -69,6 +81,9 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     files: dict[str, bytes] = {}
     for lib, contents in lib_files.items():
         files.update({f"{lib}/{rel}": data for rel, data in contents.items()})
+    for library in libraries:  # deps (issue 14)
+        files.update({f"{library.path}/{rel}": data for rel, data in library.files.items()})
+    entries = [deps_libraries.manifest_entry(library) for library in libraries]  # deps
     runtime = _with_files(runtime, lib_files[manifest.lib_path(runtime.name, runtime.version)])
     apps = [(m, _with_files(i, lib_files[manifest.lib_path(i.name, i.version)])) for m, i in apps]
 
@@ -81,7 +96,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
     boot = start_data.StartData(config.version, runtime_dir)
     files[start_data.PATH] = start_data.render(boot).encode("utf-8")
 
-    draft = manifest.build_manifest(config, runtime, apps)
+    draft = manifest.build_manifest(config, runtime, apps, libraries=entries)
     files[f"{rel}/release.json"] = manifest.dumps(draft).encode("utf-8")
     new_view = ReleaseView(
         manifest=draft, read_source=source_reader(draft, files), origin="this build"
@@ -93,7 +108,7 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
         upgrades["up_from" if script.kind == "up" else "down_to"].append(script.other)
         files[script.path] = _written(script, hashes[script.other])
         say(f"    {script.path}")
-    final = manifest.build_manifest(config, runtime, apps, upgrades)
+    final = manifest.build_manifest(config, runtime, apps, upgrades, libraries=entries)
     files[f"{rel}/release.json"] = manifest.dumps(final).encode("utf-8")
     sums = sha256sums.render(sha256sums.of_files(files))
     files[f"{rel}/SHA256SUMS"] = sums.encode("utf-8")

@@ -10,7 +10,15 @@ from primes_build.metadata import Distribution
 from primes_build.sourcetree import source_files
 from primes_build.tarball import targz_bytes, write_atomic
 
-SDIST_ITEMS = ("pyproject.toml", "primes.toml", "README.md", "build_backend", "rel", "apps")
+SDIST_ITEMS = (
+    "pyproject.toml",
+    "primes.toml",
+    "pylock.toml",  # deps (issue 14)
+    "README.md",
+    "build_backend",
+    "rel",
+    "apps",
+)
 
 
 def sdist_files(config: ReleaseConfig) -> dict[str, bytes]:

@@ -7,9 +7,18 @@ from pathlib import Path
 from .errors import ConfigError
 from .formats import FormatError
 from .formats import manifest as fmt
-from .formats.manifest import FORMAT, AppSpec, Manifest, RuntimeSpec
+from .formats.manifest import FORMAT, AppSpec, LibrarySpec, Manifest, RuntimeSpec
 
-__all__ = ["FORMAT", "AppSpec", "Manifest", "RuntimeSpec", "load", "parse", "path_of"]
+__all__ = [
+    "FORMAT",
+    "AppSpec",
+    "LibrarySpec",
+    "Manifest",
+    "RuntimeSpec",
+    "load",
+    "parse",
+    "path_of",
+]
 
 
 def path_of(root: Path, version: str) -> Path:

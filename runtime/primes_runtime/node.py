@@ -218,8 +218,9 @@ def stdlib_paths() -> list[str]:
 
 
 def code_path(root: Path, manifest: release_manifest.Manifest) -> list[str]:
-    """The runtime dir, then each app's code dir, in the manifest's order."""
-    dirs = [root / manifest.runtime.path, *(root / app.path for app in manifest.apps)]
+    """The runtime dir, the libraries in dependency order, then each app's code dir."""
+    libraries = [root / lib.path for lib in manifest.libraries]  # deps (issue 14)
+    dirs = [root / manifest.runtime.path, *libraries, *(root / app.path for app in manifest.apps)]
     return [str(d) for d in dirs]
 
 

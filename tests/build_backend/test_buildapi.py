@@ -56,11 +56,11 @@ def test_previous_accepts_one_path_or_a_list() -> None:
 @pytest.mark.parametrize(
     ("key", "line"),
     [
-        ("foo", "ERROR unknown config setting `foo`; known: previous, sign-key\n"),
+        ("foo", "ERROR unknown config setting `foo`; known: previous, sign-key, wheelhouse\n"),
         (
             "previus",
             "ERROR unknown config setting `previus` (did you mean `previous`?); "
-            "known: previous, sign-key\n",
+            "known: previous, sign-key, wheelhouse\n",
         ),
     ],
 )

@@ -77,7 +77,7 @@ def test_an_unknown_config_setting_fails_the_build_with_one_line(
     ours = [ln for ln in done.stderr.splitlines() if ln.startswith("ERROR unknown config")]
     assert ours == [
         "ERROR unknown config setting `prevous` (did you mean `previous`?); "
-        "known: previous, sign-key"
+        "known: previous, sign-key, wheelhouse"
     ], done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not out.exists() or not [p for p in out.iterdir() if p.name.endswith(".tar.gz")]

@@ -100,6 +100,15 @@ def _script_problem(
     """What the structural check cannot know: every name exists in the release it names."""
     src_apps, dst_apps = apps(src), apps(dst)
     src_owners, dst_owners = module_owners(src), module_owners(dst)
+    # deps (issue 14): library dirs are switched and their modules loaded like an app's
+    from primes_build.deps.upgrade import libraries, library_owners, replaced_extensions
+
+    src_libs, dst_libs = libraries(src), libraries(dst)
+    src_apps = {**src_libs, **src_apps}
+    dst_apps = {**dst_libs, **dst_apps}
+    src_owners = {**library_owners(src), **src_owners}
+    dst_owners = {**library_owners(dst), **dst_owners}
+    droppable = replaced_extensions(src, dst)
     prepared: set[str] = set()
     loaded: set[str] = set()
     for instr in instrs:
@@ -112,6 +121,13 @@ def _script_problem(
                 if missing:
                     return f"load_object_code lists {sorted(missing)}, not modules of {app} {vsn}"
                 prepared |= set(modules)
+            case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp) if (
+                app in src_libs or app in dst_libs
+            ):
+                if str(src_libs.get(app, {}).get("path", "")) != fp:
+                    return f"switch_app_path {app} from {fp}, which the source does not have"
+                if str(dst_libs.get(app, {}).get("path", "")) != tp:
+                    return f"switch_app_path {app} to {tp}, which the target does not have"
             case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp):
                 if app not in src_apps or str(src_apps[app]["path"]) != fp:
                     return f"switch_app_path {app} from {fp}, which the source does not have"
@@ -119,6 +135,8 @@ def _script_problem(
                     return f"switch_app_path {app} to {tp}, which the target does not have"
             case ll.Load(module=m):
                 loaded.add(m)
+            case ll.Remove(module=m) if m in droppable:
+                pass  # deps: a library's changed extension, imported anew by restarted apps
             case ll.Remove(module=m):
                 if m not in src_owners or m in dst_owners:
                     return f"removes {m}, which is not a module only the source has"

@@ -16,6 +16,9 @@ def compile_plan(plan: PairPlan) -> list[ll.Instruction]:
     body: list[ll.Instruction] = []
     for step in plan.steps:
         block = _translate(step, plan.mode)
+        if not step.to_path:  # deps (issue 14): a removed library has no new code to prepare
+            body.extend(block.instructions)
+            continue
         prepare.append(
             ll.LoadObjectCode(
                 step.app, step.from_vsn, step.to_vsn, step.to_path, tuple(block.prepared)

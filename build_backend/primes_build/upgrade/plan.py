@@ -51,6 +51,19 @@ class PairPlan:
     warnings: tuple[str, ...]
 
 
+def _library_steps(
+    src: ReleaseView,
+    dst: ReleaseView,
+    mode: Mode,
+    restarting: set[str],
+    say: Callable[[str], None],
+) -> tuple[list[AppStep], list[AppStep]]:
+    """primes_build.deps.upgrade.library_steps (imported late: it imports this module)."""
+    from primes_build.deps.upgrade import library_steps
+
+    return library_steps(src, dst, mode, restarting, say)
+
+
 def plan_pair(
     src: ReleaseView,
     dst: ReleaseView,
@@ -122,6 +135,15 @@ def plan_pair(
                 tuple(sorted(set(before) - set(after))), how,
             )
         )  # fmt: skip
+    # deps (issue 14): libraries first, so each loads before the apps that use it
+    restarting = {
+        s.app for s in steps if any(isinstance(i, hl.RestartApplication) for i in s.instructions)
+    }
+    first, last = _library_steps(src, dst, mode, restarting, say)
+    steps[:0], steps[len(steps) :] = first, last
+    replaced += [
+        i.module for st in first for i in st.instructions if isinstance(i, hl.LoadModule)
+    ]  # an app's `from lib import name` keeps the old object: the same hazard warning
     added = tuple(app for app in dst_apps if app not in src_apps)
     removed = tuple(
         (app, tuple(sorted(app_modules(src_apps[app]))))

@@ -48,6 +48,20 @@ class AppSpec:
 
 
 @dataclass(frozen=True)
+class LibrarySpec:
+    """A third-party library a release ships: code on sys.path, no start (docs/build.md)."""
+
+    name: str
+    version: str
+    path: str  # code dir, relative to the tree root
+    wheel: str = ""
+    tags: tuple[str, ...] = ()  # the wheel's tags (release/wheeltags.py checks them)
+    requires: tuple[str, ...] = ()  # libraries it needs, which come before it
+    used_by: tuple[str, ...] = ()  # apps that need it
+    modules: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A release: its name, version, runtime and apps in start order."""
 
@@ -58,6 +72,7 @@ class Manifest:
     apps: tuple[AppSpec, ...]
     up_from: tuple[str, ...] = ()
     down_to: tuple[str, ...] = ()
+    libraries: tuple[LibrarySpec, ...] = ()  # in dependency order
 
     def app(self, name: str) -> AppSpec | None:
         """The app called ``name``, or None."""
@@ -124,7 +139,43 @@ def parse(data: object, where: str = "release.json") -> Manifest:
         apps=apps,
         up_from=_versions(upgrades, "up_from", where),
         down_to=_versions(upgrades, "down_to", where),
+        libraries=_libraries(doc.get("libraries"), where),
     )
+
+
+def _libraries(raw: object, where: str) -> tuple[LibrarySpec, ...]:
+    """The optional `libraries` list: each after the libraries it requires."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise FormatError("key 'libraries' must be a list", file=where)
+    found: list[LibrarySpec] = []
+    for index, entry in enumerate(raw):
+        key = f"libraries[{index}]"
+        table = _table(entry, where, key)
+        lists = {k: table.get(k, []) for k in ("tags", "requires", "used_by")}
+        for k, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise FormatError(f"key '{key}.{k}' must be a list of strings", file=where)
+        library = LibrarySpec(
+            name=_str(table, "name", where, f"{key}."),
+            version=_str(table, "version", where, f"{key}."),
+            path=_str(table, "path", where, f"{key}."),
+            wheel=str(table.get("wheel") or ""),
+            tags=tuple(lists["tags"]),
+            requires=tuple(lists["requires"]),
+            used_by=tuple(lists["used_by"]),
+            modules=_hashes(table, "modules", where, f"{key}."),
+        )
+        before = {lib.name for lib in found}
+        missing = [r for r in library.requires if r not in before]
+        if missing:
+            raise FormatError(
+                f"library {library.name!r} requires {missing[0]!r}, which does not come before it",
+                file=where,
+            )
+        found.append(library)
+    return tuple(found)
 
 
 def _app(entry: object, where: str, key: str) -> AppSpec:

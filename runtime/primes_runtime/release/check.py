@@ -29,12 +29,22 @@ def static_problems(
     apps = running_apps if running_apps is not None else {}
     known = running_apps is not None
     problems = fmt.problems(script.instructions)
+    # deps (issue 14): a library's dir is switched and its modules prepared like an app's
+    new_libs = {lib.name: lib.version for lib in new.manifest.libraries}
+    old_libs = {lib.name: lib.version for lib in evaluator.old.manifest.libraries}
     for ins in script.instructions:
         where = f"line {ins.line}"
         match ins:
             case LoadObjectCode(app=app):
-                if app not in new.apps:
+                if app not in new.apps and app not in new_libs:
                     problems.append(f"{where}: app {app} is not in release {new.version}")
+            case SwitchAppPath(app=app, from_vsn=from_vsn, to_vsn=to_vsn) if (
+                app in new_libs or app in old_libs
+            ):
+                if (from_vsn or None) != old_libs.get(app):
+                    problems.append(f"{where}: library {app} {from_vsn} is not in the running one")
+                if (to_vsn or None) != new_libs.get(app):
+                    problems.append(f"{where}: release {new.version} has no library {app} {to_vsn}")
             case SwitchAppPath(app=app, from_vsn=from_vsn, to_vsn=to_vsn):
                 if known and apps.get(app) != from_vsn:
                     have = apps.get(app, "not running")

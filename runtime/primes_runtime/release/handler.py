@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
+from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
 
@@ -74,8 +75,13 @@ def unpack(node: Node, package: Path) -> str:
 
 
 def _staged(node: Node, package: Path) -> AbstractContextManager[packages.Package]:
-    """The package verified into a staging dir, under the running release's [unpack] limits."""
-    return packages.staged(package, Path(node.root), node.config.unpack)
+    """The package verified into a staging dir, under the running release's [unpack] limits.
+
+    The limits are read from its node.toml at each unpack, so raising one needs no restart.
+    """
+    root = Path(node.root)
+    limits = node_config.load(root, node.release).unpack
+    return packages.staged(package, root, limits)
 
 
 def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from primes_runtime.formats.node_toml import UnpackLimits
 
-from . import signature, unpacker
+from . import signature, unpacker, wheeltags
 from .errors import ReleaseError
 
 _IGNORED_IN_TREE = ("__pycache__",)
@@ -60,9 +61,20 @@ def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iter
             raise ReleaseError(f"{source}: cannot stage the package in {root} ({exc})") from None
         try:
             found = unpacker.stage_in_child(source, data, staging, limits or UnpackLimits())
+            _refuse_unloadable_wheels(source, staging, found.version)
             yield Package(source, found.name, found.version, staging, found.hashes)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _refuse_unloadable_wheels(source: Path, staging: Path, version: str) -> None:
+    """deps (issue 14): refuse a package whose wheels this interpreter cannot load."""
+    manifest_path = staging / "releases" / version / "release.json"
+    try:
+        manifest = json.loads(manifest_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(f"{source}: refused, cannot read its release.json ({exc})") from None
+    wheeltags.refuse_unloadable(source, manifest)
 
 
 def _tree_hashes(directory: Path, root: Path) -> dict[str, str]:

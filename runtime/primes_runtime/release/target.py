@@ -44,7 +44,8 @@ class Release:
 
     def paths(self) -> set[str]:
         """Every lib/ directory this release uses."""
-        return {self.runtime_dir, *(app.path for app in self.apps.values())}
+        libraries = (lib.path for lib in self.manifest.libraries)  # deps (issue 14)
+        return {self.runtime_dir, *libraries, *(app.path for app in self.apps.values())}
 
 
 def release_dir(root: Path, version: str) -> Path:
