@@ -73,8 +73,9 @@ class Node:
         self._callbacks: list[Callable[[], None]] = []
         self._aio: EventLoop | None = None
         # What still runs old code after an upgrade (an ASGI host's websockets), by owner:
-        # each callable returns one line per item; status and upgrade reports list them.
-        self.lingering: dict[object, Callable[[], list[str]]] = {}
+        # each callable returns one line per item; status and upgrade reports list them
+        # (an upgrade report passes handover=True: once listed, they may be handed over).
+        self.lingering: dict[object, Callable[[bool], list[str]]] = {}
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
@@ -105,12 +106,12 @@ class Node:
                     aio = self._aio = EventLoop(self, self.config.aio.block_threshold)
         return aio
 
-    def lingering_lines(self) -> list[str]:
+    def lingering_lines(self, handover: bool = False) -> list[str]:
         """Every line the ``lingering`` callables give now (one that raises is skipped)."""
         lines: list[str] = []
         for fn in list(self.lingering.values()):
             try:
-                lines.extend(fn())
+                lines.extend(fn(handover))
             except Exception:
                 log.exception("node: a lingering-code reporter raised")
         return lines

@@ -4,9 +4,11 @@ for every new request or connection, and keeps a list of those in flight.
 A request resolves ``module:attribute`` once, when it starts, and runs to its end on the
 object it got: after an upgrade, requests already running finish on the old code and the
 next ones run the new. A connection still running old code (a websocket, a stream) is
-told through the event ``scope["extensions"]["primes.upgrade"]["upgraded"]`` (set within
-``WATCH_INTERVAL`` of the upgrade), so an app can hand it over: say goodbye and close, and
-let the client reconnect to the new code.
+listed in status and in the upgrade report, and then told through the event
+``scope["extensions"]["primes.upgrade"]["upgraded"]``: right after the upgrade report
+listed it, or ``handover_after`` seconds after an upgrade made without a report (an rpc, a
+test). The app's hook is what it does then: say goodbye and close, so that the client
+reconnects to the new code.
 """
 
 from __future__ import annotations
@@ -78,8 +80,12 @@ class Connection:
 class Dispatch:
     """What uvicorn calls for each request or websocket: the current app, looked up now."""
 
-    def __init__(self, spec: AppSpec) -> None:
+    def __init__(
+        self, spec: AppSpec, loop: asyncio.AbstractEventLoop, handover_after: float = 1.0
+    ) -> None:
         self.spec = spec
+        self.loop = loop
+        self.handover_after = handover_after
         self.live: dict[int, Connection] = {}
         self._ids = itertools.count(1)
 
@@ -115,14 +121,25 @@ class Dispatch:
         rest = [c for c in list(self.live.values()) if c.id not in ids]
         return [c.line(now, True) for c in old] + [c.line(now, False) for c in rest]
 
-    def old_lines(self) -> list[str]:
-        """One line per connection still on old code (what status and reports list)."""
+    def old_lines(self, handover: bool = False) -> list[str]:
+        """One line per connection still on old code (what status and reports list); with
+        ``handover``, tell each of them afterwards (any thread)."""
         now = time.monotonic()
-        return [f"asgi_host: {c.line(now, True)}" for c in self.on_old_code()]
+        old = self.on_old_code()
+        if handover:
+            for conn in old:
+                self.loop.call_soon_threadsafe(conn.upgraded.set)
+        return [f"asgi_host: {c.line(now, True)}" for c in old]
 
     async def watch(self) -> None:
-        """(A task on the loop) tell connections left on old code that an upgrade came."""
+        """(A task on the loop) tell connections left on old code ``handover_after``
+        seconds after it first saw them there."""
+        seen: dict[int, float] = {}
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
-            for conn in self.on_old_code():
-                conn.upgraded.set()
+            now = time.monotonic()
+            old = self.on_old_code()
+            seen = {c.id: seen.get(c.id, now) for c in old}
+            for conn in old:
+                if now - seen[conn.id] >= self.handover_after:
+                    conn.upgraded.set()

@@ -56,7 +56,8 @@ DEFAULTS: dict[str, object] = {
 def start_link(settings: Mapping[str, object] | None = None) -> Pid:
     """Start the listener, registered as ``asgi_host`` (the supervisor's child spec).
 
-    ``settings`` override the app env keys (app, host, port, keep_alive, shutdown_timeout).
+    ``settings`` override the app env keys (app, host, port, keep_alive, shutdown_timeout,
+    handover_after).
     """
     return start_async_server(__name__, dict(settings or {}), name=NAME)
 
@@ -108,7 +109,13 @@ async def init(args: Mapping[str, object]) -> State:
         raise AsgiHostError(f"app env asgi_host.app = {setting(args, 'app')!r}: {exc}") from None
     keep_alive, shutdown = seconds(args, "keep_alive"), seconds(args, "shutdown_timeout")
     sock = bind(setting(args, "host"), setting(args, "port"))
-    dispatch = Dispatch(spec)
+    handover_after = setting(args, "handover_after")
+    if isinstance(handover_after, bool) or not isinstance(handover_after, int | float):
+        raise AsgiHostError(
+            f"app env asgi_host.handover_after must be seconds ({handover_after!r})"
+        )
+    loop = asyncio.get_running_loop()
+    dispatch = Dispatch(spec, loop, float(handover_after))
     config = uvicorn.Config(
         dispatch,
         lifespan="off",
@@ -118,7 +125,6 @@ async def init(args: Mapping[str, object]) -> State:
         timeout_graceful_shutdown=max(1, round(shutdown)),
     )
     server = uvicorn.Server(config)
-    loop = asyncio.get_running_loop()
     # Requests run as no process (a fresh context): self_pid() is None in a request.
     task = loop.create_task(server.serve(sockets=[sock]), context=contextvars.Context())
     watcher = loop.create_task(dispatch.watch(), context=contextvars.Context())

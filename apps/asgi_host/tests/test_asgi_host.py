@@ -63,7 +63,8 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def served(web: tuple[str, Path]) -> Iterator[tuple[int, str, Path]]:
     """The listener serving the test's module; its port, the module name, the v2 dir."""
     name, v2 = web
-    pid = listener.start_link({"app": f"{name}:app", "port": 0, "shutdown_timeout": 1.0})
+    settings = {"app": f"{name}:app", "port": 0, "shutdown_timeout": 1.0, "handover_after": 0.0}
+    pid = listener.start_link(settings)
     yield int(call(pid, "port")), name, v2  # type: ignore[call-overload]
     stop(pid, timeout=10)
 
@@ -140,6 +141,32 @@ def test_a_stream_left_on_old_code_is_listed_and_handed_over_by_the_apps_hook(
     finally:
         sock.close()
         undo.undo()
+
+
+def test_the_upgrade_report_hands_over_what_it_lists_and_status_does_not(
+    web: tuple[str, Path],
+) -> None:
+    name, v2 = web
+    settings = {"app": f"{name}:app", "shutdown_timeout": 1.0, "handover_after": 3600.0}
+    pid = listener.start_link(settings)
+    port = int(call(pid, "port"))  # type: ignore[call-overload]
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    _read_until(sock, b"hello v1\n")
+    undo = code_server.install(code_server.prepare(name, v2))
+    try:
+        node = current_node()
+        assert len(node.lingering_lines()) == 1  # what status does: nothing is told
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            sock.recv(4096)
+        sock.settimeout(TIMEOUT)
+        assert len(node.lingering_lines(handover=True)) == 1  # what the upgrade report does
+        _read_until(sock, b"handover\n")
+    finally:
+        sock.close()
+        undo.undo()
+        stop(pid, timeout=10)
 
 
 def test_an_upgrade_report_lists_what_is_still_on_old_code() -> None:

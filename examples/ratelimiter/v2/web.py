@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from primes_runtime import async_call
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 BUCKET = "limiter_bucket"
@@ -21,6 +23,19 @@ async def quota(request: Request) -> JSONResponse:
     return JSONResponse(await async_call(BUCKET, ("quota", request.path_params["client"])))
 
 
+async def events(request: Request) -> StreamingResponse:
+    """A long-lived stream; when an upgrade leaves it on old code it says so and ends (the
+    hand-over hook: the client reconnects and gets the new code)."""
+    upgraded = request.scope["extensions"]["primes.upgrade"]["upgraded"]
+
+    async def stream() -> AsyncIterator[str]:
+        yield "data: limiter v2\n\n"
+        await upgraded.wait()
+        yield "event: reconnect\ndata: new code is live, reconnect\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
+
+
 async def stats(request: Request) -> JSONResponse:
     return JSONResponse(await async_call(BUCKET, "stats"))
 
@@ -30,5 +45,6 @@ app = Starlette(
         Route("/hit/{client}", hit),
         Route("/quota/{client}", quota),
         Route("/stats", stats),
+        Route("/events", events),
     ]
 )

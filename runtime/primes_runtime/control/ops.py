@@ -168,7 +168,8 @@ def _versions(session: Session, args: Message) -> Reply:
 
 def _with_old_code(node: Node, report: InstallReport) -> dict[str, object]:
     """The report's data, listing what still runs old code now (node.lingering)."""
-    return dataclasses.replace(report, old_code=tuple(node.lingering_lines())).to_data()
+    lines = tuple(node.lingering_lines(handover=True))
+    return dataclasses.replace(report, old_code=lines).to_data()
 
 
 def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
