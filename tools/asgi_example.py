@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class ExampleError(Exception):
     """A step failed; str() says which command and what it printed."""
 
 
-def run(argv: list[str | Path], cwd: Path, timeout: float = 300) -> str:
+def run(argv: Sequence[str | Path], cwd: Path, timeout: float = 300) -> str:
     """Run one command; its stdout, or ExampleError with what it printed."""
     done = subprocess.run(
         [str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=timeout
