@@ -220,13 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(asdict(outcome)), flush=True)
     table = {way: summary(outcomes) for way, outcomes in results.items()}
     print(json.dumps(table, indent=2))
-    print(f"\n{'way':42} {'failed min/med/max':>20} {'worst ms min/med/max':>24} {'state':>6}")
+    print("\n| way | requests min/med/max | failed min/med/max | worst ms min/med/max | state |")
+    print("|---|---|---|---|---|")
     for way, row in table.items():
-        f, w = row["failed"], row["worst_ms"]
-        assert isinstance(f, dict) and isinstance(w, dict)
-        failed = f"{f['min']:.0f}/{f['median']:.0f}/{f['max']:.0f}"
-        worst = f"{w['min']:.0f}/{w['median']:.0f}/{w['max']:.0f}"
-        print(f"{way:42} {failed:>20} {worst:>24} {row['state_survived']!s:>6}")
+        cells = []
+        for key in ("requests", "failed", "worst_ms"):
+            spread = row[key]
+            assert isinstance(spread, dict)
+            cells.append(f"{spread['min']:.0f} / {spread['median']:.0f} / {spread['max']:.0f}")
+        print(f"| {way} | {' | '.join(cells)} | {row['state_survived']} kept |")
     return 0
 
 

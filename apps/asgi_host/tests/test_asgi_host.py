@@ -175,6 +175,14 @@ def test_an_upgrade_report_lists_what_is_still_on_old_code() -> None:
     assert InstallReport.from_data(report.to_data()) == report
 
 
+def test_status_prints_and_reports_the_connections_on_old_code() -> None:
+    from primes_runtime.cli.output import status_data, status_text
+
+    value = {"name": "n", "old_code": ["asgi_host: http /events (old code, open 2.0 s)"]}
+    assert "old code: asgi_host: http /events (old code, open 2.0 s)" in status_text(value, "n")
+    assert status_data(value, "n")["old_code"] == value["old_code"]
+
+
 def test_a_bad_app_spec_fails_the_start_with_what_to_set() -> None:
     with pytest.raises(StartError) as raised:
         listener.start_link({"app": "nocolon"})
