@@ -77,6 +77,8 @@ def build_release(root: Path, outdir: Path, previous: Sequence[str], say: Say) -
 
     rel = f"releases/{config.version}"
     files[f"bin/{config.name}"] = startscript.render(config)
+    if startscript.has_template(config.root, startscript.UNIT):  # fleet: the systemd unit
+        files[f"{rel}/{config.name}@.service"] = startscript.render(config, startscript.UNIT)
     files[f"{rel}/node.toml"] = nodeconfig.render(config.node, config.env).encode("utf-8")
     releases = {"format": 1, "releases": [{"status": "permanent", "version": config.version}]}
     files["releases/RELEASES"] = (json.dumps(releases, indent=2, sort_keys=True) + "\n").encode()

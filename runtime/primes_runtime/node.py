@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from . import application, logsetup
+from . import application, logsetup, sdnotify
 from . import config as node_config
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
@@ -242,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"primenode: control channel did not start: {exc}", file=sys.stderr)
             node.shutdown()
             return 1
+        sdnotify.attach(node.release)  # systemd Type=notify: READY=1 now, STOPPING=1 on SIGTERM
     node.wait()
     return 0
 
