@@ -119,9 +119,7 @@ class Play:
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.M)
 
 
-def playbook(
-    inventory_path: Path, *extra: str, playbook_name: str = "rolling_upgrade.yml"
-) -> Play:
+def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_upgrade.yml") -> Play:
     """Run the collection's playbook with ansible-playbook from the dev venv."""
     env = {
         **os.environ,

@@ -29,10 +29,14 @@ class ActionModule(ActionBase):
         owned_tmp = self._connection._shell.tmpdir is None
         try:
             if package and not args.get("remote_src"):
-                args["package"], copied = self._stage(str(package), str(args.get("root", "")), task_vars)
+                args["package"], copied = self._stage(
+                    str(package), str(args.get("root", "")), task_vars
+                )
                 args["remote_src"] = True
                 result["package_copied"] = copied
-            result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+            result.update(
+                self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            )
             if result.get("package_copied") and not self._task.check_mode:
                 result["changed"] = True
         except AnsibleError as exc:

@@ -17,12 +17,16 @@ Runner = Callable[[list[str]], tuple[int, str, str]]
 
 NOT_RUNNING = "the node is not running"
 
-_PAUSE = re.compile(r"^\s*paused (?P<pid>\S+)(?: (?P<name>\S+))? \((?P<module>[^)]+)\) (?P<ms>[\d.]+) ms$")
+_PAUSE = re.compile(
+    r"^\s*paused (?P<pid>\S+)(?: (?P<name>\S+))? \((?P<module>[^)]+)\) (?P<ms>[\d.]+) ms$"
+)
 _FAILED = re.compile(
     r"^install of (?P<vsn>\S+) failed at (?P<step>\S+:\d+ \([^)]*\)): (?P<reason>.*); "
     r"rolled back, release (?P<old>\S+) is still current$"
 )
-_REFUSED = re.compile(r"^release (?P<vsn>\S+) cannot be installed: (?P<step>\S+:\d+ \([^)]*\)): (?P<reason>.*)$")
+_REFUSED = re.compile(
+    r"^release (?P<vsn>\S+) cannot be installed: (?P<step>\S+:\d+ \([^)]*\)): (?P<reason>.*)$"
+)
 _PROBLEM = re.compile(r"^\s*rollback problem: (?P<problem>.*)$")
 
 
@@ -85,7 +89,9 @@ class NodeCli:
         for line in out.splitlines():
             cells = line.split()
             if len(cells) != 2:
-                raise NodeError(f"{self.script} versions printed {line!r}; expected '<vsn> <status>'")
+                raise NodeError(
+                    f"{self.script} versions printed {line!r}; expected '<vsn> <status>'"
+                )
             rows.append((cells[0], cells[1]))
         return tuple(rows)
 
@@ -129,11 +135,13 @@ class NodeCli:
         pauses = tuple(p for p in (_pause(line) for line in lines) if p is not None)
         problems = tuple(m.group("problem") for m in (_PROBLEM.match(x) for x in lines) if m)
         if code == 0:
-            return Outcome(command, True, lines[0].strip() if lines else "", 0, pauses, details=tuple(lines))
+            return Outcome(
+                command, True, lines[0].strip() if lines else "", 0, pauses, details=tuple(lines)
+            )
         message = _line(err) or f"{self.script} {command[0]} exited {code}"
         prefix = f"{self.name}: "
         if message.startswith(prefix):
-            message = message[len(prefix):]
+            message = message[len(prefix) :]
         message = _without_error_type(message)
         failed = _FAILED.match(message)
         refused = _REFUSED.match(message)
@@ -157,7 +165,9 @@ def _pause(line: str) -> Pause | None:
     match = _PAUSE.match(line)
     if match is None:
         return None
-    return Pause(match.group("pid"), match.group("name"), match.group("module"), float(match.group("ms")))
+    return Pause(
+        match.group("pid"), match.group("name"), match.group("module"), float(match.group("ms"))
+    )
 
 
 def _line(text: str) -> str:

@@ -222,7 +222,9 @@ def failure_message(root: str, step: Step, outcome: Outcome, before: str | None)
             f"{root}: {what} failed at {outcome.failed_step}: {outcome.reason}; the rollback "
             f"was incomplete: {'; '.join(outcome.rollback_problems)} (see log/node.log)"
         )
-    return f"{root}: {what} refused, nothing changed (release {before} still runs): {outcome.summary}"
+    return (
+        f"{root}: {what} refused, nothing changed (release {before} still runs): {outcome.summary}"
+    )
 
 
 def main() -> None:
@@ -243,12 +245,16 @@ def main() -> None:
 
     cli = NodeCli(root, p["name"], run)
     if not os.access(cli.script, os.X_OK):
-        module.fail_json(msg=f"{cli.script}: no such start script; is {root} a deployed {p['name']} tree?")
+        module.fail_json(
+            msg=f"{cli.script}: no such start script; is {root} a deployed {p['name']} tree?"
+        )
     state = "downgraded" if p["downgrade"] else p["state"]
     try:
         target = p["downgrade"] or p["version"] or release_version(p["package"])
         if p["version"] and p["package"] and release_version(p["package"]) != p["version"]:
-            module.fail_json(msg=f"{p['package']} holds release {release_version(p['package'])}, not version {p['version']}")
+            module.fail_json(
+                msg=f"{p['package']} holds release {release_version(p['package'])}, not version {p['version']}"
+            )
         before = dict(cli.versions())
         steps = plan(before, target, state, p["package"])
     except (PackageError, PlanError, NodeError) as exc:
