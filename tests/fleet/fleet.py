@@ -24,7 +24,7 @@ BIN = Path(sys.executable).parent
 MARKER = "fail_code_change"
 """A file of this name in a tree makes release 2's code_change raise on that node only."""
 
-FAILING_CODE_CHANGE = f'''    if __import__("os").path.exists("{MARKER}"):  # tests/fleet: this node refuses to migrate
+FAILING_CODE_CHANGE = f'''    if __import__("os").path.exists("{MARKER}"):
         raise MinerError("cannot migrate the primes: {MARKER} is set on this node")
 '''
 CODE_CHANGE_BODY = "    if extra is None:\n        return Next(state, MinerData(**data))\n"

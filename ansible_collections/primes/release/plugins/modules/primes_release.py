@@ -251,10 +251,9 @@ def main() -> None:
     state = "downgraded" if p["downgrade"] else p["state"]
     try:
         target = p["downgrade"] or p["version"] or release_version(p["package"])
-        if p["version"] and p["package"] and release_version(p["package"]) != p["version"]:
-            module.fail_json(
-                msg=f"{p['package']} holds release {release_version(p['package'])}, not version {p['version']}"
-            )
+        if p["version"] and p["package"] and target != release_version(p["package"]):
+            held = release_version(p["package"])
+            module.fail_json(msg=f"{p['package']} holds release {held}, not {p['version']}")
         before = dict(cli.versions())
         steps = plan(before, target, state, p["package"])
     except (PackageError, PlanError, NodeError) as exc:
@@ -281,7 +280,8 @@ def main() -> None:
             checked = cli.check(target)
             if not checked.ok:
                 module.fail_json(
-                    msg=f"{root}: check of release {target} failed, so the install would be refused: {checked.summary}",
+                    msg=f"{root}: the node's check of release {target} failed, so an install "
+                    f"would be refused: {checked.summary}",
                     failed_step=checked.failed_step,
                     reason=checked.reason,
                     refused=True,
