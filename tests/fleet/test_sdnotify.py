@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from primes_runtime import sdnotify
+
 from tests.runtime.control.conftest import Script, build_tree, make_package
 
 pytestmark = pytest.mark.e2e
