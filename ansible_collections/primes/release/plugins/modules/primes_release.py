@@ -70,9 +70,10 @@ attributes:
     support: full
   platform:
     description: POSIX hosts with Python 3.11 or later.
+    support: full
     platforms: posix
 author:
-  - primes developers
+  - primes developers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
