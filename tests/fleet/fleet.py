@@ -119,19 +119,24 @@ class Play:
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.M)
 
 
-def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_upgrade.yml") -> Play:
-    """Run the collection's playbook with ansible-playbook from the dev venv."""
-    env = {
+def ansible_env(workdir: Path) -> dict[str, str]:
+    """The environment ansible runs in: this repository's collections, plain output."""
+    return {
         **os.environ,
         "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_HOST_KEY_CHECKING": "0",
-        "ANSIBLE_LOCAL_TEMP": str(inventory_path.parent / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(inventory_path.parent / "ansible-remote"),
-        "ANSIBLE_HOME": str(inventory_path.parent / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
+        "ANSIBLE_REMOTE_TEMP": str(workdir / "ansible-remote"),
+        "ANSIBLE_HOME": str(workdir / "ansible-home"),
         "PRIMES_PYTHON": sys.executable,
     }
+
+
+def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_upgrade.yml") -> Play:
+    """Run the collection's playbook with ansible-playbook from the dev venv."""
+    env = ansible_env(inventory_path.parent)
     argv = [
         str(BIN / "ansible-playbook"),
         "-i",

@@ -129,3 +129,37 @@ def test_check_mode_runs_the_nodes_own_check_once_the_release_is_unpacked(
     for node in fleet:
         assert node.versions() == {"1": "permanent", "2": "unpacked"}
         assert files(node) == listing[node.name]
+
+
+def test_a_downgrade_roll_takes_every_node_back_to_1_with_its_state(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    assert roll(fleet, packages, tmp_path).returncode == 0
+    grown = {n.name: n.count() for n in fleet}
+    hosts = tmp_path / "hosts.ini"
+    back = playbook(hosts, "-e", "primes_downgrade=1", playbook_name="rolling_downgrade.yml")
+    assert back.returncode == 0, back.output
+    for node in fleet:
+        assert node.versions() == {"1": "permanent", "2": "old"}
+        assert node.count() >= grown[node.name]
+        assert back.recap[node.name]["changed"] == 1
+
+
+def test_a_failing_probe_puts_the_node_back_on_its_old_release_and_halts_the_roll(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    first, second, third = fleet
+    (second.root / "unhealthy").write_text("", encoding="utf-8")
+    probe = '{"primes_probe": ["test", "!", "-e", "{{ primes_root }}/unhealthy"]}'
+    play = roll(fleet, packages, tmp_path, "-e", probe, "-e", "primes_probe_retries=1")
+    assert play.returncode != 0
+    assert first.versions() == {"2": "permanent", "1": "old"}
+    assert second.versions() == {"1": "permanent", "2": "old"}  # went to 2, then back
+    assert third.versions() == {"1": "permanent"}
+    assert second.get(second.port())["release"] == "1"
+    assert play.recap["node2"]["failed"] == 1
+    assert "node3" not in play.recap
+    fatal = [line for line in play.output.splitlines() if line.startswith("fatal: [node2]")]
+    assert any(
+        "health check failed" in line and "rolled back to release 1" in line for line in fatal
+    )
