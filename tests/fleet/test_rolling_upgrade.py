@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from tests.fleet.fleet import (
     playbook,
     stop_fleet,
 )
+from tools.story import deploy
 
 pytestmark = pytest.mark.e2e
 
@@ -163,3 +166,24 @@ def test_a_failing_probe_puts_the_node_back_on_its_old_release_and_halts_the_rol
     assert any(
         "health check failed" in line and "rolled back to release 1" in line for line in fatal
     )
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_package_ships_a_notify_unit_that_systemd_accepts_for_a_deployed_tree(
+    packages: Packages, tmp_path: Path
+) -> None:
+    root = tmp_path / "srv" / "primenode"
+    deploy(packages.two, root)
+    unit = (root / "releases" / "2" / "primenode@.service").read_text(encoding="utf-8")
+    assert "Type=notify" in unit
+    assert "ExecStart=/%I/bin/primenode foreground" in unit
+    instance = subprocess.run(
+        ["systemd-escape", "--path", str(root)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    named = tmp_path / "units" / f"primenode@{instance}.service"
+    named.parent.mkdir()
+    named.write_text(unit, encoding="utf-8")
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(named)], capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
