@@ -115,6 +115,15 @@ class Play:
     output: str
     recap: dict[str, dict[str, int]]
 
+    def result(self, host: str, outcome: str = "changed") -> dict[str, object]:
+        """The module's result for `host` (`changed`, `ok` or `fatal` line; run with -v)."""
+        head = f"fatal: [{host}]: FAILED! => " if outcome == "fatal" else f"{outcome}: [{host}] => "
+        found = [line[len(head) :] for line in self.output.splitlines() if line.startswith(head)]
+        assert found, f"no {head!r} line in:\n{self.output}"
+        value = json.loads(found[0])
+        assert isinstance(value, dict)
+        return value
+
 
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.M)
 

@@ -51,9 +51,15 @@ def test_a_roll_from_1_to_2_reaches_every_node_while_clients_see_no_failed_call(
     before = {n.name: n.count() for n in fleet}
     probe = '{"primes_probe": ["{{ primes_root }}/bin/primenode", "rpc", "pm", "count"]}'
     with calling(fleet) as seen:
-        play = roll(fleet, packages, tmp_path, "-e", probe)
+        play = roll(fleet, packages, tmp_path, "-e", probe, "-v")
     assert play.returncode == 0, play.output
     for node in fleet:
+        result = play.result(node.name)
+        assert (result["previous"], result["release"]) == ("1", "2")
+        pauses = result["pauses"]
+        assert isinstance(pauses, list) and pauses, result
+        assert {p["module"] for p in pauses} == {"prime_miner.miner"}
+        assert float(str(result["duration_ms"])) > 0
         assert node.versions() == {"2": "permanent", "1": "old"}
         assert node.count() >= before[node.name]  # the primes survived the upgrade
         assert seen[node.name].failed == []
@@ -81,6 +87,10 @@ def test_a_code_change_failing_on_the_second_node_halts_the_roll_there_rolled_ba
     assert play.recap["node1"]["failed"] == 0
     assert play.recap["node2"]["failed"] == 1
     assert "node3" not in play.recap
+    failed = play.result("node2", "fatal")
+    assert failed["rolled_back"] is True and failed["refused"] is False
+    assert str(failed["failed_step"]).endswith("(code_change prime_miner.miner)")
+    assert failed["versions"] == {"1": "permanent"}
     fatal = [line for line in play.output.splitlines() if line.startswith("fatal: [node2]")]
     assert len(fatal) == 1, play.output
     assert "code_change" in fatal[0]
