@@ -144,15 +144,15 @@ class NodeCli:
             message = message[len(prefix) :]
         message = _without_error_type(message)
         failed = _FAILED.match(message)
-        refused = _REFUSED.match(message)
+        step = failed or _REFUSED.match(message)
         return Outcome(
             command,
             False,
             message,
             code,
             pauses,
-            failed_step=(failed or refused).group("step") if (failed or refused) else None,
-            reason=(failed or refused).group("reason") if (failed or refused) else message,
+            failed_step=step.group("step") if step else None,
+            reason=step.group("reason") if step else message,
             refused=failed is None,
             rolled_back=failed is not None and not problems,
             rollback_problems=problems,
