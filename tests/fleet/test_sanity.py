@@ -51,7 +51,8 @@ def test_ansible_test_sanity_passes_every_check_that_runs_without_its_own_venv(
     tmp_path: Path,
 ) -> None:
     where = copy_collection(tmp_path)
-    argv = [str(BIN / "ansible-test"), "sanity", "--local", "--python", "3.11"]
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    argv = [str(BIN / "ansible-test"), "sanity", "--local", "--python", python]
     for name in LOCAL_TESTS:
         argv += ["--test", name]
     proc = subprocess.run(argv, cwd=where, capture_output=True, text=True, timeout=600)
