@@ -18,11 +18,11 @@ help:
 	@echo "make repl    - remote console into the running node"
 	@echo "make stop    - stop the node"
 
-$(STAMP): requirements-dev.txt runtime/pyproject.toml $(APPS)
+$(STAMP): requirements-dev.txt runtime/pyproject.toml build_backend/pyproject.toml $(APPS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
 	$(PY) -m pip install -qq -r requirements-dev.txt
-	$(PY) -m pip install -qq --no-build-isolation -e runtime $(foreach a,$(APPS),-e $(dir $(a)))
+	$(PY) -m pip install -qq --no-build-isolation -e runtime -e build_backend $(foreach a,$(APPS),-e $(dir $(a)))
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,4 +1,4 @@
-"""The `primes` command: one verb per subcommand (`new` now; more are added to VERBS)."""
+"""The `primes` command: one verb per subcommand (`new`, `lock`; more are added to VERBS)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from primes_build import scaffold
+from primes_build.deps import lockcmd
 from primes_build.errors import BuildError
 from primes_build.version import primes_build_version
 
@@ -63,6 +64,12 @@ VERBS: tuple[Verb, ...] = (
         help="create a release project that builds and boots as created",
         arguments=_new_arguments,
         run=_new,
+    ),
+    Verb(
+        name="lock",
+        help="write or refresh pylock.toml from the apps' dependencies (uv)",
+        arguments=lockcmd.add_arguments,
+        run=lockcmd.run,
     ),
 )
 

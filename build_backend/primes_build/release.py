@@ -89,6 +89,7 @@ def build_release(
 
     rel = f"releases/{config.version}"
     files[f"bin/{config.name}"] = startscript.render(config)
+    files[f"{rel}/{config.name}@.service"] = startscript.render(config, startscript.UNIT)
     files[f"{rel}/node.toml"] = nodeconfig.render(config.node, config.env).encode("utf-8")
     permanent = releases.Release(config.version, "permanent")
     files[releases.PATH] = releases.render((permanent,)).encode("utf-8")

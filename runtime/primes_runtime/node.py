@@ -360,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{node.config.name}: control channel did not start: {exc}", file=sys.stderr)
             node.shutdown()
             return 1
+        from . import sdnotify
+
+        sdnotify.attach(node.release)  # systemd Type=notify: READY=1 now, STOPPING=1 on SIGTERM
     node.wait()
     if held is not None:
         held.release()

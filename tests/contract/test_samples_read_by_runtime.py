@@ -81,7 +81,7 @@ INVALID_RELUP = {
     "header_without_sha256": (1, "the header must be #relup 2"),
     "load_object_code_empty_from_vsn": (2, "'from_vsn' must be a non-empty string"),
     "suspend_timeout_zero": (2, "'timeout' must be a positive number of seconds"),
-    "switch_app_path_null_from_vsn": (2, "'from_vsn' must be a non-empty string"),
+    "switch_app_path_null_from_vsn": (2, "'from_path' must be null exactly when from_vsn is"),
     "two_points_of_no_return": (4, "a second point_of_no_return"),
     "unknown_argument": (2, "load has unknown argument(s) modules"),
     "unknown_format_version": (1, "relup format '3' is not one this runtime reads"),
@@ -182,6 +182,17 @@ def test_every_release_json_sample_is_read(sample: Path) -> None:
     parsed = manifest.loads(sample.read_text(), str(sample))
     assert [a.name for a in parsed.apps] == ["alpha", "beta"]
     assert all(len(h) == 64 for a in parsed.apps for h in a.modules.values())
+
+
+def test_a_release_json_written_before_libraries_reads_them_as_none() -> None:
+    parsed = manifest.loads((HERE / "release_json/v1/written_before_libraries.json").read_text())
+    assert parsed.libraries == ()
+
+
+def test_a_library_sample_adds_and_removes_with_null_sides() -> None:
+    script = relup.read(HERE / "relup/v2/libraries.relup")
+    switches = [i for i in script.instructions if isinstance(i, relup.SwitchAppPath)]
+    assert [(s.from_vsn, s.to_vsn) for s in switches] == [(None, "1.0"), ("0.9", None)]
 
 
 def test_a_release_json_written_before_extensions_reads_them_as_empty() -> None:

@@ -26,6 +26,8 @@ from tools.asgi_example import (
     make_v2,
 )
 
+pytestmark = pytest.mark.e2e
+
 LOAD_SECONDS = 8.0
 UPGRADE_AT = 2.5  # seconds into the load
 

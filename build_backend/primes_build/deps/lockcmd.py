@@ -22,13 +22,21 @@ UV_VERSION = "0.13.8"
 """The uv this project pins (requirements-dev.txt, docs/build.md); its pylock.toml output."""
 
 
+DESCRIPTION = (
+    "Write or refresh pylock.toml (PEP 751) from every app's project.dependencies, "
+    "resolved by uv for the release's Python."
+)
+
+
 def parser() -> argparse.ArgumentParser:
     """The `primes lock` command line."""
-    p = argparse.ArgumentParser(
-        prog="primes lock",
-        description="Write or refresh pylock.toml (PEP 751) from every app's "
-        "project.dependencies, resolved by uv for the release's Python.",
-    )
+    p = argparse.ArgumentParser(prog="primes lock", description=DESCRIPTION)
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `primes lock` (also used by the `primes` command's subparser)."""
     p.add_argument("--project", default=".", help="the release project (default: .)")
     p.add_argument(
         "--find-links", "-f", action="append", default=[], metavar="DIR", help="extra wheels"
@@ -39,7 +47,12 @@ def parser() -> argparse.ArgumentParser:
         "--python-version", help="resolve for this Python (default: lowest of requires-python)"
     )
     p.add_argument("--python-platform", help="resolve for this platform (default: this machine)")
-    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """`primes lock` once parsed; a BuildError is the caller's to print."""
+    print(f"wrote {lock(args)}", flush=True)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"wrote {path}", flush=True)
     return 0
+
+
+def _reason(done: subprocess.CompletedProcess[str]) -> str:
+    """uv's explanation on one line: its `cause:` paragraph if it gave one, else its output."""
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith("cause:") or line.startswith("╰─▶"):
+            lines = [line.removeprefix("cause:").removeprefix("╰─▶").strip(), *lines[index + 1 :]]
+            break
+    text = " ".join(lines).removeprefix("error: ").removeprefix("Error: ")
+    return text or f"uv exited {done.returncode}"
 
 
 def requirement_lines(root: Path) -> list[str]:
@@ -102,11 +126,7 @@ def lock(args: argparse.Namespace) -> Path:
         env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        output = done.stderr.strip()
-        if output:
-            sys.stderr.write(output + "\n")
-        reason = output.splitlines()[-1] if output else f"exit {done.returncode}"
-        raise BuildError(f"uv could not lock the apps' dependencies: {reason}")
+        raise BuildError(f"uv could not lock the apps' dependencies: {_reason(done)}")
     return target
 
 

@@ -124,9 +124,9 @@ def _script_problem(
             case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp) if (
                 app in src_libs or app in dst_libs
             ):
-                if str(src_libs.get(app, {}).get("path", "")) != fp:
+                if src_libs.get(app, {}).get("path") != fp:
                     return f"switch_app_path {app} from {fp}, which the source does not have"
-                if str(dst_libs.get(app, {}).get("path", "")) != tp:
+                if dst_libs.get(app, {}).get("path") != tp:
                     return f"switch_app_path {app} to {tp}, which the target does not have"
             case ll.SwitchAppPath(app=app, from_path=fp, to_path=tp):
                 if app not in src_apps or str(src_apps[app]["path"]) != fp:

@@ -21,7 +21,7 @@ def compile_plan(plan: PairPlan) -> list[ll.Instruction]:
             continue
         prepare.append(
             ll.LoadObjectCode(
-                step.app, step.from_vsn, step.to_vsn, step.to_path, tuple(block.prepared)
+                step.app, step.from_vsn or None, step.to_vsn, step.to_path, tuple(block.prepared)
             )
         )
         body.extend(block.instructions)
@@ -75,7 +75,10 @@ def _translate(step: AppStep, mode: ll.Mode) -> _Block:
                 pass  # a release-level start_app (PairPlan.added)
             case hl.RemoveApplication():
                 pass  # a release-level stop_app (PairPlan.removed)
-    switch = ll.SwitchAppPath(step.app, step.from_vsn, step.to_vsn, step.from_path, step.to_path)
+    switch = ll.SwitchAppPath(  # "" (an added or removed library's side) is written as null
+        step.app, step.from_vsn or None, step.to_vsn or None,
+        step.from_path or None, step.to_path or None,
+    )  # fmt: skip
     if restart:
         out: list[ll.Instruction] = [ll.StopApp(step.app), switch]
         out += [ll.Load(m) for m in step.changed]

@@ -27,10 +27,12 @@ def _line() -> Any:
 
 @dataclass(frozen=True)
 class LoadObjectCode:
-    """Read, check and prepare `modules` from the app's new code dir `path`; changes nothing."""
+    """Read, check and prepare `modules` from the app's new code dir `path`; changes nothing.
+
+    `from_vsn` is null only for a library the release adds."""
 
     app: str
-    from_vsn: str
+    from_vsn: str | None
     to_vsn: str
     path: str
     modules: tuple[str, ...]
@@ -55,13 +57,16 @@ class Suspend:
 
 @dataclass(frozen=True)
 class SwitchAppPath:
-    """The app's code dir on sys.path becomes `to_path`; its version and env the target's."""
+    """The app's code dir on sys.path becomes `to_path`; its version and env the target's.
+
+    Only a library (a locked third-party distribution) may be added (`from_vsn` and
+    `from_path` null) or removed (`to_vsn` and `to_path` null); an app always has both."""
 
     app: str
-    from_vsn: str
-    to_vsn: str
-    from_path: str
-    to_path: str
+    from_vsn: str | None
+    to_vsn: str | None
+    from_path: str | None
+    to_path: str | None
     line: int = _line()
 
 
@@ -186,15 +191,19 @@ def to_args(instruction: Instruction) -> tuple[str, dict[str, Any] | None]:
     """The instruction's name and its JSON arguments, in the order docs/formats.md lists them."""
     match instruction:
         case LoadObjectCode(app, from_vsn, to_vsn, path, modules):
-            args = {"app": app, "from_vsn": from_vsn, "to_vsn": to_vsn, "path": path}
-            return "load_object_code", {**args, "modules": list(modules)}
+            return "load_object_code", {
+                "app": app, "from_vsn": from_vsn, "to_vsn": to_vsn, "path": path,
+                "modules": list(modules),
+            }  # fmt: skip
         case PointOfNoReturn():
             return "point_of_no_return", None
         case Suspend(modules, timeout):
             return "suspend", {"modules": list(modules), "timeout": float(timeout)}
         case SwitchAppPath(app, from_vsn, to_vsn, from_path, to_path):
-            args = {"app": app, "from_vsn": from_vsn, "to_vsn": to_vsn}
-            return "switch_app_path", {**args, "from_path": from_path, "to_path": to_path}
+            return "switch_app_path", {
+                "app": app, "from_vsn": from_vsn, "to_vsn": to_vsn,
+                "from_path": from_path, "to_path": to_path,
+            }  # fmt: skip
         case Load(module):
             return "load", {"module": module}
         case CodeChange(modules, mode, old_vsn, extra, timeout):
@@ -277,6 +286,12 @@ class _Args:
             raise self._fail(key, "must be a non-empty string")
         return value
 
+    def text_or_null(self, key: str) -> str | None:
+        value = self._get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise self._fail(key, "must be a non-empty string or null")
+        return value
+
     def texts(self, key: str) -> tuple[str, ...]:
         value = self._get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -300,16 +315,23 @@ class _Args:
 
 def _load_object_code(a: _Args, line: int) -> Instruction:
     return LoadObjectCode(
-        a.text("app"), a.text("from_vsn"), a.text("to_vsn"), a.text("path"), a.texts("modules"),
-        line=line,
+        a.text("app"), a.text_or_null("from_vsn"), a.text("to_vsn"), a.text("path"),
+        a.texts("modules"), line=line,
     )  # fmt: skip
 
 
 def _switch_app_path(a: _Args, line: int) -> Instruction:
-    return SwitchAppPath(
-        a.text("app"), a.text("from_vsn"), a.text("to_vsn"), a.text("from_path"),
-        a.text("to_path"), line=line,
+    switch = SwitchAppPath(
+        a.text("app"), a.text_or_null("from_vsn"), a.text_or_null("to_vsn"),
+        a.text_or_null("from_path"), a.text_or_null("to_path"), line=line,
     )  # fmt: skip
+    if (switch.from_vsn is None) != (switch.from_path is None):
+        raise a._fail("from_path", "must be null exactly when from_vsn is (an added library)")
+    if (switch.to_vsn is None) != (switch.to_path is None):
+        raise a._fail("to_path", "must be null exactly when to_vsn is (a removed library)")
+    if switch.from_vsn is None and switch.to_vsn is None:
+        raise a._fail("to_vsn", "and from_vsn cannot both be null")
+    return switch
 
 
 def _code_change(a: _Args, line: int) -> Instruction:

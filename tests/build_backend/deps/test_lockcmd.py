@@ -104,3 +104,24 @@ def test_a_uv_of_another_version_is_refused_with_what_to_install(tmp_path: Path)
 
 def test_the_pinned_uv_is_the_one_installed_for_development() -> None:
     assert checked_uv(uv_binary()) == uv_binary()
+
+
+def test_the_primes_command_locks_and_refuses_with_one_line(sample: Path, house: Path) -> None:
+    primes = Path(sys.executable).parent / "primes"
+    add_dependencies(sample, "alpha", ["tinylib>=1,<2"])
+    done = subprocess.run(
+        [str(primes), "lock", "--no-index", "--find-links", str(house)],
+        cwd=sample, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert locked(sample) == {"tinybase": "1.0", "tinylib": "1.0"}
+    path = sample / "apps" / "alpha" / "pyproject.toml"
+    path.write_text(path.read_text().replace('"tinylib>=1,<2"', '"tinylib>=3"'))
+    done = subprocess.run(
+        [str(primes), "lock", "--no-index", "--find-links", str(house)],
+        cwd=sample, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("primes: uv could not lock the apps' dependencies: "), line
+    assert "you require tinylib>=3" in line and "unsatisfiable" in line, line

@@ -100,7 +100,17 @@ def test_optional_arguments_take_their_documented_defaults(
         (
             'switch_app_path {"app": "a", "from_vsn": null, "to_vsn": "2", "from_path": "x", '
             '"to_path": "y"}',
-            "'from_vsn' must be a non-empty string",
+            "'from_path' must be null exactly when from_vsn is",
+        ),
+        (
+            'switch_app_path {"app": "a", "from_vsn": null, "to_vsn": null, "from_path": null, '
+            '"to_path": null}',
+            "cannot both be null",
+        ),
+        (
+            'switch_app_path {"app": "a", "from_vsn": "", "to_vsn": "2", "from_path": "x", '
+            '"to_path": "y"}',
+            "'from_vsn' must be a non-empty string or null",
         ),
         (
             'load_object_code {"app": "a", "from_vsn": "", "to_vsn": "2", "path": "x", '

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from packaging.tags import sys_tags
+from primes_runtime.node import Node
 from primes_runtime.release import handler, wheeltags
 from primes_runtime.release.errors import ReleaseError
 
-from tests.runtime.release.deployed import FakeNode
+from tests.runtime.release.deployed import tree_node
 from tests.runtime.release.trees import (
     App,
     mark_permanent,
@@ -56,38 +57,39 @@ def package_with_library(work: Path, wheel: str, tags: list[str]) -> Path:
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> FakeNode:
+def deployed(node: Node, tmp_path: Path) -> Node:
+    """The test's node, as if booted from a tree running release 1."""
     root = tmp_path / "node"
     write_release(root, "1", [App("counter", "1", {"counter": "VSN = 1\n"})])
     mark_permanent(root, "1")
-    return FakeNode(root, "1")
+    return tree_node(root, "1")
 
 
 def test_a_wheel_for_another_platform_is_refused_at_unpack_and_the_tree_is_untouched(
-    node: FakeNode, tmp_path: Path
+    deployed: Node, tmp_path: Path
 ) -> None:
     package = package_with_library(tmp_path, MAC_WHEEL, ["cp311-cp311-macosx_11_0_arm64"])
-    before = snapshot_tree(node.root)
+    before = snapshot_tree(deployed.root)
     with pytest.raises(ReleaseError) as caught:
-        handler.unpack(node, package)
+        handler.unpack(deployed, package)
     message = str(caught.value)
     assert f"refused, wheel {MAC_WHEEL} (cp311-cp311-macosx_11_0_arm64) cannot be loaded" in message
     assert f"the node's tags: {wheeltags.describe()}" in message
     assert "\n" not in message
-    assert snapshot_tree(node.root) == before
+    assert snapshot_tree(deployed.root) == before
 
 
-def test_a_pure_python_library_wheel_is_unpacked(node: FakeNode, tmp_path: Path) -> None:
+def test_a_pure_python_library_wheel_is_unpacked(deployed: Node, tmp_path: Path) -> None:
     package = package_with_library(tmp_path, "fastlib-1.0-py3-none-any.whl", ["py3-none-any"])
-    assert handler.unpack(node, package) == "2"
-    assert (node.root / "lib" / "fastlib-1.0" / "fastlib.py").is_file()
+    assert handler.unpack(deployed, package) == "2"
+    assert (deployed.root / "lib" / "fastlib-1.0" / "fastlib.py").is_file()
 
 
 def test_an_upgrade_to_a_package_with_a_foreign_wheel_is_refused_before_anything_changes(
-    node: FakeNode, tmp_path: Path
+    deployed: Node, tmp_path: Path
 ) -> None:
     package = package_with_library(tmp_path, MAC_WHEEL, ["cp311-cp311-macosx_11_0_arm64"])
-    before = snapshot_tree(node.root)
+    before = snapshot_tree(deployed.root)
     with pytest.raises(ReleaseError, match=f"refused, wheel {MAC_WHEEL} "):
-        handler.upgrade(node, str(package))
-    assert snapshot_tree(node.root) == before
+        handler.upgrade(deployed, str(package))
+    assert snapshot_tree(deployed.root) == before

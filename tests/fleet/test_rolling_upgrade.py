@@ -1,0 +1,199 @@
+"""Rolling releases across three nodes on this machine with ansible-playbook (e2e)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fleet.fleet import (
+    MARKER,
+    Node,
+    Packages,
+    build_packages,
+    calling,
+    deploy_fleet,
+    inventory,
+    playbook,
+    stop_fleet,
+)
+from tools.story import deploy
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
+    return build_packages(tmp_path_factory.mktemp("fleet-build"))
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, packages: Packages) -> Iterator[list[Node]]:
+    """Three trees of release 1, each in its own directory, started."""
+    nodes = deploy_fleet(packages, tmp_path / "hosts")
+    try:
+        yield nodes
+    finally:
+        stop_fleet(nodes)
+
+
+def roll(fleet: list[Node], packages: Packages, tmp_path: Path, *extra: str):  # type: ignore[no-untyped-def]
+    hosts = inventory(fleet, tmp_path / "hosts.ini")
+    return playbook(hosts, "-e", f"primes_package={packages.two}", *extra)
+
+
+def test_a_roll_from_1_to_2_reaches_every_node_while_clients_see_no_failed_call(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    before = {n.name: n.count() for n in fleet}
+    probe = '{"primes_probe": ["{{ primes_root }}/bin/primenode", "rpc", "pm", "count"]}'
+    with calling(fleet) as seen:
+        play = roll(fleet, packages, tmp_path, "-e", probe, "-v")
+    assert play.returncode == 0, play.output
+    for node in fleet:
+        result = play.result(node.name)
+        assert (result["previous"], result["release"]) == ("1", "2")
+        pauses = result["pauses"]
+        assert isinstance(pauses, list) and pauses, result
+        assert {p["module"] for p in pauses} == {"prime_miner.miner"}
+        assert float(str(result["duration_ms"])) > 0
+        assert node.versions() == {"2": "permanent", "1": "old"}
+        assert node.count() >= before[node.name]  # the primes survived the upgrade
+        assert seen[node.name].failed == []
+        assert seen[node.name].ok > 0
+        assert seen[node.name].releases == {"1", "2"}  # served through the switch
+        assert play.recap[node.name]["changed"] == 1
+        assert play.recap[node.name]["failed"] == 0
+
+
+def test_a_code_change_failing_on_the_second_node_halts_the_roll_there_rolled_back(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    first, second, third = fleet
+    (second.root / MARKER).write_text("", encoding="utf-8")
+    held = second.count()
+    play = roll(fleet, packages, tmp_path)
+    assert play.returncode != 0
+    assert first.versions() == {"2": "permanent", "1": "old"}
+    assert second.versions() == {"1": "permanent"}
+    assert third.versions() == {"1": "permanent"}
+    assert not (third.root / "releases" / packages.two.name).exists()  # never reached
+    served = second.get(second.port())
+    assert served["release"] == "1"
+    assert int(str(served["count"])) >= held
+    assert play.recap["node1"]["failed"] == 0
+    assert play.recap["node2"]["failed"] == 1
+    assert "node3" not in play.recap
+    failed = play.result("node2", "fatal")
+    assert failed["rolled_back"] is True and failed["refused"] is False
+    assert str(failed["failed_step"]).endswith("(code_change prime_miner.miner)")
+    assert failed["versions"] == {"1": "permanent"}
+    fatal = [line for line in play.output.splitlines() if line.startswith("fatal: [node2]")]
+    assert len(fatal) == 1, play.output
+    assert "code_change" in fatal[0]
+    assert f"{MARKER} is set on this node" in fatal[0]
+    assert "the node rolled back and serves release 1 with its state" in fatal[0]
+
+
+def files(node: Node) -> list[tuple[str, bytes]]:
+    """Every file of the tree's releases/ and lib/ with its content (bytecode caches aside)."""
+    found = []
+    for top in ("releases", "lib", "bin"):
+        for path in sorted((node.root / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                found.append((str(path.relative_to(node.root)), path.read_bytes()))
+    return found
+
+
+def test_check_mode_reports_the_roll_and_changes_no_node(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    listing = {n.name: files(n) for n in fleet}
+    play = roll(fleet, packages, tmp_path, "--check", "--diff")
+    assert play.returncode == 0, play.output
+    for node in fleet:
+        assert node.versions() == {"1": "permanent"}
+        assert files(node) == listing[node.name]
+        assert play.recap[node.name]["changed"] == 1  # what the real run would do
+    assert play.output.count("+2 permanent") == 3
+
+
+def test_a_second_run_of_the_same_roll_reports_no_change_on_any_node(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    assert roll(fleet, packages, tmp_path).returncode == 0
+    again = roll(fleet, packages, tmp_path)
+    assert again.returncode == 0, again.output
+    assert sorted(again.recap) == ["node1", "node2", "node3"]
+    assert all(counts["changed"] == 0 for counts in again.recap.values()), again.recap
+
+
+def test_check_mode_runs_the_nodes_own_check_once_the_release_is_unpacked(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    assert roll(fleet, packages, tmp_path, "-e", "primes_state=unpacked").returncode == 0
+    listing = {n.name: files(n) for n in fleet}
+    play = roll(fleet, packages, tmp_path, "--check", "-v")
+    assert play.returncode == 0, play.output
+    assert play.output.count("release 2 can be installed over 1") == 3
+    for node in fleet:
+        assert node.versions() == {"1": "permanent", "2": "unpacked"}
+        assert files(node) == listing[node.name]
+
+
+def test_a_downgrade_roll_takes_every_node_back_to_1_with_its_state(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    assert roll(fleet, packages, tmp_path).returncode == 0
+    grown = {n.name: n.count() for n in fleet}
+    hosts = tmp_path / "hosts.ini"
+    back = playbook(hosts, "-e", "primes_downgrade=1", playbook_name="rolling_downgrade.yml")
+    assert back.returncode == 0, back.output
+    for node in fleet:
+        assert node.versions() == {"1": "permanent", "2": "old"}
+        assert node.count() >= grown[node.name]
+        assert back.recap[node.name]["changed"] == 1
+
+
+def test_a_failing_probe_puts_the_node_back_on_its_old_release_and_halts_the_roll(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    first, second, third = fleet
+    (second.root / "unhealthy").write_text("", encoding="utf-8")
+    probe = '{"primes_probe": ["test", "!", "-e", "{{ primes_root }}/unhealthy"]}'
+    play = roll(fleet, packages, tmp_path, "-e", probe, "-e", "primes_probe_retries=1")
+    assert play.returncode != 0
+    assert first.versions() == {"2": "permanent", "1": "old"}
+    assert second.versions() == {"1": "permanent", "2": "old"}  # went to 2, then back
+    assert third.versions() == {"1": "permanent"}
+    assert second.get(second.port())["release"] == "1"
+    assert play.recap["node2"]["failed"] == 1
+    assert "node3" not in play.recap
+    fatal = [line for line in play.output.splitlines() if line.startswith("fatal: [node2]")]
+    assert any(
+        "health check failed" in line and "rolled back to release 1" in line for line in fatal
+    )
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_package_ships_a_notify_unit_that_systemd_accepts_for_a_deployed_tree(
+    packages: Packages, tmp_path: Path
+) -> None:
+    root = tmp_path / "srv" / "primenode"
+    deploy(packages.two, root)
+    unit = (root / "releases" / "2" / "primenode@.service").read_text(encoding="utf-8")
+    assert "Type=notify" in unit
+    assert "ExecStart=/%I/bin/primenode foreground" in unit
+    instance = subprocess.run(
+        ["systemd-escape", "--path", str(root)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    named = tmp_path / "units" / f"primenode@{instance}.service"
+    named.parent.mkdir()
+    named.write_text(unit, encoding="utf-8")
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(named)], capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
