@@ -156,6 +156,9 @@ class EventLoop:
         while not self._closed.wait(step):
             beat = self._beat
             late = time.monotonic() - beat
+            if reported >= 0 and beat != reported:  # the loop ran again since the report
+                log.warning("event loop ran again after %.0f ms blocked", (beat - reported) * 1000)
+                reported = -1.0
             if late <= self.block_threshold or beat == reported:
                 continue
             reported = beat
@@ -164,8 +167,8 @@ class EventLoop:
             self.blocked.append(Blocked(late, stack))
             del self.blocked[:-32]
             log.warning(
-                "event loop blocked for %.0f ms (threshold %.0f ms) by a callback that "
-                "does not await; where it was:\n%s",
+                "event loop blocked for %.0f ms so far (threshold %.0f ms) by a callback "
+                "that does not await; where it is:\n%s",
                 late * 1000,
                 self.block_threshold * 1000,
                 stack,

@@ -329,7 +329,11 @@ def test_a_callback_blocking_the_loop_is_logged_with_where_it_blocked(
         assert report.seconds > 0.05
         assert "time.sleep(seconds)" in report.stack
         assert "acounter.py" in report.stack
-        assert any("event loop blocked" in r.getMessage() for r in caplog.records)
+        assert any("event loop blocked for" in r.getMessage() for r in caplog.records)
+        wait_until(
+            lambda: any("event loop ran again after" in r.getMessage() for r in caplog.records),
+            what="the end of the episode to be logged",
+        )
     finally:
         fresh.close()
 
