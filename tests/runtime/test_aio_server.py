@@ -141,6 +141,15 @@ def test_an_async_process_calls_another_async_process_by_name() -> None:
     assert whereis("tally") is not None
 
 
+def test_an_async_process_casts_to_a_thread_process_and_to_an_async_one() -> None:
+    server, other = start_server(THREADED), start_async_server(ASYNC)
+    pid = start_async_server(ASYNC)
+    cast(pid, ("forward", server, "to-thread"))
+    cast(pid, ("forward", other, "to-async"))
+    wait_until(lambda: call(server, "seen") == ["to-thread"], what="the cast to the thread one")
+    wait_until(lambda: call(other, "seen") == ["to-async"], what="the cast to the async one")
+
+
 def test_a_thread_process_calls_an_async_process() -> None:
     target = start_async_server(ASYNC, 1)
     server = start_server(THREADED)

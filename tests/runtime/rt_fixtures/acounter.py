@@ -10,6 +10,7 @@ from primes_runtime import (
     CallTimeout,
     async_call,
     blocking,
+    cast,
     monitor,
     reply,
     self_pid,
@@ -80,6 +81,9 @@ async def handle_cast(msg: Any, state: dict[str, Any]) -> object:
             state["seen"].append(("start", n))
             await asyncio.sleep(seconds)
             state["seen"].append(("end", n))
+            return state
+        case ("forward", dest, inner):
+            cast(dest, inner)  # a cast never waits: fine on the loop
             return state
         case "crash":
             raise RuntimeError("cast crash")
