@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,7 +177,6 @@ def test_a_failing_probe_puts_the_node_back_on_its_old_release_and_halts_the_rol
     )
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 def test_the_package_ships_a_notify_unit_that_systemd_accepts_for_a_deployed_tree(
     packages: Packages, tmp_path: Path
 ) -> None:
