@@ -181,12 +181,13 @@ def make_package(
     *,
     app_v2: dict[str, str] | None = None,
     scripts: tuple[str, str] = (UP_FROM_1, DOWN_TO_1),
-    node_extra: str = "",
+    node_extra: str = "probation = 0\n",
 ) -> Path:
     """primenode_2.tar.gz: demo_app 2 (counter state x100 on the way up), scripts to and from 1.
 
     `app_v2` replaces demo_app 2's files, `scripts` the up and down script (an empty down
-    script is left out), `node_extra` adds lines to [node] of its node.toml."""
+    script is left out), `node_extra` adds lines to [node] of its node.toml (by default: no
+    probation, so the tests of other features do not wait out a window)."""
     files = {
         "releases/2/release.json": manifest("2", "2", {"up_from": ["1"], "down_to": ["1"]}),
         "releases/2/node.toml": f'[node]\nname = "testnode"\nshutdown_timeout = 5.0\n{node_extra}',
