@@ -77,6 +77,14 @@ class Crash:
         )
 
 
+_STATES = {
+    "converted down": "has the state it had before that message, converted down by the down script",
+    "kept as it was": "has the state it had before that message (no code_change to convert it)",
+    "pre-upgrade snapshot": "has its pre-upgrade snapshot back",
+}
+"""How a summary says what state a crashed process got back."""
+
+
 @dataclass(frozen=True)
 class Probation:
     """How the probation window of an install went."""
@@ -210,7 +218,7 @@ class InstallReport:
                 f"handling a {crash.kind} within the {trial.seconds:g} s probation: "
                 f"{crash.error}; release {self.from_version} is still current"
             ]
-            lines.append(f"  {crash.pid} got back {crash.state}")
+            lines.append(f"  {crash.pid} {_STATES.get(crash.state, crash.state)}")
             lines.append(f"  the {crash.kind} that crashed it was not retried")
             lines.append(f"  rolled back by {trial.rollback}")
             if trial.converted:
