@@ -30,6 +30,8 @@ class Command:
     arguments: tuple[tuple[str, str, str], ...] = ()
     """(name, nargs, help) of each positional argument."""
     json: bool = False
+    probation: bool = False
+    """It takes --probation SECONDS (install and upgrade)."""
 
 
 VERSION = (("VSN", "1", "a release version, e.g. 2"),)
@@ -92,6 +94,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         VERSION,
         json=True,
+        probation=True,
     ),
     "permanent": Command(
         remote.release_command("permanent", "version"),
@@ -105,6 +108,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         TARGET,
         json=True,
+        probation=True,
     ),
     "downgrade": Command(
         remote.release_command("downgrade", "version"),
@@ -180,6 +184,14 @@ def build_parser(name: str) -> Parser:
             sub.add_argument(
                 "--json", action="store_true", help="print one JSON object (docs/operations.md)"
             )
+        if spec.probation:
+            sub.add_argument(
+                "--probation",
+                type=seconds,
+                metavar="SECONDS",
+                help="how long the touched processes must run the new code without a crash "
+                "before it counts (0 = no probation; default: node.toml's probation)",
+            )
         for arg, nargs, text in spec.arguments:
             dest = f"arg{len(values)}"
             if nargs == "*":
@@ -192,6 +204,17 @@ def build_parser(name: str) -> Parser:
     helper = subs.add_parser("help", prog=f"{name} help", description="the command list")
     helper.add_argument("topic", nargs="?", help="a command")
     return top
+
+
+def seconds(text: str) -> float:
+    """A --probation value: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (0 or more)")
+    return value
 
 
 def pre_parse(argv: list[str]) -> tuple[str | None, str]:
@@ -241,6 +264,7 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         ns.command,
         tuple(values),
         bool(getattr(ns, "json", False)),
+        getattr(ns, "probation", None),
     )
 
 

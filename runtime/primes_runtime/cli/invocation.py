@@ -19,6 +19,8 @@ class Invocation:
     command: str
     args: tuple[str, ...] = ()
     json: bool = False
+    probation: float | None = None
+    """--probation SECONDS of install and upgrade (None: the node.toml setting)."""
 
     def client(self, timeout: float | None = 30.0) -> Client:
         """An authenticated connection to the tree's node."""

@@ -103,7 +103,8 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
             if paths == "never"
             else package_argument(inv, inv.args[0], paths == "always")
         )
-        value = inv.ask(op, timeout=None, **{key: target}).value
+        extra = {"probation": inv.probation} if inv.probation is not None else {}
+        value = inv.ask(op, timeout=None, **{key: target}, **extra).value
         if op in ("install", "upgrade", "downgrade"):
             report = output.install_report(value)
             text = report.summary()

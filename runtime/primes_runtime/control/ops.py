@@ -163,6 +163,16 @@ def _versions(session: Session, args: Message) -> Reply:
     return success([[r.version, r.status] for r in handler.which_releases(session.node)])
 
 
+def _probation(args: Message) -> float | None:
+    """The optional `probation` argument: seconds, 0 or more (None: the node.toml setting)."""
+    value = args.get("probation")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+        raise BadRequest("argument 'probation' must be a number of seconds, 0 or more")
+    return float(value)
+
+
 def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
     """A release-handler operation; its value (and a failure's "report") is plain data."""
 
@@ -180,12 +190,12 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
             if name == "unpack":
                 return success({"version": handler.unpack(node, Path(target))})
             if name == "install":
-                return success(handler.install(node, target).to_data())
+                return success(handler.install(node, target, _probation(args)).to_data())
             if name == "permanent":
                 handler.make_permanent(node, target)
                 return success({"version": target, "status": "permanent"})
             if name == "upgrade":
-                return success(handler.upgrade(node, target).to_data())
+                return success(handler.upgrade(node, target, _probation(args)).to_data())
             if name == "downgrade":
                 return success(handler.downgrade(node, target).to_data())
             handler.uninstall(node, target)
