@@ -30,6 +30,8 @@ class Command:
     arguments: tuple[tuple[str, str, str], ...] = ()
     """(name, nargs, help) of each positional argument."""
     json: bool = False
+    flags: tuple[tuple[str, str], ...] = ()
+    """(option, help) of each on/off option, e.g. ("--no-keep", "...")."""
 
 
 VERSION = (("VSN", "1", "a release version, e.g. 2"),)
@@ -78,6 +80,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         TARGET,
         json=True,
+        flags=(("--no-keep", "remove again what this check unpacked: the tree is as it was"),),
     ),
     "unpack": Command(
         remote.release_command("unpack", "package", "always"),
@@ -180,6 +183,8 @@ def build_parser(name: str) -> Parser:
             sub.add_argument(
                 "--json", action="store_true", help="print one JSON object (docs/operations.md)"
             )
+        for flag, text in spec.flags:
+            sub.add_argument(flag, action="store_true", help=text)
         for arg, nargs, text in spec.arguments:
             dest = f"arg{len(values)}"
             if nargs == "*":
@@ -234,6 +239,9 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         values += value if isinstance(value, list) else [value]
     if ns.command == "help" and ns.topic is not None:
         values = [ns.topic]
+    flags = frozenset(
+        flag for flag, _ in (spec.flags if spec else ()) if getattr(ns, _dest(flag), False)
+    )
     return Invocation(
         Tree(Path(root).resolve()),
         name,
@@ -241,7 +249,13 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         ns.command,
         tuple(values),
         bool(getattr(ns, "json", False)),
+        flags,
     )
+
+
+def _dest(flag: str) -> str:
+    """argparse's attribute for an option: --no-keep is no_keep."""
+    return flag.lstrip("-").replace("-", "_")
 
 
 def main(argv: list[str] | None = None) -> int:
