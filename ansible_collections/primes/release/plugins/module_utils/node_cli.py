@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 Runner = Callable[[list[str]], tuple[int, str, str]]
@@ -94,10 +95,8 @@ class NodeCli:
         """Run `bin/<name> ARGS --json`: the exit code and the one JSON object it printed."""
         code, out, err = self._run_argv([self.script, *args, "--json"])
         value: object = None
-        try:
+        with suppress(ValueError):
             value = json.loads(out)
-        except ValueError:
-            pass
         if not isinstance(value, dict) or not isinstance(value.get("ok"), bool):
             said = _line(err)
             raise NodeError(
