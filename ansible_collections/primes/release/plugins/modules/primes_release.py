@@ -325,10 +325,12 @@ def main() -> None:
             except NodeError as exc:
                 module.fail_json(msg=f"{root}: {exc}", **result)
             if not checked.ok:
-                what = "node is not running" if checked.not_running else "install would be refused"
                 module.fail_json(
-                    msg=f"{root}: the node's check of release {target} failed, so the {what}: "
-                    f"{checked.summary}",
+                    msg=f"{root}: the node is not running, so it cannot check release {target}; "
+                    "start it (bin/<name> start) and retry"
+                    if checked.not_running
+                    else f"{root}: the node's check of release {target} failed, so an install "
+                    f"would be refused: {checked.summary}",
                     failed_step=None,
                     reason=checked.reason,
                     refused=True,
