@@ -90,6 +90,11 @@ def test_a_code_change_failing_on_the_second_node_halts_the_roll_there_rolled_ba
     failed = play.result("node2", "fatal")
     assert failed["rolled_back"] is True and failed["refused"] is False
     assert str(failed["failed_step"]).endswith("(code_change prime_miner.miner)")
+    assert failed["failed_script"] == "releases/2/up_from_1.relup"
+    assert f"releases/2/up_from_1.relup:{failed['failed_line']} (" in str(failed["failed_step"])
+    assert failed["exit_code"] == 1 and failed["rollback_problems"] == []
+    paused = failed["pauses"]
+    assert isinstance(paused, list) and {p["module"] for p in paused} == {"prime_miner.miner"}
     assert failed["versions"] == {"1": "permanent"}
     fatal = [line for line in play.output.splitlines() if line.startswith("fatal: [node2]")]
     assert len(fatal) == 1, play.output

@@ -174,8 +174,8 @@ exit_code:
     3 not running, 4 rollback problems).
   returned: failure
   type: int
-report:
-  description: The JSON object the failed command printed (C(error), C(report), ...).
+node_json:
+  description: The JSON object the failed C(bin/<name>) command printed (C(error), C(report), ...).
   returned: failure
   type: dict
 rolled_back:
@@ -336,7 +336,7 @@ def main() -> None:
                     refused=True,
                     rolled_back=False,
                     exit_code=checked.exit_code,
-                    report=checked.data,
+                    node_json=checked.data,
                     **{k: v for k, v in result.items() if k != "changed"},
                 )
             result["check"] = checked.data
@@ -372,7 +372,7 @@ def main() -> None:
                 rollback_problems=list(outcome.rollback_problems),
                 refused=outcome.refused,
                 exit_code=outcome.exit_code,
-                report=outcome.data,
+                node_json=outcome.data,
             )
             module.fail_json(msg=failure_message(root, step, outcome, previous), **result)
     duration = round((time.monotonic() - started) * 1000, 1)
