@@ -32,6 +32,8 @@ class Command:
     json: bool = False
     probation: bool = False
     """It takes --probation SECONDS (install and upgrade)."""
+    flags: tuple[tuple[str, str], ...] = ()
+    """(option, help) of each on/off option, e.g. ("--no-keep", "...")."""
 
 
 VERSION = (("VSN", "1", "a release version, e.g. 2"),)
@@ -80,6 +82,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         TARGET,
         json=True,
+        flags=(("--no-keep", "remove again what this check unpacked: the tree is as it was"),),
     ),
     "unpack": Command(
         remote.release_command("unpack", "package", "always"),
@@ -192,6 +195,8 @@ def build_parser(name: str) -> Parser:
                 help="how long the touched processes must run the new code without a crash "
                 "before it counts (0 = no probation; default: node.toml's probation)",
             )
+        for flag, text in spec.flags:
+            sub.add_argument(flag, action="store_true", help=text)
         for arg, nargs, text in spec.arguments:
             dest = f"arg{len(values)}"
             if nargs == "*":
@@ -257,6 +262,9 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         values += value if isinstance(value, list) else [value]
     if ns.command == "help" and ns.topic is not None:
         values = [ns.topic]
+    flags = frozenset(
+        flag for flag, _ in (spec.flags if spec else ()) if getattr(ns, _dest(flag), False)
+    )
     return Invocation(
         Tree(Path(root).resolve()),
         name,
@@ -265,7 +273,13 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         tuple(values),
         bool(getattr(ns, "json", False)),
         getattr(ns, "probation", None),
+        flags,
     )
+
+
+def _dest(flag: str) -> str:
+    """argparse's attribute for an option: --no-keep is no_keep."""
+    return flag.lstrip("-").replace("-", "_")
 
 
 def main(argv: list[str] | None = None) -> int:

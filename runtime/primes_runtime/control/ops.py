@@ -185,7 +185,10 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
         log.info("control: %s %s", name, target)
         try:
             if name == "check":
-                checked, unpacked = handler.check_target(node, target)
+                keep = args.get("keep", True)
+                if not isinstance(keep, bool):
+                    raise BadRequest("argument 'keep' must be true or false")
+                checked, unpacked = handler.check_target(node, target, keep)
                 return success({**checked.to_data(), "unpacked": unpacked})
             if name == "unpack":
                 return success({"version": handler.unpack(node, Path(target))})

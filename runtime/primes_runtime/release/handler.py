@@ -155,15 +155,26 @@ def check(node: Node, version: str) -> CheckReport:
         return dry_run(evaluator, _running_apps(node))
 
 
-def check_target(node: Node, package_or_version: str) -> tuple[CheckReport, bool]:
+def check_target(
+    node: Node, package_or_version: str, keep: bool = True
+) -> tuple[CheckReport, bool]:
     """`check` of a package or a version: unpack it if needed, then the dry run.
 
-    Returns the report and whether this call unpacked the release (which stays unpacked).
+    Returns the report and whether this call unpacked the release. What it unpacked stays
+    unpacked, unless `keep` is false: then it is removed again (whatever the dry run found),
+    so the tree is as it was.
     """
     with _operation(node, f"check of {package_or_version}"):
+        listed = store.releases_file(Path(node.root))
+        before = listed.read_text(encoding="utf-8")
         version, added = _unpacked_version(node, package_or_version)
-        evaluator, _ = _evaluator(node, version)
-        return dry_run(evaluator, _running_apps(node)), bool(added)
+        try:
+            evaluator, _ = _evaluator(node, version)
+            return dry_run(evaluator, _running_apps(node)), bool(added)
+        finally:
+            if added and not keep:
+                store.atomic_write(listed, before)  # RELEASES as it was, byte for byte
+                _discard(Path(node.root), added)
 
 
 def install(node: Node, version: str, probation: float | None = None) -> InstallReport:
