@@ -37,6 +37,9 @@ SLICE = 64  # messages a worker handles for one process before it takes the next
 
 Watcher = Callable[[Pid, object], None]
 
+Guard = Callable[["Process", tuple[Any, ...], BaseException], bool]
+"""Asked when a callback raises: True claims the crash (the process is held, not killed)."""
+
 
 def self_pid() -> Pid | None:
     """The pid of the process this thread is running now, or None."""
@@ -71,6 +74,7 @@ class Process:
         "_watchers",
         "alive",
         "app",
+        "guard",
         "idle",
         "lock",
         "mailbox",
@@ -98,6 +102,7 @@ class Process:
         self._watchers: dict[object, Watcher] | None = None
         self.idle: threading.Event | None = None  # set when the current message is done
         self._pending_calls: set[Caller] | None = None
+        self.guard: Guard | None = None  # set while an upgrade is on probation
 
     def __repr__(self) -> str:
         return f"<{self.behaviour} {self.pid} {self.module}>"
@@ -167,6 +172,8 @@ class Process:
                 budget -= 1
                 msg = self.mailbox.popleft()
                 self.running = True
+                guard = self.guard
+                before = self.snapshot_state() if guard is not None else None
                 lock.release()
                 try:
                     if msg[0] == STOP:
@@ -176,6 +183,8 @@ class Process:
                     self._die(ex.reason, ex.stopper)
                     return False
                 except BaseException as exc:
+                    if guard is not None and self._held_by(guard, msg, before, exc):
+                        return False
                     what = f"{self.behaviour} {self.module}"
                     log.error("process %s (%s) crashed: %r", self.pid, what, exc, exc_info=exc)
                     self._die(exc)
@@ -187,6 +196,28 @@ class Process:
                     self.idle = None
         finally:
             swap_process(prev)
+
+    def _held_by(
+        self, guard: Guard, msg: tuple[Any, ...], before: object, exc: BaseException
+    ) -> bool:
+        """Offer a crash to `guard`; if it claims it, the process gets back the state it had
+        before `msg` and stays suspended (not killed, so no supervisor restarts it)."""
+        claimed = False
+        try:
+            claimed = guard(self, msg, exc)
+        except Exception:
+            log.exception("process %s: crash guard raised", self.pid)
+        if not claimed:
+            return False
+        self.restore_state(before)  # still `running`: no other worker touches it meanwhile
+        with self.lock:
+            self.suspended = True
+            self.scheduled = False
+            self.running = False
+            if self.idle is not None:
+                self.idle.set()
+                self.idle = None
+        return True
 
     def track_call(self, caller: Caller) -> None:
         """Remember a call answered later (NoReply), to fail it if the process dies first."""

@@ -199,6 +199,61 @@ def test_a_new_project_builds_boots_and_upgrades_keeping_its_state(
     run([sys.executable, "-m", "validate_pyproject", *pyprojects], cwd=work)
 
 
+STORE_V2_WITHOUT_CODE_CHANGE = STORE_V2[: STORE_V2.index("\ndef code_change")]
+"""Version 2 as a new user first wrote it (issue 15, item 6): new state shape, no code_change."""
+
+
+def test_a_version_2_without_code_change_warns_at_build_and_its_first_call_rolls_it_back(
+    world: World, node_root: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    project = work / "kvnode"
+    run([world.bin("primes"), "new", "kvnode"], cwd=work, env=world.env)
+    run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    node_root.mkdir(parents=True)
+    run(["tar", "-xzf", project / "dist" / "kvnode_1.tar.gz", "-C", node_root], cwd=work)
+    kvnode = node_root / "bin" / "kvnode"
+    run([kvnode, "start"], cwd=work)
+    store = "kvnode_app.store"
+    for key in ("colour", "size", "shape"):
+        run([kvnode, "rpc", store, "put", repr(key), "'x'"], cwd=work)
+
+    source = project / "apps/kvnode_app/kvnode_app/store.py"
+    source.write_text(STORE_V2_WITHOUT_CODE_CHANGE, encoding="utf-8")
+    for path in (project / "apps/kvnode_app/pyproject.toml", project / "primes.toml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
+    output = run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    warning = "warning: kvnode_app.store: update derived, its handlers changed (handle_call, "
+    lines = [line for line in output.splitlines() if warning in line]
+    assert len(lines) == 1 and "defines no code_change" in lines[0], output
+
+    package = project / "dist" / "kvnode_2.tar.gz"
+    upgrade = subprocess.Popen(
+        [kvnode, "upgrade", "--probation", "60", package],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:  # version 1 answers until version 2's first call crashes
+        got = subprocess.run(
+            [kvnode, "rpc", store, "get", "'colour'"], cwd=work, capture_output=True, text=True
+        )
+        if got.returncode != 0:
+            break
+        assert got.stdout.strip() == "x" and upgrade.poll() is None
+        assert time.monotonic() < deadline, "version 2 never ran"
+    out, err = upgrade.communicate(timeout=60)
+    assert "crashed on the new release's code (KeyError: 'items')" in got.stderr
+    assert upgrade.returncode == 1, (out, err)
+    assert "crashed handling a call" in err and "KeyError: 'items'" in err
+    assert "release 1 is still current" in err and len(err.splitlines()) == 1
+    for key in ("colour", "size", "shape"):
+        assert run([kvnode, "rpc", store, "get", repr(key)], cwd=work).strip() == "x"
+    assert run([kvnode, "versions"], cwd=work).split() == ["1", "permanent", "2", "unpacked"]
+    run([kvnode, "stop"], cwd=work)
+
+
 def test_the_new_apps_own_tests_pass_with_the_runtime_installed_from_the_index(
     world: World, tmp_path: Path
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +89,11 @@ def test_a_code_change_failing_on_the_second_node_halts_the_roll_there_rolled_ba
     failed = play.result("node2", "fatal")
     assert failed["rolled_back"] is True and failed["refused"] is False
     assert str(failed["failed_step"]).endswith("(code_change prime_miner.miner)")
+    assert failed["failed_script"] == "releases/2/up_from_1.relup"
+    assert f"releases/2/up_from_1.relup:{failed['failed_line']} (" in str(failed["failed_step"])
+    assert failed["exit_code"] == 1 and failed["rollback_problems"] == []
+    paused = failed["pauses"]
+    assert isinstance(paused, list) and {p["module"] for p in paused} == {"prime_miner.miner"}
     assert failed["versions"] == {"1": "permanent"}
     fatal = [line for line in play.output.splitlines() if line.startswith("fatal: [node2]")]
     assert len(fatal) == 1, play.output
@@ -138,10 +142,47 @@ def test_check_mode_runs_the_nodes_own_check_once_the_release_is_unpacked(
     listing = {n.name: files(n) for n in fleet}
     play = roll(fleet, packages, tmp_path, "--check", "-v")
     assert play.returncode == 0, play.output
-    assert play.output.count("release 2 can be installed over 1") == 3
     for node in fleet:
+        checked = play.result(node.name)["check"]
+        assert isinstance(checked, dict)
+        assert (checked["from_version"], checked["to_version"]) == ("1", "2")
+        assert checked["unpacked"] is False  # the node had it already
         assert node.versions() == {"1": "permanent", "2": "unpacked"}
         assert files(node) == listing[node.name]
+
+
+def tree(node: Node) -> dict[str, bytes | None]:
+    """Every path of the tree (a directory as None) with its content; the node's logs, run
+    files and bytecode caches aside."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(node.root.rglob("*")):
+        rel = path.relative_to(node.root)
+        if rel.parts[0] in ("log", "run") or "__pycache__" in rel.parts:
+            continue
+        found[str(rel)] = path.read_bytes() if path.is_file() else None
+    return found
+
+
+def test_check_mode_on_nodes_that_never_saw_the_package_reports_their_check_and_keeps_each_tree(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    before = {n.name: tree(n) for n in fleet}
+    play = roll(fleet, packages, tmp_path, "--check", "-v")
+    assert play.returncode == 0, play.output
+    for node in fleet:
+        result = play.result(node.name)
+        checked = result["check"]
+        assert isinstance(checked, dict), result
+        assert (checked["from_version"], checked["to_version"]) == ("1", "2")
+        assert checked["script"] == "releases/2/up_from_1.relup"
+        assert checked["unpacked"] is True  # the node unpacked it for its check, then removed it
+        assert int(str(checked["instructions"])) > 0
+        counted = checked["processes"]
+        assert isinstance(counted, list)
+        assert "prime_miner.miner" in {row["module"] for row in counted}
+        assert result["versions"] == {"1": "old", "2": "permanent"}  # the prediction
+        assert node.versions() == {"1": "permanent"}
+        assert tree(node) == before[node.name]
 
 
 def test_a_downgrade_roll_takes_every_node_back_to_1_with_its_state(
@@ -178,7 +219,6 @@ def test_a_failing_probe_puts_the_node_back_on_its_old_release_and_halts_the_rol
     )
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 def test_the_package_ships_a_notify_unit_that_systemd_accepts_for_a_deployed_tree(
     packages: Packages, tmp_path: Path
 ) -> None:
@@ -197,3 +237,23 @@ def test_the_package_ships_a_notify_unit_that_systemd_accepts_for_a_deployed_tre
         ["systemd-analyze", "verify", "--man=no", str(named)], capture_output=True, text=True
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_a_node_that_is_not_running_fails_the_task_saying_so_in_check_mode_and_for_real(
+    packages: Packages, tmp_path: Path
+) -> None:
+    node = Node("node1", tmp_path / "hosts" / "node1" / "primenode")
+    deploy(packages.one, node.root)  # deployed, never started
+    before = tree(node)
+    checked = roll([node], packages, tmp_path, "--check", "-v")
+    assert checked.returncode != 0
+    result = checked.result("node1", "fatal")
+    assert result["exit_code"] == 3, result
+    assert "the node is not running, so it cannot check release 2" in str(result["msg"])
+    assert tree(node) == before
+    real = roll([node], packages, tmp_path, "-v")
+    assert real.returncode != 0
+    failed = real.result("node1", "fatal")
+    assert failed["exit_code"] == 3 and failed["rolled_back"] is False, failed
+    assert "the node is not running; start it (bin/<name> start) and retry" in str(failed["msg"])
+    assert node.versions() == {"1": "permanent"}

@@ -24,7 +24,7 @@ def library(name: str, requires: list[str]) -> dict[str, Any]:
     return {
         "name": name, "version": "1.0", "path": f"lib/{name}-1.0", "wheel": f"{name}.whl",
         "tags": ["py3-none-any"], "requires": requires, "used_by": ["app"],
-        "modules": {name: "ab"}, "extensions": {},
+        "modules": {name: "ab" * 32}, "extensions": {},
     }  # fmt: skip
 
 

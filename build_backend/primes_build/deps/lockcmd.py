@@ -138,7 +138,7 @@ def uv_binary() -> str:
     except (ImportError, FileNotFoundError, AttributeError):
         found = shutil.which("uv") or ""
     if not found:
-        raise BuildError(f"uv not found; pip install uv=={UV_VERSION}")
+        raise BuildError(f"uv not found; pip install 'primes-build[lock]' (uv=={UV_VERSION})")
     return checked_uv(found)
 
 

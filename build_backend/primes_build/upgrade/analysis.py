@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from primes_build.errors import BuildError
 
@@ -35,6 +36,8 @@ class ModuleFacts:
     class_fields: Mapping[str, frozenset[str]]
     """Top-level classes with their field names (annotations, __slots__, self.x in __init__,
     namedtuple fields)."""
+    handlers: Mapping[str, str] = field(default_factory=dict)
+    """Top-level handle_* callbacks, each with a digest of its code (not of its lines)."""
 
 
 def analyse(name: str, source: bytes, *, is_package: bool, origin: str) -> ModuleFacts:
@@ -57,7 +60,17 @@ def analyse(name: str, source: bytes, *, is_package: bool, origin: str) -> Modul
         defines_code_change="code_change" in top,
         from_imports=tuple(_from_imports(tree, package)),
         class_fields=_classes(tree),
+        handlers=_handlers(tree),
     )
+
+
+def _handlers(tree: ast.Module) -> dict[str, str]:
+    """Each top-level callback's name and a digest of its AST (moving it changes nothing)."""
+    return {
+        node.name: hashlib.sha256(ast.dump(node).encode()).hexdigest()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in CALLBACKS
+    }
 
 
 def _callback_refs(tree: ast.Module, own: str) -> set[str]:

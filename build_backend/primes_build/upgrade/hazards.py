@@ -1,4 +1,5 @@
-"""Hazards the build can see: stale `from m import f` names, changed process-state classes."""
+"""Hazards the build can see: stale `from m import f` names, changed process-state classes,
+changed handlers with no code_change."""
 
 from __future__ import annotations
 
@@ -57,3 +58,19 @@ def field_changes(before: ModuleFacts, after: ModuleFacts) -> list[FieldChange]:
         if old != new:
             changes.append(FieldChange(after.name, cls, new - old, old - new))
     return changes
+
+
+def unconverted_handlers(module: str, before: ModuleFacts, after: ModuleFacts) -> list[str]:
+    """A warning when `module`'s handlers changed but its newer code has no code_change."""
+    changed = sorted(
+        name
+        for name in set(before.handlers) | set(after.handlers)
+        if before.handlers.get(name) != after.handlers.get(name)
+    )
+    if not changed:
+        return []
+    return [
+        f"{module}: update derived, its handlers changed ({', '.join(changed)}) but it defines "
+        "no code_change, so its processes keep their state as it is; if the new handlers "
+        "expect another state, add code_change (a crash in the upgrade's probation rolls it back)"
+    ]

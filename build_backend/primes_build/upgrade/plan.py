@@ -14,7 +14,11 @@ from primes_build.upgrade.check import check_declared
 from primes_build.upgrade.declare import AppDeclarations
 from primes_build.upgrade.derive import derive
 from primes_build.upgrade.extensions import check_extensions, extension_changes
-from primes_build.upgrade.hazards import field_changes, stale_from_imports
+from primes_build.upgrade.hazards import (
+    field_changes,
+    stale_from_imports,
+    unconverted_handlers,
+)
 from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps, module_owners
 
 
@@ -129,6 +133,10 @@ def plan_pair(
                             derived=found is None, decl=decl, newer=newer, other=other,
                         )
                     )  # fmt: skip
+                if found is None and isinstance(instr, hl.Update):
+                    warnings.extend(
+                        _handlers_without_code_change(app, instr.module, src, dst, mode, facts)
+                    )
         steps.append(
             AppStep(
                 app, sv, dv, str(src_app["path"]), str(dst_app["path"]), instrs, changed,
@@ -203,6 +211,19 @@ def _state_classes(
             file=decl.file if decl is not None else None,
         )
     return [f"{what}; instances in process state keep the old fields, convert them in code_change"]
+
+
+def _handlers_without_code_change(
+    app: str, module: str, src: ReleaseView, dst: ReleaseView, mode: Mode, facts: Facts
+) -> list[str]:
+    """Warn about a derived update whose handlers changed and whose newer code has no
+    code_change (its processes would run new handlers on the old state)."""
+    before, after = facts.of(src, app, module), facts.of(dst, app, module)
+    newer = after if mode == "up" else before
+    if newer.defines_code_change:
+        return []
+    older = before if mode == "up" else after
+    return unconverted_handlers(module, older, newer)
 
 
 def _check_app_instructions(

@@ -30,6 +30,10 @@ class Command:
     arguments: tuple[tuple[str, str, str], ...] = ()
     """(name, nargs, help) of each positional argument."""
     json: bool = False
+    probation: bool = False
+    """It takes --probation SECONDS (install and upgrade)."""
+    flags: tuple[tuple[str, str], ...] = ()
+    """(option, help) of each on/off option, e.g. ("--no-keep", "...")."""
 
 
 VERSION = (("VSN", "1", "a release version, e.g. 2"),)
@@ -78,6 +82,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         TARGET,
         json=True,
+        flags=(("--no-keep", "remove again what this check unpacked: the tree is as it was"),),
     ),
     "unpack": Command(
         remote.release_command("unpack", "package", "always"),
@@ -92,6 +97,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         VERSION,
         json=True,
+        probation=True,
     ),
     "permanent": Command(
         remote.release_command("permanent", "version"),
@@ -105,6 +111,7 @@ COMMANDS: dict[str, Command] = {
         "Releases",
         TARGET,
         json=True,
+        probation=True,
     ),
     "downgrade": Command(
         remote.release_command("downgrade", "version"),
@@ -180,6 +187,16 @@ def build_parser(name: str) -> Parser:
             sub.add_argument(
                 "--json", action="store_true", help="print one JSON object (docs/operations.md)"
             )
+        if spec.probation:
+            sub.add_argument(
+                "--probation",
+                type=seconds,
+                metavar="SECONDS",
+                help="how long the touched processes must run the new code without a crash "
+                "before it counts (0 = no probation; default: node.toml's probation)",
+            )
+        for flag, text in spec.flags:
+            sub.add_argument(flag, action="store_true", help=text)
         for arg, nargs, text in spec.arguments:
             dest = f"arg{len(values)}"
             if nargs == "*":
@@ -192,6 +209,17 @@ def build_parser(name: str) -> Parser:
     helper = subs.add_parser("help", prog=f"{name} help", description="the command list")
     helper.add_argument("topic", nargs="?", help="a command")
     return top
+
+
+def seconds(text: str) -> float:
+    """A --probation value: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (0 or more)")
+    return value
 
 
 def pre_parse(argv: list[str]) -> tuple[str | None, str]:
@@ -234,6 +262,9 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         values += value if isinstance(value, list) else [value]
     if ns.command == "help" and ns.topic is not None:
         values = [ns.topic]
+    flags = frozenset(
+        flag for flag, _ in (spec.flags if spec else ()) if getattr(ns, _dest(flag), False)
+    )
     return Invocation(
         Tree(Path(root).resolve()),
         name,
@@ -241,7 +272,14 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
         ns.command,
         tuple(values),
         bool(getattr(ns, "json", False)),
+        getattr(ns, "probation", None),
+        flags,
     )
+
+
+def _dest(flag: str) -> str:
+    """argparse's attribute for an option: --no-keep is no_keep."""
+    return flag.lstrip("-").replace("-", "_")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,10 @@ class Invocation:
     command: str
     args: tuple[str, ...] = ()
     json: bool = False
+    probation: float | None = None
+    """--probation SECONDS of install and upgrade (None: the node.toml setting)."""
+    flags: frozenset[str] = frozenset()
+    """The on/off options given, as typed: {"--no-keep"}."""
 
     def client(self, timeout: float | None = 30.0) -> Client:
         """An authenticated connection to the tree's node."""

@@ -103,15 +103,21 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
             if paths == "never"
             else package_argument(inv, inv.args[0], paths == "always")
         )
-        value = inv.ask(op, timeout=None, **{key: target}).value
+        args: dict[str, object] = {key: target}
+        if inv.probation is not None:
+            args["probation"] = inv.probation
+        if op == "check":
+            args["keep"] = "--no-keep" not in inv.flags
+        value = inv.ask(op, timeout=None, **args).value
         if op in ("install", "upgrade", "downgrade"):
             report = output.install_report(value)
             text = report.summary()
         elif op == "check":
             check = output.check_report(value)
             unpacked = isinstance(value, dict) and value.get("unpacked") is True
+            kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
             text = check.summary() + (
-                f"\n  unpacked release {check.to_version} for this check; it stays unpacked"
+                f"\n  unpacked release {check.to_version} for this check; {kept}"
                 if unpacked
                 else ""
             )

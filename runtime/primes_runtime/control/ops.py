@@ -172,6 +172,16 @@ def _with_old_code(node: Node, report: InstallReport) -> dict[str, object]:
     return dataclasses.replace(report, old_code=lines).to_data()
 
 
+def _probation(args: Message) -> float | None:
+    """The optional `probation` argument: seconds, 0 or more (None: the node.toml setting)."""
+    value = args.get("probation")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+        raise BadRequest("argument 'probation' must be a number of seconds, 0 or more")
+    return float(value)
+
+
 def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
     """A release-handler operation; its value (and a failure's "report") is plain data."""
 
@@ -184,17 +194,24 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
         log.info("control: %s %s", name, target)
         try:
             if name == "check":
-                checked, unpacked = handler.check_target(node, target)
+                keep = args.get("keep", True)
+                if not isinstance(keep, bool):
+                    raise BadRequest("argument 'keep' must be true or false")
+                checked, unpacked = handler.check_target(node, target, keep)
                 return success({**checked.to_data(), "unpacked": unpacked})
             if name == "unpack":
                 return success({"version": handler.unpack(node, Path(target))})
             if name == "install":
-                return success(_with_old_code(node, handler.install(node, target)))
+                return success(
+                    _with_old_code(node, handler.install(node, target, _probation(args)))
+                )
             if name == "permanent":
                 handler.make_permanent(node, target)
                 return success({"version": target, "status": "permanent"})
             if name == "upgrade":
-                return success(_with_old_code(node, handler.upgrade(node, target)))
+                return success(
+                    _with_old_code(node, handler.upgrade(node, target, _probation(args)))
+                )
             if name == "downgrade":
                 return success(_with_old_code(node, handler.downgrade(node, target)))
             handler.uninstall(node, target)

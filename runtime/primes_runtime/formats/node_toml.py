@@ -16,11 +16,14 @@ from .errors import FormatError
 NAME = "node.toml"
 #: The one place the default is written; the build's rel/node.toml sets it for each release.
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+#: Seconds an install stays on probation (docs/release-handling.md); 0 = none.
+DEFAULT_PROBATION = 5.0
 
 _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "cookie": str,
     "shutdown_timeout": (int, float),
+    "probation": (int, float),
     "log_max_bytes": int,
     "log_backups": int,
 }
@@ -111,6 +114,8 @@ class NodeConfig:
     name: str = "node"
     cookie: str | None = None
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+    probation: float = DEFAULT_PROBATION
+    """Seconds the processes an install touched must run its code without a crash."""
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 5
     env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [env.<app>]
@@ -148,6 +153,12 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
         values["shutdown_timeout"] = float(values["shutdown_timeout"])
     if values.get("shutdown_timeout", 1.0) <= 0:
         raise FormatError("key node.shutdown_timeout must be positive", file=where)
+    if "probation" in values:
+        values["probation"] = float(values["probation"])
+        if not 0 <= values["probation"] < math.inf:
+            raise FormatError(
+                "key node.probation must be a number of seconds, 0 or more (0 = none)", file=where
+            )
     env = doc.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, dict) for v in env.values()):
         raise FormatError("[env.<app>] entries must be tables of key = value", file=where)

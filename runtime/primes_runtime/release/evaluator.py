@@ -17,7 +17,7 @@ from primes_runtime.application import Applications
 from primes_runtime.code_server import PreparedModule
 from primes_runtime.errors import NoProcess
 from primes_runtime.pid import Pid
-from primes_runtime.process import Process
+from primes_runtime.process import Guard, Process
 from primes_runtime.registry import ProcessTable
 from primes_runtime.system import ProcessSnapshot
 
@@ -97,6 +97,12 @@ class Evaluator:
     held: dict[Pid, _Held] = field(default_factory=dict)
     pauses: list[Pause] = field(default_factory=list)
     undo_log: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    fallback: dict[Pid, ProcessSnapshot] = field(default_factory=dict)
+    """Processes whose failing code_change puts this snapshot back instead of failing."""
+    changed: dict[Pid, str] = field(default_factory=dict)
+    guard: Guard | None = None
+    """Set on every process this install resumes (probation's crash guard)."""
+    """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
 
     @property
     def root(self) -> Path:
@@ -300,6 +306,8 @@ class Evaluator:
         held = self.held[pid]
         if held.running:
             return
+        if self.guard is not None:
+            held.proc.guard = self.guard
         system.resume(held.proc)
         held.running = True
         ms = (time.monotonic() - held.since) * 1000.0
@@ -350,7 +358,11 @@ class Evaluator:
         worker = threading.Thread(target=work, name=WORKER, daemon=True)
         worker.start()
         for job in jobs:
-            if not job.done.wait(timeout):
+            waited = job.done.wait(timeout)
+            if waited and job.error is not None and job.pid in self.fallback:
+                self._fall_back(job)
+                continue
+            if not waited:
                 abandoned.set()  # if it ever returns, its result is dropped: state stays restored
                 stop.set()
                 self._abandon(worker, job, timeout)
@@ -367,6 +379,17 @@ class Evaluator:
                     instruction, f"code_change of {job.pid} raised {type(inner).__name__}: {inner}"
                 )
         worker.join()
+        for job in jobs:
+            if job.pid not in self.changed:
+                has = getattr(job.module, "code_change", None) is not None
+                self.changed[job.pid] = "code_change" if has else "no code_change"
+
+    def _fall_back(self, job: _Job) -> None:
+        """A fallback process whose code_change failed: put its snapshot back, go on."""
+        error = job.error.__cause__ or job.error if job.error is not None else None
+        log.error("code_change of %s failed (%r); its snapshot is put back", job.pid, error)
+        system.restore(job.proc, self.fallback[job.pid])
+        self.changed[job.pid] = "snapshot"
 
     def _abandon(self, worker: threading.Thread, job: _Job, timeout: float) -> None:
         """Name a worker left running so that `status` can report it (Python cannot stop it)."""

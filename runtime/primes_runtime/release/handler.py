@@ -33,7 +33,8 @@ from . import target as targets
 from .check import check_against, dry_run
 from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed, lingering_code_changes
-from .reports import CheckReport, InstallFailed, InstallReport, ReleaseStatus
+from .probation import Trial
+from .reports import CheckReport, FailedStep, InstallFailed, InstallReport, ReleaseStatus
 from .store import StartData, StoredRelease
 
 __all__ = [
@@ -154,24 +155,40 @@ def check(node: Node, version: str) -> CheckReport:
         return dry_run(evaluator, _running_apps(node))
 
 
-def check_target(node: Node, package_or_version: str) -> tuple[CheckReport, bool]:
+def check_target(
+    node: Node, package_or_version: str, keep: bool = True
+) -> tuple[CheckReport, bool]:
     """`check` of a package or a version: unpack it if needed, then the dry run.
 
-    Returns the report and whether this call unpacked the release (which stays unpacked).
+    Returns the report and whether this call unpacked the release. What it unpacked stays
+    unpacked, unless `keep` is false: then it is removed again (whatever the dry run found),
+    so the tree is as it was.
     """
     with _operation(node, f"check of {package_or_version}"):
+        listed = store.releases_file(Path(node.root))
+        before = listed.read_text(encoding="utf-8")
         version, added = _unpacked_version(node, package_or_version)
-        evaluator, _ = _evaluator(node, version)
-        return dry_run(evaluator, _running_apps(node)), bool(added)
+        try:
+            evaluator, _ = _evaluator(node, version)
+            return dry_run(evaluator, _running_apps(node)), bool(added)
+        finally:
+            if added and not keep:
+                store.atomic_write(listed, before)  # RELEASES as it was, byte for byte
+                _discard(Path(node.root), added)
 
 
-def install(node: Node, version: str) -> InstallReport:
-    """Apply the up or down script from the current release; not yet permanent."""
+def install(node: Node, version: str, probation: float | None = None) -> InstallReport:
+    """Apply the up or down script from the current release; not yet permanent.
+
+    Returns once the processes it touched ran the new code `probation` seconds (default:
+    the new release's node.toml `probation`) without a crash; a crash rolls it back."""
     with _operation(node, f"install of release {version}"):
-        return _install(node, version, None)
+        return _install(node, version, None, probation)
 
 
-def _install(node: Node, version: str, direction: str | None) -> InstallReport:
+def _install(
+    node: Node, version: str, direction: str | None, probation: float | None = 0.0
+) -> InstallReport:
     stuck = lingering_code_changes()
     if stuck:
         raise ReleaseError(
@@ -180,20 +197,34 @@ def _install(node: Node, version: str, direction: str | None) -> InstallReport:
         )
     evaluator, found = _evaluator(node, version, direction)
     checked = dry_run(evaluator, _running_apps(node))
+    seconds = evaluator.new.config.probation if probation is None else probation
+    trial = Trial(evaluator, seconds)
+    if seconds > 0:
+        evaluator.guard = trial.guard
     try:
         evaluator.run()
     except StepFailed as failed:
+        trial.close()
         problems = evaluator.rollback()
         report = InstallReport(
             node.release, version, checked.script, found, tuple(evaluator.pauses),
             failed.step, tuple(problems),
         )  # fmt: skip
         raise InstallFailed(report) from None
+    if not trial.passes():
+        outcome, undone = trial.roll_back()
+        reason = outcome.crash.error if outcome.crash is not None else "a crash"
+        report = InstallReport(
+            node.release, version, checked.script, found, tuple(evaluator.pauses),
+            FailedStep(checked.script, 0, "probation", reason), undone, probation=outcome,
+        )  # fmt: skip
+        raise InstallFailed(report) from None
     node.release = version
     _adopt(node, evaluator)
     return InstallReport(
-        evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses)
-    )
+        evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses),
+        probation=trial.report(),
+    )  # fmt: skip
 
 
 def _adopt(node: Node, evaluator: Evaluator) -> None:
@@ -257,17 +288,19 @@ def _known(node: Node, version: str) -> None:
 # -- the composite commands ------------------------------------------------------------------
 
 
-def upgrade(node: Node, package_or_version: str) -> InstallReport:
+def upgrade(node: Node, package_or_version: str, probation: float | None = None) -> InstallReport:
     """Unpack (given a package path, or a version whose package sits in releases/), install,
-    make permanent. If the install is refused or rolled back, what this call unpacked is
-    removed again, so the tree is as it was."""
+    make permanent once the probation window (see `install`) passed. If the install is
+    refused or its script rolled back, what this call unpacked is removed again, so the
+    tree is as it was; after a probation rollback the release stays unpacked."""
     with _operation(node, f"upgrade to {package_or_version}"):
         version, added = _unpacked_version(node, package_or_version)
         try:
-            report = _install(node, version, None)
+            report = _install(node, version, None, probation)
         except ReleaseError as exc:
             report_ = getattr(exc, "report", None)
-            if added and not (report_ is not None and report_.rollback_problems):
+            kept = report_ is not None and (report_.rollback_problems or report_.probation)
+            if added and not kept:
                 with suppress(OSError, ReleaseError):  # the refusal is what the caller needs
                     _forget(node, version, added)
             raise

@@ -56,6 +56,79 @@ class FailedStep:
 
 
 @dataclass(frozen=True)
+class Crash:
+    """A touched process whose callback raised during probation."""
+
+    pid: str
+    name: str | None
+    module: str
+    kind: str
+    """What it was handling: call, cast, info (or timer)."""
+    error: str
+    """`ExceptionType: message`."""
+    state: str = ""
+    """What state it got back (see docs/release-handling.md, probation)."""
+
+    def who(self) -> str:
+        return (
+            f"{self.pid} {self.name} ({self.module})"
+            if self.name
+            else f"{self.pid} ({self.module})"
+        )
+
+
+_STATES = {
+    "converted down": "has the state it had before that message, converted down by the down script",
+    "kept as it was": "has the state it had before that message (no code_change to convert it)",
+    "pre-upgrade snapshot": "has its pre-upgrade snapshot back",
+}
+"""How a summary says what state a crashed process got back."""
+
+
+@dataclass(frozen=True)
+class Probation:
+    """How the probation window of an install went."""
+
+    seconds: float
+    watched: int
+    """Processes the install touched, watched for a crash."""
+    passed: bool
+    crash: Crash | None = None
+    rollback: str = ""
+    """How the node went back (the down script, or pre-upgrade snapshots and why)."""
+    converted: tuple[str, ...] = ()
+    """Pids of the other touched processes, converted down by the down script."""
+    retried: bool = False
+    """Whether the message that crashed was handled again (never: it may be what crashes)."""
+
+    def to_data(self) -> Data:
+        data = asdict(self)
+        data["converted"] = list(self.converted)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Data) -> Probation:
+        crash = data.get("crash")
+        found = None
+        if isinstance(crash, dict):
+            name = crash.get("name")
+            found = Crash(
+                _text(crash, "pid"), name if isinstance(name, str) else None,
+                _text(crash, "module"), _text(crash, "kind"), _text(crash, "error"),
+                str(crash.get("state", "")),
+            )  # fmt: skip
+        return cls(
+            float(data["seconds"]),  # type: ignore[arg-type]
+            int(data["watched"]),  # type: ignore[call-overload]
+            data.get("passed") is True,
+            found,
+            str(data.get("rollback", "")),
+            tuple(str(p) for p in _list(data, "converted")),
+            data.get("retried") is True,
+        )
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """The dry run of everything before the point of no return."""
 
@@ -115,6 +188,7 @@ class InstallReport:
     failed: FailedStep | None = None
     rollback_problems: tuple[str, ...] = ()
     permanent: bool = False
+    probation: Probation | None = None
     old_code: tuple[str, ...] = ()  # connections still running old code (node.lingering)
 
     @property
@@ -126,12 +200,31 @@ class InstallReport:
         return max((p.ms for p in self.pauses), default=0.0)
 
     def summary(self) -> str:
+        trial = self.probation
         if self.failed is None:
             made = " and made permanent" if self.permanent else " (not yet permanent)"
             lines = [
                 f"release {self.to_version} installed over {self.from_version} "
                 f"({self.direction}, {self.script}){made}"
             ]
+            if trial is not None and trial.seconds > 0 and trial.watched:
+                lines.append(
+                    f"  probation: {trial.watched} process(es) ran it {trial.seconds:g} s "
+                    "without a crash"
+                )
+        elif trial is not None and trial.crash is not None:
+            crash = trial.crash
+            lines = [
+                f"install of {self.to_version} rolled back: process {crash.who()} crashed "
+                f"handling a {crash.kind} within the {trial.seconds:g} s probation: "
+                f"{crash.error}; release {self.from_version} is still current"
+            ]
+            lines.append(f"  {crash.pid} {_STATES.get(crash.state, crash.state)}")
+            lines.append(f"  the {crash.kind} that crashed it was not retried")
+            lines.append(f"  rolled back by {trial.rollback}")
+            if trial.converted:
+                lines.append(f"  converted down: {', '.join(trial.converted)}")
+            lines += [f"  rollback problem: {p}" for p in self.rollback_problems]
         else:
             lines = [
                 f"install of {self.to_version} failed at {self.failed}; "
@@ -151,6 +244,7 @@ class InstallReport:
         data["max_pause_ms"] = round(self.max_pause_ms, 3)
         data["pauses"] = [asdict(p) for p in self.pauses]
         data["rollback_problems"] = list(self.rollback_problems)
+        data["probation"] = self.probation.to_data() if self.probation is not None else None
         data["old_code"] = list(self.old_code)
         return data
 
@@ -170,7 +264,7 @@ class InstallReport:
                     float(row["ms"]),
                 )
             )
-        failed = data.get("failed")
+        failed, trial = data.get("failed"), data.get("probation")
         step = None
         if isinstance(failed, dict):
             step = FailedStep(
@@ -188,6 +282,7 @@ class InstallReport:
             step,
             tuple(str(p) for p in _list(data, "rollback_problems")),
             data.get("permanent") is True,
+            Probation.from_data(trial) if isinstance(trial, dict) else None,
             tuple(str(line) for line in _list(data, "old_code")),
         )
 

@@ -420,3 +420,40 @@ def test_a_module_named_twice_is_refused(tmp_path: Path) -> None:
 def test_an_earlier_release_with_the_new_version_is_refused() -> None:
     with pytest.raises(BuildError, match=r"bump the version in primes\.toml"):
         texts(plan_upgrades(seed_release("2", "2"), [seed_release("2", "1")], {}, Said()))
+
+
+STORE_1 = """
+def handle_call(request, caller, state):
+    return state.get(request)
+"""
+STORE_2 = """
+def handle_call(request, caller, state):
+    return state["items"].get(request)
+"""
+HANDLER_WARNING = (
+    "    warning: prime_miner.miner: update derived, its handlers changed (handle_call) but it "
+    "defines no code_change, so its processes keep their state as it is; if the new handlers "
+    "expect another state, add code_change (a crash in the upgrade's probation rolls it back)"
+)
+
+
+def test_a_derived_update_whose_handlers_changed_without_code_change_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    old = dict(SEED_PRIME_MINER, **{"prime_miner.miner": STORE_1})
+    new = dict(SEED_PRIME_MINER, **{"prime_miner.miner": STORE_2})
+    scripts, said = two_releases(tmp_path, old, new)
+    assert said.lines.count(HANDLER_WARNING) == 1  # once, though both scripts carry it
+    assert any(isinstance(i, ll.CodeChange) for i in scripts["releases/2/up_from_1.relup"])
+
+
+def test_changed_handlers_with_a_code_change_or_only_moved_lines_give_no_warning(
+    tmp_path: Path,
+) -> None:
+    old = dict(SEED_PRIME_MINER, **{"prime_miner.miner": STORE_1})
+    with_cc = STORE_2 + "\ndef code_change(old_vsn, state, extra):\n    return state\n"
+    moved = "# a comment moves the handler down\n\n" + STORE_1
+    for source in (with_cc, moved):
+        new = dict(SEED_PRIME_MINER, **{"prime_miner.miner": source})
+        _, said = two_releases(tmp_path, old, new)
+        assert not [line for line in said.lines if "handlers changed" in line], source

@@ -175,15 +175,27 @@ def manifest(version: str, app_version: str, upgrades: dict[str, list[str]]) -> 
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def make_package(directory: Path, counter_v2: str = COUNTER_V2) -> Path:
-    """primenode_2.tar.gz: demo_app 2 (counter state x100 on the way up), scripts to and from 1."""
+def make_package(
+    directory: Path,
+    counter_v2: str = COUNTER_V2,
+    *,
+    app_v2: dict[str, str] | None = None,
+    scripts: tuple[str, str] = (UP_FROM_1, DOWN_TO_1),
+    node_extra: str = "probation = 0\n",
+) -> Path:
+    """primenode_2.tar.gz: demo_app 2 (counter state x100 on the way up), scripts to and from 1.
+
+    `app_v2` replaces demo_app 2's files, `scripts` the up and down script (an empty down
+    script is left out), `node_extra` adds lines to [node] of its node.toml (by default: no
+    probation, so the tests of other features do not wait out a window)."""
     files = {
         "releases/2/release.json": manifest("2", "2", {"up_from": ["1"], "down_to": ["1"]}),
-        "releases/2/node.toml": '[node]\nname = "testnode"\nshutdown_timeout = 5.0\n',
-        "releases/2/up_from_1.relup": UP_FROM_1,
-        "releases/2/down_to_1.relup": DOWN_TO_1,
+        "releases/2/node.toml": f'[node]\nname = "testnode"\nshutdown_timeout = 5.0\n{node_extra}',
+        "releases/2/up_from_1.relup": scripts[0],
     }
-    app = {**DEMO_APP, "demo_app/counter.py": counter_v2, "demo_api.py": API_V2}
+    if scripts[1]:
+        files["releases/2/down_to_1.relup"] = scripts[1]
+    app = app_v2 or {**DEMO_APP, "demo_app/counter.py": counter_v2, "demo_api.py": API_V2}
     files.update({f"lib/demo_app-2/{rel}": text for rel, text in app.items()})
     sums = "".join(
         f"{hashlib.sha256(text.encode()).hexdigest()}  {path}\n"
@@ -215,15 +227,15 @@ def render_script(path: Path, name: str = "primenode", version: str = "1") -> No
     path.chmod(0o755)
 
 
-def build_tree(root: Path, cookie: str | None = None) -> Path:
-    """A deployed tree of release 1 with the runtime and the demo app."""
+def build_tree(root: Path, cookie: str | None = None, app: dict[str, str] | None = None) -> Path:
+    """A deployed tree of release 1 with the runtime and the demo app (or `app`'s files)."""
     shutil.copytree(
         RUNTIME_SRC,
         root / "lib" / "primes_runtime-1" / "primes_runtime",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     app_dir = root / "lib" / "demo_app-1"
-    for rel, text in DEMO_APP.items():
+    for rel, text in (app or DEMO_APP).items():
         target = app_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

@@ -65,7 +65,7 @@ def write_release(
     *,
     relups: dict[str, str] | None = None,
     name: str = "primenode",
-    node_toml: str = '[node]\nname = "primenode"\nshutdown_timeout = 5.0\n',
+    node_toml: str = '[node]\nname = "primenode"\nshutdown_timeout = 5.0\nprobation = 0\n',
 ) -> None:
     """Write lib/ code, releases/<vsn>/release.json, node.toml and .relup files into `root`."""
     runtime = root / RUNTIME_DIR / "primes_runtime"

@@ -1,33 +1,26 @@
-"""The one adapter between the collection and a node's bin/<name>: run a command, parse it."""
+"""The one adapter between the collection and a node's bin/<name>: run a command, read its JSON."""
 
-# Everything this collection learns from a node passes through NodeCli. Today it parses the
-# text bin/<name> prints; every place that reads text is marked JSON-SWAP: once the node's CLI
-# takes --json (one object on stdout, failures included; exit 0 ok, 1 refused or failed with
-# the node unchanged, 2 usage, 3 not running), pass "--json" in _run() and read the fields
-# there instead. Nothing outside this file depends on the text.
+# Everything this collection learns from a node passes through NodeCli. It reads the one JSON
+# object `--json` prints on stdout (success or failure) and the exit code (docs/operations.md:
+# 0 ok, 1 refused or failed with the node unchanged, 2 usage, 3 not running, 4 rollback
+# problems). It never parses text: `ping` and `permanent` have no --json, so for them the
+# exit code is the answer and the node's one stderr line is only carried into the message.
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 Runner = Callable[[list[str]], tuple[int, str, str]]
 """Runs argv on the host; (exit status, stdout, stderr). AnsibleModule.run_command fits."""
 
-NOT_RUNNING = "the node is not running"
-
-_PAUSE = re.compile(
-    r"^\s*paused (?P<pid>\S+)(?: (?P<name>\S+))? \((?P<module>[^)]+)\) (?P<ms>[\d.]+) ms$"
-)
-_FAILED = re.compile(
-    r"^install of (?P<vsn>\S+) failed at (?P<step>\S+:\d+ \([^)]*\)): (?P<reason>.*); "
-    r"rolled back, release (?P<old>\S+) is still current$"
-)
-_REFUSED = re.compile(
-    r"^release (?P<vsn>\S+) cannot be installed: (?P<step>\S+:\d+ \([^)]*\)): (?P<reason>.*)$"
-)
-_PROBLEM = re.compile(r"^\s*rollback problem: (?P<problem>.*)$")
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOT_RUNNING = 3
+EXIT_ROLLBACK_PROBLEMS = 4
 
 
 @dataclass(frozen=True)
@@ -44,21 +37,45 @@ class Pause:
 
 
 @dataclass(frozen=True)
+class FailedStep:
+    """The .relup instruction an install failed at (the report's `failed` object)."""
+
+    script: str
+    line: int
+    instruction: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.script}:{self.line} ({self.instruction})"
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What one release command did on the node."""
+    """What one release command did on the node, from its JSON object and exit code."""
 
     command: tuple[str, ...]
     ok: bool
     summary: str
-    exit_code: int = 0
+    """On failure the node's one error line; on success empty."""
+    exit_code: int = EXIT_OK
+    data: dict[str, object] = field(default_factory=dict)
+    """The JSON object the node printed (without `ok` and `command`)."""
     pauses: tuple[Pause, ...] = ()
-    failed_step: str | None = None
-    reason: str | None = None
+    failed: FailedStep | None = None
     refused: bool = False
     rolled_back: bool = False
     rollback_problems: tuple[str, ...] = ()
     not_running: bool = False
-    details: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def failed_step(self) -> str | None:
+        """`<script>:<line> (<instruction>)` of the failed step, if an install failed."""
+        return None if self.failed is None else str(self.failed)
+
+    @property
+    def reason(self) -> str:
+        """Why it failed: the failed step's reason, else the node's error line."""
+        return self.failed.reason if self.failed is not None else self.summary
 
 
 class NodeError(Exception):
@@ -74,31 +91,47 @@ class NodeCli:
         self.script = f"{self.root}/bin/{name}"
         self._run_argv = run
 
-    def _run(self, *args: str) -> tuple[int, str, str]:
-        # JSON-SWAP: insert "--json" after the command for versions/status/check/unpack/
-        # install/upgrade/downgrade and json.loads(stdout).
-        return self._run_argv([self.script, *args])
+    def _json(self, *args: str) -> tuple[int, dict[str, object]]:
+        """Run `bin/<name> ARGS --json`: the exit code and the one JSON object it printed."""
+        code, out, err = self._run_argv([self.script, *args, "--json"])
+        value: object = None
+        with suppress(ValueError):
+            value = json.loads(out)
+        if not isinstance(value, dict) or not isinstance(value.get("ok"), bool):
+            said = _line(err)
+            raise NodeError(
+                f"{self.script} {args[0]} --json printed no JSON object (exit {code})"
+                + (f": {said}" if said else "")
+            )
+        if value["ok"] is not (code == EXIT_OK):
+            raise NodeError(f"{self.script} {args[0]} --json said ok={value['ok']} but exit {code}")
+        return code, value
 
     def versions(self) -> tuple[tuple[str, str], ...]:
         """Every release the tree knows and its status, in the node's order."""
-        code, out, err = self._run("versions")
-        if code != 0:
-            raise NodeError(_line(err) or f"{self.script} versions exited {code}")
-        # JSON-SWAP: the releases list of the JSON object.
-        rows = []
-        for line in out.splitlines():
-            cells = line.split()
-            if len(cells) != 2:
+        code, data = self._json("versions")
+        if code != EXIT_OK:
+            raise NodeError(_error(data) or f"{self.script} versions exited {code}")
+        rows = data.get("releases")
+        if not isinstance(rows, list):
+            raise NodeError(f"{self.script} versions --json has no releases list")
+        found = []
+        for row in rows:
+            if not (
+                isinstance(row, dict)
+                and isinstance(row.get("version"), str)
+                and isinstance(row.get("status"), str)
+            ):
                 raise NodeError(
-                    f"{self.script} versions printed {line!r}; expected '<vsn> <status>'"
+                    f"{self.script} versions --json listed {row!r}; expected "
+                    '{"version": ..., "status": ...}'
                 )
-            rows.append((cells[0], cells[1]))
-        return tuple(rows)
+            found.append((str(row["version"]), str(row["status"])))
+        return tuple(found)
 
     def ping(self) -> bool:
-        """True if the node answers."""
-        code, out, _ = self._run("ping")
-        return code == 0 and out.strip() == "pong"
+        """True if the node answers (exit 0)."""
+        return self._run_argv([self.script, "ping"])[0] == EXIT_OK
 
     def unpack(self, package: str) -> Outcome:
         return self._release("unpack", package)
@@ -106,68 +139,94 @@ class NodeCli:
     def install(self, version: str) -> Outcome:
         return self._release("install", version)
 
-    def permanent(self, version: str) -> Outcome:
-        return self._release("permanent", version)
-
     def upgrade(self, package_or_version: str) -> Outcome:
         return self._release("upgrade", package_or_version)
 
     def downgrade(self, version: str) -> Outcome:
         return self._release("downgrade", version)
 
-    def check(self, version: str) -> Outcome:
-        """The node's dry run of everything before the point of no return (changes nothing)."""
-        # JSON-SWAP: `bin/<name> check --json VSN|PKG` (which also takes a package that is
-        # not unpacked yet); until it lands, the release handler's check runs through eval.
-        code = (
-            "import primes_runtime.node as n\n"
-            "from primes_runtime.release import handler\n"
-            f"print(handler.check(n.current(), {version!r}).summary())"
-        )
-        return self._outcome(("check", version), *self._run("eval", code))
+    def check(self, package_or_version: str, keep: bool = True) -> Outcome:
+        """The node's dry run of everything before the point of no return.
 
-    def _release(self, command: str, target: str) -> Outcome:
-        return self._outcome((command, target), *self._run(command, target))
+        A package the node has not unpacked is unpacked for the check; with `keep` false it
+        is removed again (`check --no-keep`), so the tree is as it was.
+        """
+        flags = () if keep else ("--no-keep",)
+        return self._release("check", package_or_version, *flags)
 
-    def _outcome(self, command: tuple[str, ...], code: int, out: str, err: str) -> Outcome:
-        # JSON-SWAP: ok/step/reason/rolled_back/pauses come as fields of the JSON object.
-        lines = out.splitlines()
-        pauses = tuple(p for p in (_pause(line) for line in lines) if p is not None)
-        problems = tuple(m.group("problem") for m in (_PROBLEM.match(x) for x in lines) if m)
-        if code == 0:
-            return Outcome(
-                command, True, lines[0].strip() if lines else "", 0, pauses, details=tuple(lines)
-            )
-        message = _line(err) or f"{self.script} {command[0]} exited {code}"
-        prefix = f"{self.name}: "
-        if message.startswith(prefix):
-            message = message[len(prefix) :]
-        message = _without_error_type(message)
-        failed = _FAILED.match(message)
-        step = failed or _REFUSED.match(message)
+    def permanent(self, version: str) -> Outcome:
+        """`permanent VSN` has no --json: its exit code says how it went."""
+        code, _, err = self._run_argv([self.script, "permanent", version])
+        if code == EXIT_OK:
+            return Outcome(("permanent", version), True, "")
         return Outcome(
-            command,
+            ("permanent", version),
             False,
-            message,
+            _without_name(_line(err), self.name) or f"{self.script} permanent exited {code}",
             code,
-            pauses,
-            failed_step=step.group("step") if step else None,
-            reason=step.group("reason") if step else message,
-            refused=failed is None,
-            rolled_back=failed is not None and not problems,
-            rollback_problems=problems,
-            not_running=message.startswith(NOT_RUNNING),
-            details=tuple(lines),
+            refused=code == EXIT_FAILED,
+            not_running=code == EXIT_NOT_RUNNING,
+        )
+
+    def _release(self, command: str, target: str, *flags: str) -> Outcome:
+        code, data = self._json(command, target, *flags)
+        body = {k: v for k, v in data.items() if k not in ("ok", "command")}
+        if code == EXIT_OK:
+            return Outcome((command, target), True, "", code, body, _pauses(body))
+        if code == EXIT_USAGE:
+            raise NodeError(f"{self.script} {command}: {_error(data)} (exit 2, a usage error)")
+        report = data.get("report")
+        report = report if isinstance(report, dict) else {}
+        failed = _failed(report.get("failed"))
+        problems = report.get("rollback_problems")
+        return Outcome(
+            (command, target),
+            False,
+            _error(data) or f"{self.script} {command} exited {code}",
+            code,
+            body,
+            _pauses(report),
+            failed,
+            refused=code == EXIT_FAILED and failed is None,
+            rolled_back=report.get("rolled_back") is True,
+            rollback_problems=tuple(str(p) for p in problems) if isinstance(problems, list) else (),
+            not_running=code == EXIT_NOT_RUNNING,
         )
 
 
-def _pause(line: str) -> Pause | None:
-    match = _PAUSE.match(line)
-    if match is None:
+def _pauses(data: dict[str, object]) -> tuple[Pause, ...]:
+    rows = data.get("pauses")
+    if not isinstance(rows, list):
+        return ()
+    found = []
+    for row in rows:
+        if isinstance(row, dict) and isinstance(row.get("ms"), int | float):
+            name = row.get("name")
+            found.append(
+                Pause(
+                    str(row.get("pid")),
+                    name if isinstance(name, str) else None,
+                    str(row.get("module")),
+                    float(row["ms"]),
+                )
+            )
+    return tuple(found)
+
+
+def _failed(value: object) -> FailedStep | None:
+    if not isinstance(value, dict) or not isinstance(value.get("line"), int):
         return None
-    return Pause(
-        match.group("pid"), match.group("name"), match.group("module"), float(match.group("ms"))
+    return FailedStep(
+        str(value.get("script")),
+        int(value["line"]),
+        str(value.get("instruction")),
+        str(value.get("reason")),
     )
+
+
+def _error(data: dict[str, object]) -> str:
+    error = data.get("error")
+    return error if isinstance(error, str) else ""
 
 
 def _line(text: str) -> str:
@@ -176,9 +235,7 @@ def _line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _without_error_type(message: str) -> str:
-    """eval reports an exception as `Type: message`; the release handler's is the message."""
-    head, sep, rest = message.partition(": ")
-    if sep and head.endswith("Error") and head.isidentifier():
-        return rest
-    return message
+def _without_name(message: str, name: str) -> str:
+    """The node's stderr line without its `<name>: ` prefix."""
+    prefix = f"{name}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message

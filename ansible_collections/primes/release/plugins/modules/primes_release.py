@@ -14,8 +14,11 @@ description:
   - Takes the node to a release I(state) (C(unpacked), C(installed) or C(permanent)) or
     back to an earlier release with I(downgrade), hot, while the node keeps serving.
   - A node that is already where it should be reports C(changed=false).
-  - In check mode the node runs its own check of the release (everything up to the point
-    of no return) and nothing on the node changes.
+  - In check mode the node runs its own check of the release (C(bin/<name> check --json),
+    everything up to the point of no return), also for a package it has not unpacked yet
+    (C(check --no-keep) removes again what it unpacked), and nothing on the node changes.
+  - Everything the module learns from the node comes from the JSON object C(--json) prints
+    and the exit code; it parses no text.
   - A failed install is a failed task; C(msg) says what happened and whether the node rolled
     back (it then runs its old release, with its state).
   - The action plugin of the same name copies I(package) from the controller to
@@ -138,23 +141,52 @@ duration_ms:
   type: float
   sample: 480.5
 check:
-  description: The node's check report (check mode only, when the node has the release).
-  returned: when check mode ran the node's check
-  type: list
-  elements: str
+  description:
+    - The node's check report, C(bin/<name> check --json) without C(ok) and C(command).
+    - C(unpacked) is true when the check had to unpack the package (and removed it again).
+  returned: when check mode would install, upgrade or downgrade
+  type: dict
+  sample: {"from_version": "1", "to_version": "2", "script": "releases/2/up_from_1.relup",
+           "instructions": 12, "modules_prepared": ["prime_miner.miner"],
+           "processes": [{"module": "prime_miner.miner", "count": 1}], "warnings": [],
+           "unpacked": true}
 failed_step:
-  description: The step that failed, C(<script>:<line> (<instruction>)).
+  description: The step that failed, C(<script>:<line> (<instruction>)); null for a refusal.
   returned: failure
   type: str
   sample: "releases/2/up_from_1.relup:8 (code_change prime_miner.miner)"
-reason:
-  description: Why the step failed.
+failed_script:
+  description: The C(.relup) script of the failed step; null for a refusal.
   returned: failure
   type: str
+  sample: "releases/2/up_from_1.relup"
+failed_line:
+  description: The line of the failed step in I(failed_script); null for a refusal.
+  returned: failure
+  type: int
+  sample: 8
+reason:
+  description: Why the step failed (for a refusal, the node's error line).
+  returned: failure
+  type: str
+exit_code:
+  description: The exit code of the failed C(bin/<name>) command (1 refused or rolled back,
+    3 not running, 4 rollback problems).
+  returned: failure
+  type: int
+node_json:
+  description: The JSON object the failed C(bin/<name>) command printed (C(error), C(report), ...).
+  returned: failure
+  type: dict
 rolled_back:
   description: True if the node went back to its old release and state after a failed install.
   returned: failure
   type: bool
+rollback_problems:
+  description: What the rollback of a failed install could not undo (see log/node.log).
+  returned: failure
+  type: list
+  elements: str
 refused:
   description: True if the node refused the release before changing anything.
   returned: failure
@@ -197,6 +229,13 @@ ARGUMENT_SPEC = {
 }
 
 
+UNREADABLE = -1
+"""The exit code an Outcome gets when the node's answer could not be read."""
+
+INSTALLS = ("install", "upgrade", "downgrade")
+"""The steps that run a .relup script in the node, so check mode runs the node's check."""
+
+
 def run_step(cli: NodeCli, step: Step) -> Outcome:
     """One planned command on the node."""
     return {
@@ -211,6 +250,8 @@ def run_step(cli: NodeCli, step: Step) -> Outcome:
 def failure_message(root: str, step: Step, outcome: Outcome, before: str | None) -> str:
     """What happened, and whether the node rolled back: the task's `msg`."""
     what = f"{step.command} {step.argument}"
+    if outcome.exit_code == UNREADABLE:
+        return f"{root}: {what}: {outcome.summary}; see bin/<name> versions for the node's state"
     if outcome.not_running:
         return f"{root}: {what}: the node is not running; start it (bin/<name> start) and retry"
     if outcome.rolled_back:
@@ -277,19 +318,28 @@ def main() -> None:
     if module._diff:
         result["diff"] = {"before": show(before), "after": show(after)}
     if module.check_mode:
-        if target in before and state != "unpacked":
-            checked = cli.check(target)
+        if any(step.command in INSTALLS for step in steps):
+            known = target in before
+            try:
+                checked = cli.check(target if known else str(p["package"]), keep=known)
+            except NodeError as exc:
+                module.fail_json(msg=f"{root}: {exc}", **result)
             if not checked.ok:
                 module.fail_json(
-                    msg=f"{root}: the node's check of release {target} failed, so an install "
+                    msg=f"{root}: the node is not running, so it cannot check release {target}; "
+                    "start it (bin/<name> start) and retry"
+                    if checked.not_running
+                    else f"{root}: the node's check of release {target} failed, so an install "
                     f"would be refused: {checked.summary}",
-                    failed_step=checked.failed_step,
+                    failed_step=None,
                     reason=checked.reason,
                     refused=True,
                     rolled_back=False,
+                    exit_code=checked.exit_code,
+                    node_json=checked.data,
                     **{k: v for k, v in result.items() if k != "changed"},
                 )
-            result["check"] = list(checked.details)
+            result["check"] = checked.data
         result["release"] = running(after)
         result["versions"] = after
         module.exit_json(**result)
@@ -297,7 +347,10 @@ def main() -> None:
     pauses: list[dict[str, object]] = []
     started = time.monotonic()
     for step in steps:
-        outcome = run_step(cli, step)
+        try:
+            outcome = run_step(cli, step)
+        except NodeError as exc:
+            outcome = Outcome((step.command, step.argument), False, str(exc), UNREADABLE)
         pauses += [pause.as_dict() for pause in outcome.pauses]
         if not outcome.ok:
             try:
@@ -312,10 +365,14 @@ def main() -> None:
                 max_pause_ms=max((float(str(x["ms"])) for x in pauses), default=0.0),
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
                 failed_step=outcome.failed_step,
+                failed_script=outcome.failed.script if outcome.failed else None,
+                failed_line=outcome.failed.line if outcome.failed else None,
                 reason=outcome.reason,
                 rolled_back=outcome.rolled_back,
+                rollback_problems=list(outcome.rollback_problems),
                 refused=outcome.refused,
-                details=list(outcome.details),
+                exit_code=outcome.exit_code,
+                node_json=outcome.data,
             )
             module.fail_json(msg=failure_message(root, step, outcome, previous), **result)
     duration = round((time.monotonic() - started) * 1000, 1)
