@@ -45,8 +45,8 @@ def recover(root: Path, keep: Collection[str] = ()) -> tuple[str, ...]:
     repairs = _clean_leftovers(root)
     try:
         entries = store.read_releases(root)
-    except ReleaseError as exc:
-        return (*repairs, f"not repaired: {exc}")
+    except ReleaseError:
+        return tuple(repairs)  # nothing to derive from; the command reading it says why
     listed = {e.version for e in entries} | set(keep)
     for garbage in _unlisted_release_dirs(root, listed):
         repairs.append(_remove_release(root, garbage, listed))
