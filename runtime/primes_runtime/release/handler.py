@@ -231,7 +231,10 @@ def _make_permanent(node: Node, version: str) -> None:
     )
     if not any(r.version == version for r in updated):
         updated = (*updated, StoredRelease(version, "permanent"))
-    before = store.read_start_data(root)  # the recovery pass made it follow RELEASES
+    try:
+        before: StartData | None = store.read_start_data(root)  # recovery made it agree
+    except ReleaseError:
+        before = None  # unreadable: nothing to put back, the new one replaces it
     new = StartData(version, release.runtime_dir)
     store.commit(root, releases, updated, (before, new))
 

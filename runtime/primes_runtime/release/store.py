@@ -88,7 +88,7 @@ def commit(
     root: Path,
     old: tuple[StoredRelease, ...],
     new: tuple[StoredRelease, ...],
-    start: tuple[StartData, StartData] | None = None,
+    start: tuple[StartData | None, StartData] | None = None,
 ) -> None:
     """The commit point of a release operation: RELEASES `old` -> `new`, then start_data
     (`start`: its old and new value). On an error the old files are put back (best effort;
@@ -100,6 +100,6 @@ def commit(
     except OSError:
         with suppress(OSError):
             write_releases(root, old)
-            if start is not None:
+            if start is not None and start[0] is not None:
                 write_start_data(root, start[0])
         raise
