@@ -47,10 +47,10 @@ def recover(root: Path, keep: Collection[str] = ()) -> tuple[str, ...]:
         entries = store.read_releases(root)
     except ReleaseError:
         return tuple(repairs)  # nothing to derive from; the command reading it says why
-    listed = {e.version for e in entries} | set(keep)
+    repairs += _drop_missing(root, entries, keep)
+    listed = {e.version for e in store.read_releases(root)} | set(keep)
     for garbage in _unlisted_release_dirs(root, listed):
         repairs.append(_remove_release(root, garbage, listed))
-    repairs += _drop_missing(root, entries, keep)
     repairs += _repair_start_data(root)
     return tuple(repairs)
 
