@@ -240,6 +240,7 @@ def test_a_kill_or_an_eio_at_every_file_system_step_leaves_a_tree_the_retry_comp
         for n in range(1, count + 1)
         for fault in FAULTS
     ]
+    print(f"{name}: steps {dict(sorted(counts.items()))}, {len(cases)} faults")  # pytest -s
     with ThreadPoolExecutor(max_workers=2) as pool:  # each case has its own tree and node
         for done in [pool.submit(recovers, trees, op, *case) for case in cases]:
             done.result()
