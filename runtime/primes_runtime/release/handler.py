@@ -80,8 +80,10 @@ def unpack(node: Node, package: Path) -> str:
 
 
 def _staged(node: Node, package: Path) -> AbstractContextManager[packages.Package]:
-    """The package verified into a staging dir, under the running release's [unpack] limits."""
-    return packages.staged(package, Path(node.root), node.config.unpack)
+    """The package verified into a staging dir, under the [unpack] limits of the running
+    release's node.toml as it is now (read at every unpack, docs/operations.md "Limits")."""
+    root = Path(node.root)
+    return packages.staged(package, root, targets.load(root, node.release).config.unpack)
 
 
 def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:
