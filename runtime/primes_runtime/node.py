@@ -295,6 +295,16 @@ def _lock_tree(root: Path) -> Held | None:
     return nodelock.acquire(Tree(root.resolve()))
 
 
+def _recover(root: Path) -> tuple[str, ...]:
+    """The release recovery pass (release/recovery.py) on the locked tree, before it boots."""
+    from primes_runtime.release import recovery
+
+    try:
+        return recovery.recover(root.resolve())
+    except OSError as exc:
+        raise ConfigError(f"the recovery pass of {root} failed: {exc}") from None
+
+
 SWITCH_INTERVAL = 0.0005
 """Seconds a thread may hold the GIL while others wait (Python's default is 0.005)."""
 
@@ -345,10 +355,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         held = _lock_tree(Path(opts.root))
+        repairs = _recover(Path(opts.root))
         node = boot(opts.root, opts.release)
     except PrimesError as exc:
         print(f"{display_name(opts.root)}: cannot boot: {exc}", file=sys.stderr)
         return 1
+    for repair in repairs:
+        log.warning("recovery at start: %s", repair)
     holder.append(node)
     if signalled.is_set():
         stop_in_background()

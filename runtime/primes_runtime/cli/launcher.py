@@ -28,6 +28,15 @@ NODE_BOOT = (
 """Run `python -m primes_runtime.node` with the runtime dir (argv[1]) as the only extra path."""
 
 
+def recover_idle(inv: Invocation) -> None:
+    """The release recovery pass on a tree no node holds (a node recovers its own); each
+    repair is one line on stderr."""
+    from primes_runtime.release import recovery
+
+    for repair in recovery.recover_idle(inv.tree.root, inv.tree.node_lock):
+        print(f"{inv.name}: recovered: {repair}", file=sys.stderr)
+
+
 def node_config(tree: Tree) -> NodeConfig:
     """The node.toml of the release the tree boots (its defaults where a key is not set)."""
     version, _ = tree.start_data()
@@ -112,6 +121,7 @@ def open_console_log(tree: Tree) -> int:
 def cmd_start(inv: Invocation) -> int:
     tree = inv.tree
     limit = start_timeout()
+    recover_idle(inv)
     command = node_command(tree)
     with pidfile.start_lock(tree):
         refuse_if_running(inv)
@@ -221,6 +231,7 @@ def cmd_restart(inv: Invocation) -> int:
 
 def cmd_foreground(inv: Invocation) -> int:
     tree = inv.tree
+    recover_idle(inv)
     command = node_command(tree)
     with pidfile.start_lock(tree):
         refuse_if_running(inv)
@@ -237,6 +248,10 @@ def cmd_console(inv: Invocation) -> int:
         refuse_if_running(inv)
         held = nodelock.acquire(tree)
         pidfile.write(tree, os.getpid())
+        from primes_runtime.release import recovery
+
+        for repair in recovery.recover(tree.root):
+            print(f"{inv.name}: recovered: {repair}", file=sys.stderr)
     try:
         os.chdir(tree.root)
         from primes_runtime import node as node_module

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from primes_runtime.cli import output
+from primes_runtime.cli import launcher, output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
@@ -50,6 +50,7 @@ def cmd_versions(inv: Invocation) -> int:
         pairs = [(str(r[0]), str(r[1])) for r in output.rows(inv.ask("versions").value)]
         running = True
     except NotRunning:
+        launcher.recover_idle(inv)
         pairs = inv.tree.releases_on_disk()
         running = False
     packages = signature.mode(inv.tree.root)

@@ -15,6 +15,7 @@ as code of that node (so an `apply` or an app start reaches its processes).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
 
-from . import argument, relup, store
+from . import argument, recovery, relup, store
 from . import package as packages
 from . import target as targets
 from .check import check_against, dry_run
@@ -36,6 +37,8 @@ from .evaluator import Evaluator, StepFailed, lingering_code_changes
 from .probation import Trial
 from .reports import CheckReport, FailedStep, InstallFailed, InstallReport, ReleaseStatus
 from .store import StartData, StoredRelease
+
+log = logging.getLogger("primes_runtime.release")
 
 __all__ = [
     "CheckReport",
@@ -56,9 +59,12 @@ __all__ = [
 
 @contextmanager
 def _operation(node: Node, what: str) -> Iterator[None]:
-    """Serialize release operations; lower-layer errors leave as one ReleaseError line."""
+    """Serialize release operations, each after a recovery pass; lower-layer errors leave as
+    one ReleaseError line."""
     with node.release_lock, node.entered():
         try:
+            for repair in recovery.recover(Path(node.root), keep={node.release}):
+                log.warning("recovery before %s: %s", what, repair)
             yield
         except ReleaseError:
             raise
@@ -102,7 +108,11 @@ def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:
             f"({_status_of(node, releases, pkg.version)}); uninstall it first to unpack again"
         )
     added = packages.extract(pkg, root)
-    store.write_releases(root, (*releases, StoredRelease(pkg.version, "unpacked")))
+    try:  # until RELEASES lists it, the release's dirs are garbage
+        store.commit(root, releases, (*releases, StoredRelease(pkg.version, "unpacked")))
+    except OSError:
+        _discard(root, added)
+        raise
     return pkg.version, added
 
 
@@ -258,8 +268,24 @@ def _make_permanent(node: Node, version: str) -> None:
     )
     if not any(r.version == version for r in updated):
         updated = (*updated, StoredRelease(version, "permanent"))
-    store.write_releases(root, updated)
-    store.write_start_data(root, StartData(version, release.runtime_dir))
+    try:
+        before: StartData | None = store.read_start_data(root)  # recovery made it agree
+    except ReleaseError:
+        before = None  # unreadable: nothing to put back, the new one replaces it
+    new = StartData(version, release.runtime_dir)
+    store.commit(root, releases, updated, (before, new))
+
+
+def _permanent_again(node: Node, version: str) -> InstallReport | None:
+    """An upgrade or downgrade retried after its install succeeded but the permanence did not:
+    make the current release permanent (None when `version` is not current)."""
+    if version != node.release:
+        return None
+    releases = store.read_releases(Path(node.root))
+    if _status_of(node, releases, version) != "current":
+        return None
+    _make_permanent(node, version)
+    return InstallReport(version, version, "(already installed)", "up", (), permanent=True)
 
 
 def which_releases(node: Node) -> list[ReleaseStatus]:
@@ -295,6 +321,9 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
     tree is as it was; after a probation rollback the release stays unpacked."""
     with _operation(node, f"upgrade to {package_or_version}"):
         version, added = _unpacked_version(node, package_or_version)
+        again = _permanent_again(node, version)
+        if again is not None:
+            return again
         try:
             report = _install(node, version, None, probation)
         except ReleaseError as exc:
@@ -304,8 +333,20 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
                 with suppress(OSError, ReleaseError):  # the refusal is what the caller needs
                     _forget(node, version, added)
             raise
-        _make_permanent(node, version)
+        _permanent_or_say(node, version, report.from_version, "upgrade")
         return replace(report, permanent=True)
+
+
+def _permanent_or_say(node: Node, version: str, old: str, command: str) -> None:
+    """Make the just-installed `version` permanent; a failure says what runs and what boots."""
+    try:
+        _make_permanent(node, version)
+    except (OSError, ReleaseError) as exc:
+        raise ReleaseError(
+            f"release {version} is installed and runs, but making it permanent failed "
+            f"({' '.join(str(exc).split())}); a restart boots {old}: run {command} {version} "
+            "again"
+        ) from exc
 
 
 def _unpacked_version(node: Node, package_or_version: str) -> tuple[str, list[str]]:
@@ -358,26 +399,36 @@ def _same_as_unpacked(
 def _forget(node: Node, version: str, added: list[str]) -> None:
     """Undo an unpack: drop the release from RELEASES and remove the dirs it added."""
     root = Path(node.root)
-    rest = tuple(r for r in store.read_releases(root) if r.version != version)
-    store.write_releases(root, rest)
+    releases = store.read_releases(root)
+    store.commit(root, releases, tuple(r for r in releases if r.version != version))
     _discard(root, added)
 
 
 def _discard(root: Path, rel_dirs: list[str]) -> None:
-    """Move tree dirs aside into one trash dir (each a rename), then delete it."""
-    trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
-    for index, rel_dir in enumerate(rel_dirs):
-        source = root / rel_dir
-        if source.exists():
-            os.rename(source, trash / str(index))
-    shutil.rmtree(trash, ignore_errors=True)
+    """Move the dirs of a release RELEASES no longer lists aside into one trash dir (each a
+    rename; releases/<vsn> last, so until then it names the rest), then delete it. A failure
+    leaves them to the next recovery pass: the commit (RELEASES) is done."""
+    ordered = sorted(rel_dirs, key=lambda d: d.startswith("releases/"))
+    try:
+        trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
+        for index, rel_dir in enumerate(ordered):
+            source = root / rel_dir
+            if source.exists():
+                os.rename(source, trash / str(index))
+        shutil.rmtree(trash)
+    except OSError as exc:
+        log.warning("removing %s: %s; the next recovery pass removes the rest",
+                    ", ".join(rel_dirs), exc)  # fmt: skip
 
 
 def downgrade(node: Node, version: str) -> InstallReport:
     """Go back to an older release through the current one's down script; make it permanent."""
     with _operation(node, f"downgrade to {version}"):
+        again = _permanent_again(node, version)
+        if again is not None:
+            return replace(again, direction="down")
         report = _install(node, version, "down")
-        _make_permanent(node, version)
+        _permanent_or_say(node, version, report.from_version, "downgrade")
         return replace(report, permanent=True)
 
 
@@ -398,5 +449,5 @@ def uninstall(node: Node, version: str) -> None:
         rest = tuple(r for r in releases if r.version != version)
         for other in rest:
             doomed -= targets.load(root, other.version).paths()
-        store.write_releases(root, rest)
+        store.commit(root, releases, rest)
         _discard(root, [f"releases/{version}", *sorted(doomed)])

@@ -115,7 +115,9 @@ def plan(package: Package, root: Path) -> list[str]:
 
 
 def extract(package: Package, root: Path) -> list[str]:
-    """Rename the staged new directories into `root`; return what was added."""
+    """Rename the staged new directories into `root`, releases/<vsn> first (a crash before
+    RELEASES lists the release leaves garbage the recovery pass removes); return what was
+    added."""
     new_dirs = plan(package, root)
     added: list[Path] = []
     try:
@@ -125,7 +127,10 @@ def extract(package: Package, root: Path) -> list[str]:
             os.rename(package.staging / new_dir, destination)
             added.append(destination)
     except OSError as exc:
-        for destination in added:
-            shutil.rmtree(destination, ignore_errors=True)
+        for new_dir, destination in reversed(list(zip(new_dirs, added, strict=False))):
+            try:  # back into staging (one rename), which is removed with it
+                os.rename(destination, package.staging / new_dir)
+            except OSError:
+                shutil.rmtree(destination, ignore_errors=True)
         raise ReleaseError(f"{package.source}: unpack into {root} failed ({exc})") from None
     return new_dirs

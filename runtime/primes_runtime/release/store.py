@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from primes_runtime.formats import FormatError, releases, start_data
@@ -81,3 +82,24 @@ def read_start_data(root: Path) -> StartData:
 def write_start_data(root: Path, data: StartData) -> None:
     """Write start_data atomically."""
     atomic_write(start_data_file(root), start_data.render(data))
+
+
+def commit(
+    root: Path,
+    old: tuple[StoredRelease, ...],
+    new: tuple[StoredRelease, ...],
+    start: tuple[StartData | None, StartData] | None = None,
+) -> None:
+    """The commit point of a release operation: RELEASES `old` -> `new`, then start_data
+    (`start`: its old and new value). On an error the old files are put back (best effort;
+    what stays, the recovery pass repairs) and the error is raised."""
+    try:
+        write_releases(root, new)
+        if start is not None:
+            write_start_data(root, start[1])
+    except OSError:
+        with suppress(OSError):
+            write_releases(root, old)
+            if start is not None and start[0] is not None:
+                write_start_data(root, start[0])
+        raise

@@ -94,3 +94,14 @@ def test_kill_9_during_writes_always_leaves_a_readable_file(root: Path) -> None:
         child.wait()
         child.stdout.close()
         assert store.read_releases(root) in allowed
+
+
+def test_commit_puts_the_old_releases_back_when_start_data_cannot_be_written(root: Path) -> None:
+    old = (StoredRelease("1", "permanent"), StoredRelease("2", "unpacked"))
+    new = (StoredRelease("1", "old"), StoredRelease("2", "permanent"))
+    store.write_releases(root, old)
+    (root / "releases" / "start_data").mkdir()  # a rename onto it fails: an I/O error there
+    with pytest.raises(OSError):
+        store.commit(root, old, new, (None, StartData("2", "lib/primes_runtime-1")))
+    assert store.read_releases(root) == old
+    assert [p.name for p in (root / "releases").iterdir() if p.name.endswith(".tmp")] == []
