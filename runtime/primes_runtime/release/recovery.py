@@ -56,11 +56,14 @@ def recover(root: Path, keep: Collection[str] = ()) -> tuple[str, ...]:
 
 
 def recover_idle(root: Path, lock: Path) -> tuple[str, ...]:
-    """:func:`recover` while holding the node lock `lock`; nothing when a node holds it."""
+    """:func:`recover` while holding the node lock `lock`; nothing when a node holds it.
+
+    A tree without the lock file never ran a node, so no release operation ever ran on it:
+    there is nothing to recover, and a read-only command must not create the file."""
     if not store.releases_file(root).is_file():
         return ()
     try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(lock, os.O_RDWR)
     except OSError:
         return ()
     try:

@@ -7,7 +7,22 @@ import json
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from .conftest import Script, make_package
+
+
+@pytest.fixture(autouse=True)
+def has_run_a_node(tree: Path) -> None:
+    """These trees look interrupted mid-operation, so a node ran on them: it left its lock."""
+    (tree / ".node.lock").touch(mode=0o600)
+
+
+def test_a_tree_no_node_ever_ran_on_is_not_touched_by_versions(tree: Path, script: Script) -> None:
+    (tree / ".node.lock").unlink()
+    before = sorted(p.name for p in tree.iterdir())
+    assert script.run("versions").stdout == "1 permanent\n"
+    assert sorted(p.name for p in tree.iterdir()) == before
 
 
 def staged(tmp_path: Path) -> Path:
