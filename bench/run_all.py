@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -99,10 +100,12 @@ def main() -> int:
     rows, text = table(runs)
     report["issue_18"] = rows
     report["benchmarks"] = benchmarks
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("quick.json" if opts.quick else "latest.json")
     out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(text)
+    print(f"machine: {report['machine']}; load average at the end: {report['load_average_at_end']}")
     print()
     print(f"wrote {out}")
     if failed:

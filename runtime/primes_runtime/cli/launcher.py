@@ -41,6 +41,7 @@ def node_command(tree: Tree) -> list[str]:
         raise ControlError(f"releases/start_data names {runtime_dir}, which holds no runtime")
     return [
         sys.executable,
+        "-S",  # no site-packages: the runtime is stdlib only, a release ships its libraries
         "-s",
         "-E",
         "-u",
