@@ -47,20 +47,35 @@ class QuietRunner:
             raise subprocess.CalledProcessError(done.returncode, list(cmd), done.stdout)
 
 
-def installer() -> Installer:
-    """The installer for an app's isolated build env: uv when there is one, else pip.
+INSTALLER_VAR = "PRIMES_BUILD_INSTALLER"
 
-    primes-build depends on uv, so an isolated `python -m build` has its binary too: creating
-    an app's env with it takes a fraction of pip's time (docs/benchmarks.md).
+
+def installer() -> Installer:
+    """The installer for an app's isolated build env: what made this build's own env.
+
+    `python -m build --installer uv` makes the env primes-build runs in with uv (its
+    pyvenv.cfg then has a `uv` key): the apps' envs are made with uv too, a fraction of pip's
+    time. Otherwise pip, so that pip's configuration (index, find-links) applies as the user
+    set it up. PRIMES_BUILD_INSTALLER=uv|pip overrides the choice.
     """
+    chosen = os.environ.get(INSTALLER_VAR, "").strip().lower()
+    if chosen in ("uv", "pip"):
+        return "uv" if chosen == "uv" else "pip"
+    try:
+        text = (Path(sys.prefix) / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return "pip"
+    keys = {line.partition("=")[0].strip() for line in text.splitlines()}
+    return "uv" if "uv" in keys and _uv_available() else "pip"
+
+
+def _uv_available() -> bool:
     try:
         import uv
 
-        if Path(uv.find_uv_bin()).is_file():
-            return "uv"
+        return Path(uv.find_uv_bin()).is_file()
     except (ImportError, FileNotFoundError):
-        pass
-    return "uv" if shutil.which(os.environ.get("UV") or "uv") else "pip"
+        return shutil.which(os.environ.get("UV") or "uv") is not None
 
 
 def needs_isolation(builder: ProjectBuilder) -> bool:
