@@ -10,7 +10,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from primes_runtime.cli import fast
 
-    status = fast.run(args)
+    try:
+        status = fast.run(args)
+    except KeyboardInterrupt:
+        return 130  # as the full CLI
     if status is not None:
         return status
     from primes_runtime.cli import app
