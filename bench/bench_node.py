@@ -215,6 +215,7 @@ def machine() -> dict[str, object]:
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": sys.version.split()[0],
         "platform": sys.platform,
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 

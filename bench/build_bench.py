@@ -1,13 +1,15 @@
-"""Build: `python -m build` of release 2 with release 1's package present, cold (no wheel
-cache) and with the unchanged apps' cached wheels reused, alternating in the same run.
+"""Build: `python -m build` of release 2 with release 1's package present: cold on the default
+isolated route, with release 1's wheel cache, with `--installer uv`, with `--no-isolation`, and
+the `--no-isolation` rebuild after one app's sources changed (its version and the release's
+bumped to 3; one round of each; `make bench` runs this script 5 times).
 
 Run: ``.venv/bin/python bench/build_bench.py [--quick]``. Prints JSON, then a table.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -16,49 +18,71 @@ from pathlib import Path
 from bench_node import build, bump, copy_sources
 from bench_report import emit, options
 
-ROUNDS = 2
-QUICK_ROUNDS = 1
 CACHE = ".primes-cache"
+CHANGED_APP = "prime_miner"
+
+
+def timed_build(src: Path, outdir: Path, *extra: str) -> float:
+    """Wall time of `python -m build [EXTRA] --outdir OUTDIR SRC`."""
+    start = time.perf_counter()
+    build(src, outdir, *extra)
+    return time.perf_counter() - start
+
+
+def fresh_outdir(scratch: Path, name: str, one: Path) -> Path:
+    """An output directory holding only release 1's package (the relup's `from`)."""
+    outdir = scratch / name
+    outdir.mkdir()
+    shutil.copy2(one, outdir / one.name)
+    return outdir
+
+
+def touch_app(src: Path, app: str) -> None:
+    """Change one app's sources (a comment line in its first module), as an edit would."""
+    module = sorted((src / "apps" / app).rglob("*.py"))[0]
+    module.write_text(module.read_text() + f"# edited {time.time_ns()}\n")
 
 
 def main() -> int:
     opts = options(__doc__.splitlines()[0] if __doc__ else "")
-    rounds = QUICK_ROUNDS if opts.quick else ROUNDS
-    cold: list[float] = []
-    warm: list[float] = []
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
     with tempfile.TemporaryDirectory(prefix="primes-bench-") as tmp:
         scratch = Path(tmp)
         src = copy_sources(scratch / "src")
         first = scratch / "dist-1"
-        start = time.perf_counter()
-        one = build(src, first)
-        release_one_s = time.perf_counter() - start
+        release_one_s = timed_build(src, first)
         bump(src, "2")
-        for index in range(rounds):
-            for kind, samples in (("cold", cold), ("reused", warm)):
-                outdir = scratch / f"dist-{kind}-{index}"
-                outdir.mkdir()
-                shutil.copy2(one, outdir / one.name)
-                if kind == "reused":
-                    shutil.copytree(first / CACHE, outdir / CACHE)
-                start = time.perf_counter()
-                build(src, outdir)
-                samples.append(time.perf_counter() - start)
-    cold_s, warm_s = statistics.median(cold), statistics.median(warm)
+        one = first / "primenode_1.tar.gz"
+        cold_s = timed_build(src, fresh_outdir(scratch, "cold", one))
+        reused = fresh_outdir(scratch, "reused", one)
+        shutil.copytree(first / CACHE, reused / CACHE)
+        reused_s = timed_build(src, reused)
+        uv_s = float("nan")
+        if Path(uv).is_file() and not opts.quick:
+            env_path = f"{Path(uv).parent}:{os.environ.get('PATH', '')}"
+            os.environ["PATH"] = env_path  # build looks uv up on PATH
+            uv_s = timed_build(src, fresh_outdir(scratch, "uv", one), "--installer", "uv")
+        local = fresh_outdir(scratch, "no-isolation", one)
+        no_isolation_s = timed_build(src, local, "--no-isolation")
+        touch_app(src, CHANGED_APP)
+        bump(src, "3", CHANGED_APP)  # changed code ships under a new app and release version
+        rebuild_s = timed_build(src, local, "--no-isolation")
     results: dict[str, object] = {
-        "rounds": rounds,
         "release_1_cold_s": round(release_one_s, 3),
-        "release_2_cold_s": [round(s, 3) for s in cold],
-        "release_2_reused_s": [round(s, 3) for s in warm],
-        "release_2_cold_median_s": round(cold_s, 3),
-        "release_2_reused_median_s": round(warm_s, 3),
-        "speedup": round(cold_s / warm_s, 2),
+        "release_2_cold_s": round(cold_s, 3),
+        "release_2_reused_s": round(reused_s, 3),
+        "release_2_cold_uv_s": round(uv_s, 3),
+        "release_2_cold_no_isolation_s": round(no_isolation_s, 3),
+        "rebuild_one_app_no_isolation_s": round(rebuild_s, 3),
+        "uv": uv if uv_s == uv_s else None,
     }
     rows = [
         ("python -m build, release 1 (cold)", f"{release_one_s:.2f} s"),
-        ("release 2 with 1 present, cold", f"{cold_s:.2f} s (median of {rounds})"),
-        ("release 2, unchanged apps reused", f"{warm_s:.2f} s (median of {rounds})"),
-        ("reuse speed-up", f"{cold_s / warm_s:.2f}x"),
+        ("release 2 with 1 present, cold, isolated", f"{cold_s:.2f} s"),
+        ("release 2, release 1's wheel cache present", f"{reused_s:.2f} s"),
+        ("release 2, cold, --installer uv", f"{uv_s:.2f} s"),
+        ("release 2, cold, --no-isolation", f"{no_isolation_s:.2f} s"),
+        (f"rebuild after {CHANGED_APP} changed, --no-isolation", f"{rebuild_s:.2f} s"),
     ]
     emit("build", results, rows)
     return 0

@@ -80,6 +80,7 @@ def main() -> int:
         "start_s": [round(s, 3) for s in starts],
         "start_median_s": round(start_median, 3),
         "stop_s": [round(s, 3) for s in stops],
+        "stop_median_s": round(statistics.median(stops), 3),
         "idle_rss_mb": [round(r, 1) for r in rss],
         "idle_rss_median_mb": round(rss_median, 1),
         "ping_command_s": round(ping_s, 3),

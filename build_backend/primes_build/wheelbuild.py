@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -10,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from build import BuildBackendException, BuildException, ProjectBuilder, check_dependency
-from build.env import DefaultIsolatedEnv
+from build.env import DefaultIsolatedEnv, Installer
 
 from primes_build.errors import BuildError
 from primes_build.sourcetree import copy_sources
@@ -46,6 +47,37 @@ class QuietRunner:
             raise subprocess.CalledProcessError(done.returncode, list(cmd), done.stdout)
 
 
+INSTALLER_VAR = "PRIMES_BUILD_INSTALLER"
+
+
+def installer() -> Installer:
+    """The installer for an app's isolated build env: what made this build's own env.
+
+    `python -m build --installer uv` makes the env primes-build runs in with uv (its
+    pyvenv.cfg then has a `uv` key): the apps' envs are made with uv too, a fraction of pip's
+    time. Otherwise pip, so that pip's configuration (index, find-links) applies as the user
+    set it up. PRIMES_BUILD_INSTALLER=uv|pip overrides the choice.
+    """
+    chosen = os.environ.get(INSTALLER_VAR, "").strip().lower()
+    if chosen in ("uv", "pip"):
+        return "uv" if chosen == "uv" else "pip"
+    try:
+        text = (Path(sys.prefix) / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return "pip"
+    keys = {line.partition("=")[0].strip() for line in text.splitlines()}
+    return "uv" if "uv" in keys and _uv_available() else "pip"
+
+
+def _uv_available() -> bool:
+    try:
+        import uv
+
+        return Path(uv.find_uv_bin()).is_file()
+    except (ImportError, FileNotFoundError):
+        return shutil.which(os.environ.get("UV") or "uv") is not None
+
+
 def needs_isolation(builder: ProjectBuilder) -> bool:
     """Whether this environment lacks the project's build requirements.
 
@@ -73,7 +105,7 @@ def build_wheel(project: Path, outdir: Path, shown: str) -> tuple[Path, bool]:
             builder = ProjectBuilder(source, python_executable=sys.executable, runner=runner)
             if not needs_isolation(builder):
                 return Path(builder.build("wheel", outdir)), False
-            with DefaultIsolatedEnv() as env:
+            with DefaultIsolatedEnv(installer=installer()) as env:
                 isolated = ProjectBuilder.from_isolated_env(env, source, runner=runner)
                 env.install(isolated.build_system_requires)
                 env.install(isolated.get_requires_for_build("wheel"))

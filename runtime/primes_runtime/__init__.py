@@ -7,9 +7,11 @@ The public API below is loaded on first use (PEP 562), so that importing a subpa
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (bin/<name> ping)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .aio import async_call, blocking
     from .aioserver import start as start_async_server
     from .application import AppInfo, app_env

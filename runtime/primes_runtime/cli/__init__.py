@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
-from primes_runtime.cli.app import main
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command: `ping` and `pid` on the lean path if they can, the full CLI otherwise."""
+    args = sys.argv[1:] if argv is None else argv
+    from primes_runtime.cli import fast
+
+    try:
+        status = fast.run(args)
+    except KeyboardInterrupt:
+        return 130  # as the full CLI
+    if status is not None:
+        return status
+    from primes_runtime.cli import app
+
+    return app.main(args)
+
 
 __all__ = ["main"]

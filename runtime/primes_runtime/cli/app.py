@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from primes_runtime.cli import console, launcher, output, remote
 from primes_runtime.cli.errors import OK, UsageError, exit_code
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.client import RemoteError
@@ -36,34 +36,61 @@ class Command:
     """(option, help) of each on/off option, e.g. ("--no-keep", "...")."""
 
 
+def lazy(module: str, attr: str, *factory_args: str) -> Callable[[Invocation], int]:
+    """A command function that imports its module (cli.<module>) only when the command runs.
+
+    With `factory_args`, `attr` makes the function: `attr(*factory_args)`.
+    """
+
+    def run(inv: Invocation) -> int:
+        target = getattr(importlib.import_module(f"primes_runtime.cli.{module}"), attr)
+        command: Callable[[Invocation], int] = target(*factory_args) if factory_args else target
+        return command(inv)
+
+    return run
+
+
 VERSION = (("VSN", "1", "a release version, e.g. 2"),)
 TARGET = (("PKG|VSN", "1", "a package path (has a '/' or ends in .tar.gz) or a version"),)
 
 COMMANDS: dict[str, Command] = {
     "start": Command(
-        launcher.cmd_start, "start the node in the background (output to log/console.log)", "Node"
+        lazy("launcher", "cmd_start"),
+        "start the node in the background (output to log/console.log)",
+        "Node",
     ),
     "foreground": Command(
-        launcher.cmd_foreground, "run the node in this terminal until it is stopped", "Node"
+        lazy("launcher", "cmd_foreground"),
+        "run the node in this terminal until it is stopped",
+        "Node",
     ),
     "console": Command(
-        launcher.cmd_console, "run the node here with an interactive Python prompt", "Node"
+        lazy("launcher", "cmd_console"),
+        "run the node here with an interactive Python prompt",
+        "Node",
     ),
-    "stop": Command(launcher.cmd_stop, "stop the node; returns once its process is gone", "Node"),
-    "restart": Command(launcher.cmd_restart, "stop the node if it runs, then start it", "Node"),
-    "ping": Command(remote.cmd_ping, "print 'pong' if the node answers", "Node"),
-    "pid": Command(remote.cmd_pid, "print the node's OS process id", "Node"),
+    "stop": Command(
+        lazy("launcher", "cmd_stop"), "stop the node; returns once its process is gone", "Node"
+    ),
+    "restart": Command(
+        lazy("launcher", "cmd_restart"), "stop the node if it runs, then start it", "Node"
+    ),
+    "ping": Command(lazy("remote", "cmd_ping"), "print 'pong' if the node answers", "Node"),
+    "pid": Command(lazy("remote", "cmd_pid"), "print the node's OS process id", "Node"),
     "status": Command(
-        remote.cmd_status, "node, release, uptime, applications and processes", "Node", json=True
+        lazy("remote", "cmd_status"),
+        "node, release, uptime, applications and processes",
+        "Node",
+        json=True,
     ),
     "eval": Command(
-        remote.cmd_eval,
+        lazy("remote", "cmd_eval"),
         "run Python statements in the node; print a trailing expression",
         "Code",
         (("CODE", "+", "Python source"),),
     ),
     "rpc": Command(
-        remote.cmd_rpc,
+        lazy("remote", "cmd_rpc"),
         "call MODULE.FUNCTION(ARG, ...) in the node (ARGs are Python literals)",
         "Code",
         (
@@ -73,11 +100,15 @@ COMMANDS: dict[str, Command] = {
         ),
     ),
     "remote_console": Command(
-        console.cmd_remote_console, "an interactive Python prompt inside the running node", "Code"
+        lazy("console", "cmd_remote_console"),
+        "an interactive Python prompt inside the running node",
+        "Code",
     ),
-    "versions": Command(remote.cmd_versions, "every release and its status", "Releases", json=True),
+    "versions": Command(
+        lazy("remote", "cmd_versions"), "every release and its status", "Releases", json=True
+    ),
     "check": Command(
-        remote.release_command("check", "target", "maybe"),
+        lazy("remote", "release_command", "check", "target", "maybe"),
         "unpack if needed, then a dry run of the install: nothing changes in the node",
         "Releases",
         TARGET,
@@ -85,14 +116,14 @@ COMMANDS: dict[str, Command] = {
         flags=(("--no-keep", "remove again what this check unpacked: the tree is as it was"),),
     ),
     "unpack": Command(
-        remote.release_command("unpack", "package", "always"),
+        lazy("remote", "release_command", "unpack", "package", "always"),
         "unpack a release package into this tree",
         "Releases",
         (("PKG", "1", "the package file"),),
         json=True,
     ),
     "install": Command(
-        remote.release_command("install", "version"),
+        lazy("remote", "release_command", "install", "version"),
         "hot-install an unpacked release (not permanent)",
         "Releases",
         VERSION,
@@ -100,13 +131,13 @@ COMMANDS: dict[str, Command] = {
         probation=True,
     ),
     "permanent": Command(
-        remote.release_command("permanent", "version"),
+        lazy("remote", "release_command", "permanent", "version"),
         "make a release the one the node boots",
         "Releases",
         VERSION,
     ),
     "upgrade": Command(
-        remote.release_command("upgrade", "target", "maybe"),
+        lazy("remote", "release_command", "upgrade", "target", "maybe"),
         "unpack if needed, install and make permanent",
         "Releases",
         TARGET,
@@ -114,14 +145,17 @@ COMMANDS: dict[str, Command] = {
         probation=True,
     ),
     "downgrade": Command(
-        remote.release_command("downgrade", "version"),
+        lazy("remote", "release_command", "downgrade", "version"),
         "go back to an older release and make it permanent",
         "Releases",
         VERSION,
         json=True,
     ),
     "uninstall": Command(
-        remote.release_command("uninstall", "version"), "remove an old release", "Releases", VERSION
+        lazy("remote", "release_command", "uninstall", "version"),
+        "remove an old release",
+        "Releases",
+        VERSION,
     ),
 }
 
@@ -326,6 +360,8 @@ def report(name: str, command: str, as_json: bool, exc: ControlError) -> int:
     Without --json, what the node's code printed comes first on stdout, and an install
     report's details (pauses, rollback problems) follow the line.
     """
+    from primes_runtime.cli import output
+
     code = exit_code(exc)
     remote = exc if isinstance(exc, RemoteError) else None
     if remote is not None and remote.out and not as_json:

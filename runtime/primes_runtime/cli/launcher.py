@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import code
 import contextlib
 import math
 import os
@@ -51,6 +50,7 @@ def node_command(tree: Tree) -> list[str]:
         raise ControlError(f"releases/start_data names {runtime_dir}, which holds no runtime")
     return [
         sys.executable,
+        "-S",  # no site-packages: the runtime is stdlib only, a release ships its libraries
         "-s",
         "-E",
         "-u",
@@ -148,6 +148,7 @@ def wait_until_up(
 ) -> None:
     """Return once the new node answers a ping (within `limit` s); fail with the reason if not."""
     deadline = time.monotonic() + limit
+    pause = 0.005  # the node listens within ~0.1 s: poll fast first, then back off
     while True:
         status = proc.poll()
         if status is not None:
@@ -167,7 +168,8 @@ def wait_until_up(
                 f"the node (pid {proc.pid}) did not answer within {limit:.0f} s; "
                 f"see {inv.tree.console_log} and log/node.log"
             )
-        time.sleep(0.1)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def last_line(path: Path, offset: int) -> str:
@@ -264,6 +266,8 @@ def cmd_console(inv: Invocation) -> int:
                 f"{inv.name}: node running in this process (release {node.release}). "
                 "`node` is the node; Ctrl-D stops it."
             )
+            import code
+
             code.interact(banner=banner, local={"node": node}, exitmsg="")
         finally:
             node.shutdown(node_config(tree).shutdown_timeout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import os
 import socket
 
 from primes_runtime.control import frames
@@ -32,7 +32,7 @@ def server_handshake(
 
     The whole exchange must finish by `deadline` (time.monotonic()), else TimeoutError.
     """
-    server_nonce = secrets.token_bytes(NONCE_BYTES)
+    server_nonce = os.urandom(NONCE_BYTES)  # what secrets.token_bytes does
     frames.send(sock, {"protocol": PROTOCOL, "nonce": server_nonce.hex()}, deadline=deadline)
     answer = frames.recv(sock, limit=4096, deadline=deadline, depth=depth)
     if answer is None:
@@ -57,7 +57,7 @@ def client_handshake(sock: socket.socket, cookie: str) -> None:
     if hello.get("protocol") != PROTOCOL:
         raise FrameError(f"the socket does not speak {PROTOCOL}")
     server_nonce = _hex_field(hello, "nonce")
-    client_nonce = secrets.token_bytes(NONCE_BYTES)
+    client_nonce = os.urandom(NONCE_BYTES)  # what secrets.token_bytes does
     frames.send(
         sock,
         {

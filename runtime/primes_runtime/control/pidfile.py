@@ -151,10 +151,12 @@ def gone(record: Record) -> bool:
 def wait_gone(record: Record, timeout: float) -> bool:
     """Wait until the process has exited; False if it is still there after `timeout` seconds."""
     deadline = time.monotonic() + timeout
+    pause = 0.002  # a node exits within ms of its stop reply: poll fast first, then back off
     while not gone(record):
         if time.monotonic() >= deadline:
             return False
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
     return True
 
 

@@ -1,0 +1,55 @@
+"""The start script starts one interpreter per command once it has proved the interpreter."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from primes_runtime.control import server
+
+from .conftest import Script
+from .fakenode import FakeNode
+
+
+@pytest.fixture
+def served(script: Script) -> Iterator[Script]:
+    fake = FakeNode(script.root)
+    server.start(fake)
+    try:
+        yield script
+    finally:
+        fake.shutdown(1.0)
+
+
+def counting_python(tmp_path: Path) -> tuple[Path, Path]:
+    """An interpreter wrapper that appends a line to a log each time it starts."""
+    log = tmp_path / "starts.log"
+    wrapper = tmp_path / "python3-counting"
+    wrapper.write_text(f'#!/bin/sh\necho start >> "{log}"\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def test_a_proved_interpreter_path_is_remembered_in_run_python(served: Script) -> None:
+    assert served.ok("ping") == "pong\n"
+    assert (served.root / "run" / "python").read_text() == f"{sys.executable}\n"
+
+
+def test_ping_starts_one_interpreter_once_the_tree_knows_it(served: Script, tmp_path: Path) -> None:
+    wrapper, log = counting_python(tmp_path)
+    env = {"PRIMES_PYTHON": str(wrapper)}
+    assert served.ok("ping", env=env) == "pong\n"
+    assert log.read_text().count("start") == 2  # the is-it-Python probe, then the command
+    assert served.ok("ping", env=env) == "pong\n"
+    assert served.ok("pid", env=env).strip().isdigit()
+    assert log.read_text().count("start") == 4  # one each
+
+
+def test_another_interpreter_path_is_probed_again(served: Script, tmp_path: Path) -> None:
+    served.ok("ping")
+    wrapper, log = counting_python(tmp_path)
+    assert served.ok("ping", env={"PRIMES_PYTHON": str(wrapper)}) == "pong\n"
+    assert log.read_text().count("start") == 2
+    assert (served.root / "run" / "python").read_text() == f"{wrapper}\n"
