@@ -150,7 +150,7 @@ def main() -> int:
             try:
                 time.sleep(BASELINE_S)  # collects the no-upgrade baseline, not an assertion
                 t0 = time.perf_counter()
-                wall, _ = timed(root, "upgrade", str(rel.two))
+                wall, _ = timed(root, "upgrade", "--probation", "0", str(rel.two))
                 t1 = time.perf_counter()
                 time.sleep(AFTER_S)
             finally:
