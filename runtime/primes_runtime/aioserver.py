@@ -28,10 +28,9 @@ from typing import Any
 from .caller import Caller
 from .code_server import current
 from .context import task_process
-from .errors import BadReturn
 from .pid import Pid
 from .process import CALL, CAST, STOP, Exit, spawn
-from .server import NO_REPLY, NoReply, Reply, ServerProcess, Stop
+from .server import ServerProcess
 
 log = logging.getLogger("primes_runtime.aio")
 
@@ -57,17 +56,6 @@ class AsyncServerProcess(ServerProcess):
 
     def submit(self) -> None:
         self.node.aio.submit(self)
-
-    def deliver(self, msg: tuple[Any, ...]) -> bool:
-        with self.lock:
-            if not self.alive:
-                return False
-            self.mailbox.append(msg)
-            if self.scheduled or self.suspended:
-                return True
-            self.scheduled = True
-        self.node.aio.submit(self)
-        return True
 
     def __init__(self, module: str) -> None:
         super().__init__(module)
@@ -133,33 +121,10 @@ class AsyncServerProcess(ServerProcess):
         if handler is None:
             log.warning("server %s (%s) has no %s; dropped %r", self.pid, self.module, name, msg[1])
             return
-        result = await _settled(handler(msg[1], self.state))
-        kind = type(result)
-        if kind is Stop:
-            self.state = result.state
-            raise Exit(result.reason)
-        if kind is Reply or kind is NoReply:
-            raise BadReturn(f"{self.module}.{name} returned {result!r}; expected a state or Stop")
-        self.state = result
+        self.took_state(name, await _settled(handler(msg[1], self.state)))
 
     async def _call_async(self, mod: ModuleType, request: object, caller: Caller) -> None:
-        result = await _settled(mod.handle_call(request, caller, self.state))
-        kind = type(result)
-        if kind is Reply:
-            self.state = result.state
-            caller.set_reply(result.value)
-        elif kind is NoReply:
-            self.state = result.state
-        elif kind is Stop:
-            self.state = result.state
-            if result.reply is not NO_REPLY:
-                caller.set_reply(result.reply)
-            raise Exit(result.reason)
-        else:
-            raise BadReturn(
-                f"{self.module}.handle_call returned {result!r}; "
-                "expected Reply(value, state), NoReply(state) or Stop(reason, state)"
-            )
+        self.took_call(await _settled(mod.handle_call(request, caller, self.state)), caller)
 
     async def _die_async(self, reason: object, stopper: Caller | None = None) -> None:
         if self.alive:

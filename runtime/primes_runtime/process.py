@@ -151,7 +151,7 @@ class Process:
             if self.scheduled or self.suspended:
                 return True
             self.scheduled = True
-        self.node.scheduler.submit(self)
+        self.submit()
         return True
 
     def run_slice(self) -> bool:

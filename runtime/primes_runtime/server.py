@@ -88,9 +88,13 @@ class ServerProcess(Process):
         if handler is None:
             log.warning("server %s (%s) has no %s; dropped %r", self.pid, self.module, name, msg[1])
             return
-        result = handler(msg[1], self.state)
+        self.took_state(name, handler(msg[1], self.state))
+
+    def took_state(self, name: str, result: object) -> None:
+        """Apply what handle_cast/handle_info (`name`) returned: a new state, or Stop."""
         kind = type(result)
         if kind is Stop:
+            assert isinstance(result, Stop)
             self.state = result.state
             raise Exit(result.reason)
         if kind is Reply or kind is NoReply:
@@ -98,7 +102,10 @@ class ServerProcess(Process):
         self.state = result
 
     def _call(self, mod: ModuleType, request: object, caller: Caller) -> None:
-        result = mod.handle_call(request, caller, self.state)
+        self.took_call(mod.handle_call(request, caller, self.state), caller)
+
+    def took_call(self, result: Any, caller: Caller) -> None:
+        """Apply what handle_call returned: Reply, NoReply or Stop (answering `caller`)."""
         kind = type(result)
         if kind is Reply:
             self.state = result.state
