@@ -130,7 +130,13 @@ def traced(pid: int, options: list[str]) -> subprocess.Popen[bytes]:
 def untraced(tracer: subprocess.Popen[bytes]) -> None:
     if tracer.poll() is None:
         tracer.terminate()  # strace detaches and leaves the node running
-    tracer.wait(timeout=10)
+    try:
+        tracer.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        # strace can hang detaching from threads the injected SIGKILL is taking down; its own
+        # exit detaches whatever is left (the checks below are on the node and its tree).
+        tracer.kill()
+        tracer.wait(timeout=10)
 
 
 def step_counts(trees: Trees, op: Op) -> Counter[str]:
