@@ -277,6 +277,19 @@ def first_command(argv: list[str]) -> str | None:
     return None
 
 
+def joined_values(argv: list[str]) -> list[str]:
+    """`--cookie VALUE` (and --root, --name) before the command as `--cookie=VALUE`, so a
+    value that starts with `-` (a generated cookie may) is not taken for an option."""
+    out: list[str] = []
+    rest = list(argv)
+    while rest and rest[0].startswith("--"):
+        word = rest.pop(0)
+        if word in ("--root", "--name", "--cookie") and rest:
+            word = f"{word}={rest.pop(0)}"
+        out.append(word)
+    return out + rest
+
+
 def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invocation:
     """The command line as an Invocation; UsageError when it is wrong."""
     if root is None:
@@ -284,7 +297,7 @@ def parse(argv: list[str], parser: Parser, name: str, root: str | None) -> Invoc
     command = first_command(argv)
     if command is not None and command not in COMMANDS and command != "help":
         raise UsageError(f"unknown command '{command}'; see '{name} help'")
-    ns, extra = parser.parse_known_args(argv)
+    ns, extra = parser.parse_known_args(joined_values(argv))
     if extra:
         parser.commands.get(ns.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if ns.command is None:

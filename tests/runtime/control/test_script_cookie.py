@@ -52,3 +52,10 @@ def test_a_missing_cookie_file_says_how_to_pass_one(served: Script) -> None:
     assert result.returncode == 1
     assert "pass one with --cookie or PRIMES_COOKIE" in result.stderr
     assert served.ok("--cookie", right, "ping") == "pong\n"
+
+
+def test_a_cookie_that_starts_with_a_dash_is_a_value_not_an_option(served: Script) -> None:
+    # A generated cookie (token_urlsafe) starts with "-" one time in 64.
+    result = served.run("--cookie", "-wrong", "ping")
+    assert result.returncode == 1, result.stderr
+    assert "refused the cookie" in result.stderr
