@@ -113,6 +113,11 @@ class ProcessTable:
         """Pids of the live processes whose callback module is ``module_name``."""
         return [p.pid for p in self.all() if p.module == module_name and p.alive]
 
+    def running(self, module_name: str) -> list[Process]:
+        """The live processes whose callback module is ``module_name``, in table order
+        (``using`` sorts by pid: the release handler's loops over 10,000 skip that)."""
+        return [p for p in list(self._by_id.values()) if p.module == module_name and p.alive]
+
 
 def register(name: str, pid: Pid) -> None:
     """Give a live process a name; fails if the name is taken or the process is dead."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
+import queue
 import sys
 import threading
 import time
@@ -10,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from primes_runtime import code_server, supervisor, system
 from primes_runtime.application import Applications
@@ -43,6 +46,7 @@ from .target import Release
 WORKER = "primes-code-change"
 """Name prefix of the thread that runs code_change calls."""
 _ABANDONED = ", abandoned by the "
+_T = TypeVar("_T")
 
 
 def lingering_code_changes() -> list[str]:
@@ -73,16 +77,22 @@ class Kernel(Protocol):
     applications: Applications
 
 
-@dataclass
+@dataclass(slots=True)
 class _Held:
     """A process this install suspended: for which module, since when, and its old state."""
 
     proc: Process
     module: str
     since: float
-    snapshot: ProcessSnapshot
+    state: object
+    """The behaviour state when it was suspended (by reference, as system.snapshot keeps it)."""
     name: str | None
     running: bool = False
+
+    @property
+    def snapshot(self) -> ProcessSnapshot:
+        """What system.restore needs to put the old state back."""
+        return ProcessSnapshot(self.proc.pid, self.module, self.proc.behaviour, self.state)
 
 
 @dataclass
@@ -95,14 +105,25 @@ class Evaluator:
     new: Release
     prepared: dict[str, PreparedModule] = field(default_factory=dict)
     held: dict[Pid, _Held] = field(default_factory=dict)
-    pauses: list[Pause] = field(default_factory=list)
+    paused: list[tuple[Pid, _Held, float, float]] = field(default_factory=list)
+    """Each pause as it ended: process, record, since, until (monotonic seconds)."""
     undo_log: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     fallback: dict[Pid, ProcessSnapshot] = field(default_factory=dict)
     """Processes whose failing code_change puts this snapshot back instead of failing."""
     changed: dict[Pid, str] = field(default_factory=dict)
     guard: Guard | None = None
+    worker: _Worker | None = None
+    """The thread code_change calls run on, started before the first suspend."""
     """Set on every process this install resumes (probation's crash guard)."""
     """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
+
+    @property
+    def pauses(self) -> list[Pause]:
+        """How long each process this install suspended stopped, in the order they resumed."""
+        return [
+            Pause(str(pid), held.name, held.module, (until - since) * 1000.0)
+            for pid, held, since, until in self.paused
+        ]
 
     @property
     def root(self) -> Path:
@@ -112,6 +133,10 @@ class Evaluator:
     def pids_using(self, module: str) -> list[Pid]:
         """The node's live processes running callback module ``module``."""
         return self.node.processes.using(module)
+
+    def running(self, module: str) -> list[Process]:
+        """Like `pids_using`, the processes themselves, in table order (no sort, no lookup)."""
+        return self.node.processes.running(module)
 
     # -- phases ---------------------------------------------------------------------------
 
@@ -135,16 +160,29 @@ class Evaluator:
             self._step(instruction)
 
     def run(self) -> None:
-        """Everything after the point of no return; on failure raise StepFailed (no rollback)."""
+        """Everything after the point of no return; on failure raise StepFailed (no rollback).
+
+        The collector is off meanwhile: a full collection of a node holding 10,000 processes
+        takes tens of milliseconds, and each one during the script lengthens every pause.
+        """
         _, after = self.split()
         apps = self.node.applications
         apps.configure(self.root, self.new.env_overrides)  # apps started now get its env
         self._log("node config env", lambda: apps.configure(self.root, self.old.env_overrides))
-        for instruction in after:
-            self._step(instruction)
-        for pid, held in self.held.items():
-            if not held.running:  # the script forgot a resume: never leave a process frozen
-                self._resume(pid)
+        if any(isinstance(instruction, CodeChange) for instruction in after):
+            self.worker = _Worker()  # its start (~1 ms) is then not in any pause
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for instruction in after:
+                self._step(instruction)
+            forgotten = [pid for pid, held in self.held.items() if not held.running]
+            self._resume_all(forgotten)  # a script without its resume never leaves one frozen
+        finally:
+            if collecting:
+                gc.enable()
+            if self.worker is not None:
+                self.worker.close()
 
     def rollback(self) -> list[str]:
         """Undo every change made so far, newest first; return what could not be undone."""
@@ -174,9 +212,7 @@ class Evaluator:
             case PointOfNoReturn():
                 pass
             case Suspend(modules=modules, timeout=timeout):
-                for module in modules:
-                    for pid in self.pids_using(module):
-                        self._suspend(pid, module, timeout)
+                self._suspend_all(modules, timeout)
             case SwitchAppPath():
                 self._switch_app_path(instruction)
             case Load(module=module):
@@ -192,8 +228,7 @@ class Evaluator:
                 self._code_change(instruction, targets, old_vsn, extra, timeout)
             case Resume(modules=modules):
                 pids = [p for p, h in self.held.items() if h.module in modules and not h.running]
-                for pid in pids:
-                    self._resume(pid)
+                self._resume_all(pids)
                 self._upgrade_children(pids)
             case Remove(module=module):
                 self._log(f"remove {module}", code_server.remove(module).undo)
@@ -271,29 +306,42 @@ class Evaluator:
 
         self._log(f"references to {module} in new modules", back)
 
-    def _suspend(self, pid: Pid, module: str, timeout: float) -> None:
-        held = self.held.get(pid)
-        if held is not None:  # suspended earlier in this script: keep its first snapshot
-            if held.running:
-                self._resuspend(pid, timeout)
-                self._log(f"resume {pid}", lambda: self._release(pid))
-            return
-        since = time.monotonic()
-        table = self.node.processes
-        proc = table.lookup(pid)
-        if proc is None:
-            return  # it died meanwhile; its supervisor restarts it on whatever code is current
+    def _suspend_all(self, modules: tuple[str, ...], timeout: float) -> None:
+        """Suspend every live process of `modules`; one undo step resumes them all."""
+        name_of = self.node.processes.name_of
+        fresh: list[Pid] = []
         try:
-            system.suspend(proc, timeout)
-        except NoProcess:
-            return
-        self._log(f"resume {pid}", lambda: self._release(pid))
-        self.held[pid] = _Held(proc, module, since, system.snapshot(proc), table.name_of(pid))
+            for module in modules:
+                for proc in self.running(module):
+                    pid = proc.pid
+                    held = self.held.get(pid)
+                    if held is not None:  # suspended earlier in this script: keep its snapshot
+                        if held.running:
+                            self._resuspend(pid, timeout)
+                            self._log(f"resume {pid}", functools.partial(self._release, pid))
+                        continue
+                    since = time.monotonic()
+                    try:
+                        system.suspend(proc, timeout)
+                    except NoProcess:
+                        continue  # it died meanwhile; its supervisor restarts it on current code
+                    state = proc.snapshot_state()
+                    self.held[pid] = _Held(proc, module, since, state, name_of(pid))
+                    fresh.append(pid)
+        finally:
+            if fresh:
+                self._log(f"resume {_count(fresh)}", lambda: _each(fresh, self._release))
 
-    def _resume(self, pid: Pid) -> None:
-        """The resume instruction: the process runs again; a later failure re-suspends it."""
-        self._release(pid)
-        self._log(f"suspend {pid} again", lambda: self._resuspend(pid))
+    def _resume_all(self, pids: list[Pid]) -> None:
+        """The resume instruction: they run again; one undo step re-suspends them all."""
+        done: list[Pid] = []
+        try:
+            for pid in pids:
+                self._release(pid)
+                done.append(pid)
+        finally:
+            if done:
+                self._log(f"suspend {_count(done)} again", lambda: _each(done, self._resuspend))
 
     def _upgrade_children(self, pids: list[Pid]) -> None:
         """Once all of them run again: supervisors among them start and stop children."""
@@ -310,8 +358,7 @@ class Evaluator:
             held.proc.guard = self.guard
         system.resume(held.proc)
         held.running = True
-        ms = (time.monotonic() - held.since) * 1000.0
-        self.pauses.append(Pause(str(pid), held.name, held.module, ms))
+        self.paused.append((pid, held, held.since, time.monotonic()))
 
     def _resuspend(self, pid: Pid, timeout: float = 5.0) -> None:
         held = self.held[pid]
@@ -330,59 +377,74 @@ class Evaluator:
         """code_change every target, one after another on one worker thread.
 
         The worker lets each call be bounded by `timeout` without a thread per process
-        (a thread start costs ~0.1 ms: a second for 10,000 processes). Every target's
-        state is logged for restore first, and after a failure the worker is stopped
-        and its call in flight awaited before the rollback touches any state.
+        (a thread start costs ~0.1 ms: a second for 10,000 processes) and without a hand-off
+        per process: it says which call it is in and since when, and this thread wakes only
+        when that call's time is up or all are done. Every target's state is logged for
+        restore first; after a failure the worker has stopped (or is abandoned) before the
+        rollback touches any state.
         """
-        for pid, held in targets:
-            self._log(f"restore the state of {pid}", _restorer(held.proc, held.snapshot))
-        abandoned, stop = threading.Event(), threading.Event()
+        if targets:
+            what = f"restore the state of {_count([pid for pid, _ in targets])}"
+            self._log(what, _restorer([held for _, held in targets]))
+        abandoned, stop, finished = threading.Event(), threading.Event(), threading.Event()
         shims: dict[str, ModuleType] = {}
-        jobs = [_Job(pid, held.proc) for pid, held in targets]
-        for job, (_, held) in zip(jobs, targets, strict=True):
-            if held.module not in shims:
-                shims[held.module] = _guarded(code_server.current(held.module), abandoned)
-            job.module = shims[held.module]
+        jobs: list[_Job] = []
+        for pid, held in targets:
+            shim = shims.get(held.module)
+            if shim is None:
+                shim = shims[held.module] = _guarded(code_server.current(held.module), abandoned)
+            jobs.append(_Job(pid, held.proc, shim))
+        at = _Progress(0, time.monotonic())
+        fallback = self.fallback
 
         def work() -> None:
-            for job in jobs:
-                if stop.is_set():
-                    return
-                threading.current_thread().name = f"{WORKER} in {job.pid} ({job.module.__name__})"
-                try:
-                    system.change_code(job.proc, job.module, old_vsn, extra)
-                except BaseException as exc:
-                    job.error = exc
-                job.done.set()
+            try:
+                for index, job in enumerate(jobs):
+                    if stop.is_set():
+                        return
+                    at.index, at.since = index, time.monotonic()
+                    try:
+                        system.change_code(job.proc, job.module, old_vsn, extra)
+                    except BaseException as exc:
+                        job.error = exc
+                        if job.pid not in fallback:
+                            return
+            finally:
+                at.index = len(jobs)
+                finished.set()
 
-        worker = threading.Thread(target=work, name=WORKER, daemon=True)
-        worker.start()
-        for job in jobs:
-            waited = job.done.wait(timeout)
-            if waited and job.error is not None and job.pid in self.fallback:
-                self._fall_back(job)
-                continue
-            if not waited:
+        if self.worker is None or self.worker.abandoned:
+            self.worker = _Worker()
+        worker = self.worker
+        worker.batches.put(work)
+        wait = timeout
+        while not finished.wait(wait):
+            index, since = at.index, at.since
+            late = time.monotonic() - since
+            if index < len(jobs) and late >= timeout:
                 abandoned.set()  # if it ever returns, its result is dropped: state stays restored
                 stop.set()
+                job = jobs[index]
                 self._abandon(worker, job, timeout)
                 self._fail(instruction, f"code_change of {job.pid} took longer than {timeout:g} s")
-            if job.error is not None:
-                stop.set()
-                worker.join(timeout)  # the call in flight ends before the rollback
-                if worker.is_alive():
-                    abandoned.set()
-                    self._abandon(worker, job, timeout)
-                inner = job.error.__cause__ or job.error
-                log.error("code_change of %s failed", job.pid, exc_info=inner)
-                self._fail(
-                    instruction, f"code_change of {job.pid} raised {type(inner).__name__}: {inner}"
-                )
-        worker.join()
+            wait = max(timeout - late, 0.001)
+        for job in jobs:
+            if job.error is None:
+                continue
+            if job.pid in fallback:
+                self._fall_back(job)
+                continue
+            inner = job.error.__cause__ or job.error
+            log.error("code_change of %s failed", job.pid, exc_info=inner)
+            self._fail(
+                instruction, f"code_change of {job.pid} raised {type(inner).__name__}: {inner}"
+            )
+        has = {name: getattr(shim, "code_change", None) is not None for name, shim in shims.items()}
         for job in jobs:
             if job.pid not in self.changed:
-                has = getattr(job.module, "code_change", None) is not None
-                self.changed[job.pid] = "code_change" if has else "no code_change"
+                self.changed[job.pid] = (
+                    "code_change" if has[job.module.__name__] else "no code_change"
+                )
 
     def _fall_back(self, job: _Job) -> None:
         """A fallback process whose code_change failed: put its snapshot back, go on."""
@@ -391,13 +453,14 @@ class Evaluator:
         system.restore(job.proc, self.fallback[job.pid])
         self.changed[job.pid] = "snapshot"
 
-    def _abandon(self, worker: threading.Thread, job: _Job, timeout: float) -> None:
+    def _abandon(self, worker: _Worker, job: _Job, timeout: float) -> None:
         """Name a worker left running so that `status` can report it (Python cannot stop it)."""
-        worker.name = (
+        worker.abandoned = True
+        worker.thread.name = (
             f"{WORKER} in {job.pid} ({job.module.__name__}){_ABANDONED}"
             f"{self.old.version} -> {self.new.version} install after {timeout:g} s"
         )
-        log.error("code_change worker left running: %s", worker.name)
+        log.error("code_change worker left running: %s", worker.thread.name)
 
     def _switch_app_path(self, instruction: SwitchAppPath) -> None:
         from_path = self.root / instruction.from_path if instruction.from_path else None
@@ -435,20 +498,64 @@ class Evaluator:
                 self._log(f"{code_dir} back on sys.path", undo)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job:
     """One process's code_change, as the worker thread runs it."""
 
     pid: Pid
     proc: Process
-    module: ModuleType = field(default_factory=lambda: ModuleType("unset"))
+    module: ModuleType
     error: BaseException | None = None
-    done: threading.Event = field(default_factory=threading.Event)
 
 
-def _restorer(proc: Process, snapshot: ProcessSnapshot) -> Callable[[], None]:
-    """The undo step that puts `snapshot` back into process `proc`."""
-    return lambda: system.restore(proc, snapshot)
+class _Worker:
+    """The thread that runs code_change calls, one batch after another, until closed."""
+
+    def __init__(self) -> None:
+        self.batches: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.abandoned = False
+        self.thread = threading.Thread(target=self._serve, name=WORKER, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while (batch := self.batches.get()) is not None:
+            batch()
+
+    def close(self) -> None:
+        """End the thread once its batch in flight (if any) returns."""
+        self.batches.put(None)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Which code_change the worker is in (an index into its jobs) and since when."""
+
+    index: int
+    since: float
+
+
+def _restorer(held: list[_Held]) -> Callable[[], None]:
+    """The undo step that puts each held process's old state back."""
+    return lambda: _each(held, lambda h: system.restore(h.proc, h.snapshot))
+
+
+def _each(items: list[_T], undo: Callable[[_T], object]) -> None:
+    """An undo step over many: every item is tried; the failures are raised together."""
+    problems: list[str] = []
+    for item in items:
+        try:
+            undo(item)
+        except Exception as exc:
+            label = item.proc.pid if isinstance(item, _Held) else item
+            problems.append(f"{label}: {type(exc).__name__}: {exc}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise RuntimeError(problems[0] + more)
+
+
+def _count(items: list[Any]) -> str:
+    """ "process <pid>" for one, "N processes" for more."""
+    return f"process {items[0]}" if len(items) == 1 else f"{len(items)} processes"
 
 
 def _guarded(module: ModuleType, abandoned: threading.Event) -> ModuleType:
