@@ -29,6 +29,11 @@ from tools.story import copy_sources as copy_sources  # noqa: E402
 from tools.story import deploy as deploy  # noqa: E402
 from tools.story import primenode as primenode  # noqa: E402
 
+PYTHON = os.environ.setdefault("PRIMES_PYTHON", os.path.realpath(sys.executable))
+"""The interpreter every `bin/primenode` of the benchmarks runs: the real binary behind this
+venv. On a machine where `python3` on PATH is a pyenv shim (a shell script that costs ~0.1 s
+per command), the figures would otherwise be pyenv's, not primes'."""
+
 PAUSE_LINE = re.compile(r"^\s*paused (\S+)(?: (\S+))? \((\S+)\) ([0-9.]+) ms$", re.M)
 
 

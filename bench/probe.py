@@ -5,10 +5,15 @@ latencies are then not disturbed by the benchmark process starting `bin/primenod
 Usage: ``probe.py ROOT MODULE FUNCTION STOPFILE OUTFILE``; writes JSON
 ``{"samples": [[start, end, value|null], ...], "errors": [...]}`` (perf_counter seconds,
 a system-wide monotonic clock on Linux) once STOPFILE exists.
+
+The probe's own collector is off: its growing list of samples would otherwise make each of
+its full collections longer (milliseconds at 100,000 samples), and that pause would be
+counted as the node's latency.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -23,6 +28,7 @@ def main(argv: list[str]) -> int:
     samples: list[tuple[float, float, str | None]] = []
     errors: list[str] = []
     clock = time.perf_counter
+    gc.disable()
     with connect(Path(root)) as client:
         client.settimeout(30.0)
         rpc(client, module, function)  # warm: the first call imports the module

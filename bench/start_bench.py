@@ -7,7 +7,6 @@ table. Targets: start under 0.5 s, idle RSS under 40 MB.
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_node import deploy, node_pid, primenode, releases, rss_mb, timed
+from bench_node import PYTHON, deploy, node_pid, primenode, releases, rss_mb, timed
 from bench_report import emit, options, verdict
 
 ROUNDS = 5
@@ -26,8 +25,9 @@ TARGET_RSS_MB = 40.0
 
 
 def bare_python() -> tuple[float, float]:
-    """Wall time of `python3 -c pass`, and the RSS of an idle bare interpreter (MB)."""
-    python = shutil.which("python3") or sys.executable
+    """Wall time of `python3 -c pass`, and the RSS of an idle bare interpreter (MB), for the
+    interpreter the nodes run (bench_node.PYTHON)."""
+    python = PYTHON
     start = time.perf_counter()
     subprocess.run([python, "-c", "pass"], check=True)
     wall = time.perf_counter() - start

@@ -8,6 +8,7 @@ then it stops the apps in reverse order within node.shutdown_timeout and exits 0
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -376,6 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import sdnotify
 
         sdnotify.attach(node.release)  # systemd Type=notify: READY=1 now, STOPPING=1 on SIGTERM
+        # What boot made (code, apps, their processes) lives as long as the node: out of the
+        # collector's sight, a full collection no longer walks it while holding the GIL (10 ms
+        # with 10,000 processes; docs/benchmarks.md). Cycles among it are never reclaimed.
+        gc.freeze()
     node.wait()
     if held is not None:
         held.release()
