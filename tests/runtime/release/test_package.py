@@ -178,3 +178,25 @@ def test_a_missing_package_file_says_so(tmp_path: Path, deployed: Path) -> None:
         package.staged(tmp_path / "primenode_9.tar.gz", deployed),
     ):
         pass
+
+
+def test_the_code_of_new_lib_dirs_arrives_compiled_and_shared_dirs_are_not_recompiled(
+    tmp_path: Path, deployed: Path
+) -> None:
+    shared = [App("counter", "1", {"counter": "VSN = 1\n"}), App("extra", "1", {"extra": "X\n"})]
+    with package.staged(make_package(tmp_path, "2", shared), deployed) as pkg:
+        compiled = {p.relative_to(pkg.staging).as_posix() for p in pkg.staging.rglob("*.pyc")}
+        package.extract(pkg, deployed)
+    assert [p.split("/__pycache__/")[0] for p in sorted(compiled)] == ["lib/extra-1"]
+    assert list((deployed / "lib" / "extra-1").rglob("__pycache__/extra.*.pyc"))
+    assert not list((deployed / "lib" / "counter-1").rglob("*.pyc"))
+
+
+def test_a_new_module_that_does_not_compile_is_still_unpacked(
+    tmp_path: Path, deployed: Path
+) -> None:
+    broken = [*V1, App("extra", "1", {"extra": "def broken(:\n"})]
+    with package.staged(make_package(tmp_path, "2", broken), deployed) as pkg:
+        package.extract(pkg, deployed)
+    assert (deployed / "lib" / "extra-1" / "extra.py").read_text() == "def broken(:\n"
+    assert not list((deployed / "lib" / "extra-1").rglob("*.pyc"))
