@@ -8,11 +8,11 @@ release.json. It prints the result as one JSON line; an error is one line on std
 
 from __future__ import annotations
 
-import compileall
 import contextlib
 import hashlib
 import json
 import os
+import py_compile
 import re
 import resource
 import subprocess
@@ -120,10 +120,14 @@ def precompile(staging: Path, root: Path) -> None:
     lib = staging / "lib"
     if not lib.is_dir():
         return
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        for code_dir in sorted(lib.iterdir()):
-            if code_dir.is_dir() and not (root / "lib" / code_dir.name).exists():
-                compileall.compile_dir(code_dir, quiet=2)
+    for code_dir in sorted(lib.iterdir()):
+        if not code_dir.is_dir() or (root / "lib" / code_dir.name).exists():
+            continue
+        for dirpath, _, filenames in os.walk(code_dir):
+            for filename in filenames:
+                if filename.endswith(".py"):
+                    with contextlib.suppress(py_compile.PyCompileError, OSError, ValueError):
+                        py_compile.compile(os.path.join(dirpath, filename), doraise=True)
 
 
 def stage(source: Path, package: BinaryIO, staging: Path, limits: UnpackLimits) -> Staged:
