@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -114,8 +115,13 @@ def rss_mb(pid: int) -> float:
 
 
 def pauses_ms(upgrade_output: str) -> list[float]:
-    """The per-process pauses an upgrade's report lists (`paused <pid> ... X ms`)."""
-    return [float(m.group(4)) for m in PAUSE_LINE.finditer(upgrade_output)]
+    """The per-process pauses an upgrade's report lists: from `upgrade --json`'s "pauses",
+    else from its text's `paused <pid> ... X ms` lines."""
+    try:
+        data = json.loads(upgrade_output)
+    except ValueError:
+        return [float(m.group(4)) for m in PAUSE_LINE.finditer(upgrade_output)]
+    return [float(p["ms"]) for p in data.get("pauses", [])]
 
 
 # Code run inside the node through eval. It uses only the release handler's primitives

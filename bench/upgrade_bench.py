@@ -102,7 +102,7 @@ def upgrade_under_load(root: Path, package: Path, probe: Probe | None = None) ->
     try:
         time.sleep(BASELINE_S)  # collects the no-upgrade baseline, not an assertion
         t0 = time.perf_counter()
-        wall, result = timed(root, "upgrade", "--probation", "0", str(package))
+        wall, result = timed(root, "upgrade", "--json", "--probation", "0", str(package))
         t1 = time.perf_counter()
         time.sleep(AFTER_S)
     finally:

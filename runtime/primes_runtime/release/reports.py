@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import statistics
+from dataclasses import asdict, dataclass, fields
 
 from .errors import ReleaseError
 
@@ -231,18 +232,19 @@ class InstallReport:
                 f"rolled back, release {self.from_version} is still current"
             ]
             lines += [f"  rollback problem: {p}" for p in self.rollback_problems]
-        for pause in self.pauses:
-            who = f"{pause.pid} {pause.name}" if pause.name else pause.pid
-            lines.append(f"  paused {who} ({pause.module}) {pause.ms:.1f} ms")
+        lines += _pause_lines(self.pauses)
         lines += [f"  still on old code: {line}" for line in self.old_code]
         return "\n".join(lines)
 
     def to_data(self) -> Data:
-        data = asdict(self)
+        data: Data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict: 10x slower
+        data["failed"] = asdict(self.failed) if self.failed is not None else None
         data["ok"] = self.ok
         data["rolled_back"] = self.failed is not None and not self.rollback_problems
         data["max_pause_ms"] = round(self.max_pause_ms, 3)
-        data["pauses"] = [asdict(p) for p in self.pauses]
+        data["pauses"] = [
+            {"pid": p.pid, "name": p.name, "module": p.module, "ms": p.ms} for p in self.pauses
+        ]
         data["rollback_problems"] = list(self.rollback_problems)
         data["probation"] = self.probation.to_data() if self.probation is not None else None
         data["old_code"] = list(self.old_code)
@@ -285,6 +287,33 @@ class InstallReport:
             Probation.from_data(trial) if isinstance(trial, dict) else None,
             tuple(str(line) for line in _list(data, "old_code")),
         )
+
+
+LISTED_PAUSES = 10
+"""Up to this many paused processes, a report's text names each; beyond, one line a module."""
+
+
+def _pause_lines(pauses: tuple[Pause, ...]) -> list[str]:
+    """The report's lines on pauses: one per process, or per module for many processes."""
+    if len(pauses) <= LISTED_PAUSES:
+        return [f"  paused {_who(p)} ({p.module}) {p.ms:.1f} ms" for p in pauses]
+    by_module: dict[str, list[Pause]] = {}
+    for pause in pauses:
+        by_module.setdefault(pause.module, []).append(pause)
+    lines = []
+    for module, group in by_module.items():
+        longest = max(group, key=lambda p: p.ms)
+        median = statistics.median(p.ms for p in group)
+        lines.append(
+            f"  paused {len(group)} process{'es' if len(group) > 1 else ''} ({module}): "
+            f"longest {longest.ms:.1f} ms "
+            f"({_who(longest)}), median {median:.1f} ms"
+        )
+    return lines
+
+
+def _who(pause: Pause) -> str:
+    return f"{pause.pid} {pause.name}" if pause.name else pause.pid
 
 
 class InstallFailed(ReleaseError):

@@ -1,0 +1,35 @@
+"""Tests for install reports: their text for few and for many paused processes, their data."""
+
+from __future__ import annotations
+
+from primes_runtime.release.reports import LISTED_PAUSES, InstallReport, Pause
+
+
+def _report(pauses: list[Pause]) -> InstallReport:
+    return InstallReport("1", "2", "releases/2/up_from_1.relup", "up", tuple(pauses))
+
+
+def test_a_report_of_few_pauses_names_each_process() -> None:
+    pauses = [Pause(f"<0.{i}>", "miner" if i == 1 else None, "m", float(i)) for i in (1, 2)]
+    lines = _report(pauses).summary().splitlines()[1:]
+    assert lines == ["  paused <0.1> miner (m) 1.0 ms", "  paused <0.2> (m) 2.0 ms"]
+
+
+def test_a_report_of_many_pauses_says_per_module_how_many_the_longest_and_the_median() -> None:
+    workers = [Pause(f"<0.{i}>", None, "swarm.worker", float(i)) for i in range(1, 10_002)]
+    pauses = [*workers, Pause("<0.20000>", "sup", "swarm.sup", 0.5)]
+    assert len(pauses) > LISTED_PAUSES
+    lines = _report(pauses).summary().splitlines()[1:]
+    assert lines == [
+        "  paused 10001 processes (swarm.worker): longest 10001.0 ms (<0.10001>), median 5001.0 ms",
+        "  paused 1 process (swarm.sup): longest 0.5 ms (<0.20000> sup), median 0.5 ms",
+    ]
+
+
+def test_the_data_of_a_report_keeps_every_pause_and_reads_back_equal() -> None:
+    pauses = [Pause(f"<0.{i}>", None, "swarm.worker", i / 3) for i in range(50)]
+    report = _report(pauses)
+    data = report.to_data()
+    assert len(data["pauses"]) == 50  # type: ignore[arg-type]
+    assert data["max_pause_ms"] == round(49 / 3, 3)
+    assert InstallReport.from_data(data) == report
