@@ -176,7 +176,7 @@ class Evaluator:
         try:
             for instruction in after:
                 self._step(instruction)
-            forgotten = [pid for pid, held in self.held.items() if not held.running]
+            forgotten = [(pid, held) for pid, held in self.held.items() if not held.running]
             self._resume_all(forgotten)  # a script without its resume never leaves one frozen
         finally:
             if collecting:
@@ -227,9 +227,11 @@ class Evaluator:
                 ]
                 self._code_change(instruction, targets, old_vsn, extra, timeout)
             case Resume(modules=modules):
-                pids = [p for p, h in self.held.items() if h.module in modules and not h.running]
-                self._resume_all(pids)
-                self._upgrade_children(pids)
+                pairs = [
+                    (p, h) for p, h in self.held.items() if h.module in modules and not h.running
+                ]
+                self._resume_all(pairs)
+                self._upgrade_children(pairs)
             case Remove(module=module):
                 self._log(f"remove {module}", code_server.remove(module).undo)
             case StartApp(app=app):
@@ -332,26 +334,30 @@ class Evaluator:
             if fresh:
                 self._log(f"resume {_count(fresh)}", lambda: _each(fresh, self._release))
 
-    def _resume_all(self, pids: list[Pid]) -> None:
+    def _resume_all(self, pairs: list[tuple[Pid, _Held]]) -> None:
         """The resume instruction: they run again; one undo step re-suspends them all."""
         done: list[Pid] = []
         try:
-            for pid in pids:
-                self._release(pid)
+            for pid, held in pairs:
+                self._let_run(pid, held)
                 done.append(pid)
         finally:
             if done:
                 self._log(f"suspend {_count(done)} again", lambda: _each(done, self._resuspend))
 
-    def _upgrade_children(self, pids: list[Pid]) -> None:
+    def _upgrade_children(self, pairs: list[tuple[Pid, _Held]]) -> None:
         """Once all of them run again: supervisors among them start and stop children."""
-        for pid in pids:
+        for pid, held in pairs:
+            if held.proc.behaviour != "supervisor":
+                continue  # what upgrade_children would find out, without a lookup
             undo = supervisor.upgrade_children(pid)
             if undo is not None:
                 self._log(f"old children of supervisor {pid}", undo)
 
     def _release(self, pid: Pid) -> None:
-        held = self.held[pid]
+        self._let_run(pid, self.held[pid])
+
+    def _let_run(self, pid: Pid, held: _Held) -> None:
         if held.running:
             return
         if self.guard is not None:
@@ -386,31 +392,29 @@ class Evaluator:
         if targets:
             what = f"restore the state of {_count([pid for pid, _ in targets])}"
             self._log(what, _restorer([held for _, held in targets]))
-        abandoned, stop, finished = threading.Event(), threading.Event(), threading.Event()
+        abandoned, finished = threading.Event(), threading.Event()
         shims: dict[str, ModuleType] = {}
-        jobs: list[_Job] = []
-        for pid, held in targets:
-            shim = shims.get(held.module)
-            if shim is None:
-                shim = shims[held.module] = _guarded(code_server.current(held.module), abandoned)
-            jobs.append(_Job(pid, held.proc, shim))
+        for _, held in targets:
+            if held.module not in shims:
+                shims[held.module] = _guarded(code_server.current(held.module), abandoned)
+        errors: dict[int, BaseException] = {}
         at = _Progress(0, time.monotonic())
-        fallback = self.fallback
+        fallback, change, clock = self.fallback, system.change_code, time.monotonic
 
         def work() -> None:
             try:
-                for index, job in enumerate(jobs):
-                    if stop.is_set():
+                for index, (pid, held) in enumerate(targets):
+                    if at.stop:
                         return
-                    at.index, at.since = index, time.monotonic()
+                    at.index, at.since = index, clock()
                     try:
-                        system.change_code(job.proc, job.module, old_vsn, extra)
+                        change(held.proc, shims[held.module], old_vsn, extra)
                     except BaseException as exc:
-                        job.error = exc
-                        if job.pid not in fallback:
+                        errors[index] = exc
+                        if pid not in fallback:
                             return
             finally:
-                at.index = len(jobs)
+                at.index = len(targets)
                 finished.set()
 
         if self.worker is None or self.worker.abandoned:
@@ -421,43 +425,45 @@ class Evaluator:
         while not finished.wait(wait):
             index, since = at.index, at.since
             late = time.monotonic() - since
-            if index < len(jobs) and late >= timeout:
+            if index < len(targets) and late >= timeout:
                 abandoned.set()  # if it ever returns, its result is dropped: state stays restored
-                stop.set()
-                job = jobs[index]
-                self._abandon(worker, job, timeout)
-                self._fail(instruction, f"code_change of {job.pid} took longer than {timeout:g} s")
+                at.stop = True
+                pid, held = targets[index]
+                self._abandon(worker, pid, held.module, timeout)
+                self._fail(instruction, f"code_change of {pid} took longer than {timeout:g} s")
             wait = max(timeout - late, 0.001)
-        for job in jobs:
-            if job.error is None:
+        for index, error in sorted(errors.items()):
+            pid, held = targets[index]
+            if pid in fallback:
+                self._fall_back(pid, held.proc, error)
                 continue
-            if job.pid in fallback:
-                self._fall_back(job)
-                continue
-            inner = job.error.__cause__ or job.error
-            log.error("code_change of %s failed", job.pid, exc_info=inner)
-            self._fail(
-                instruction, f"code_change of {job.pid} raised {type(inner).__name__}: {inner}"
-            )
-        has = {name: getattr(shim, "code_change", None) is not None for name, shim in shims.items()}
-        for job in jobs:
-            if job.pid not in self.changed:
-                self.changed[job.pid] = (
-                    "code_change" if has[job.module.__name__] else "no code_change"
-                )
+            inner = error.__cause__ or error
+            log.error("code_change of %s failed", pid, exc_info=inner)
+            self._fail(instruction, f"code_change of {pid} raised {type(inner).__name__}: {inner}")
+        labels = {
+            name: "code_change"
+            if getattr(shim, "code_change", None) is not None
+            else "no code_change"
+            for name, shim in shims.items()
+        }
+        changed = self.changed
+        for pid, held in targets:
+            if pid not in changed:
+                changed[pid] = labels[held.module]
 
-    def _fall_back(self, job: _Job) -> None:
+    def _fall_back(self, pid: Pid, proc: Process, error: BaseException) -> None:
         """A fallback process whose code_change failed: put its snapshot back, go on."""
-        error = job.error.__cause__ or job.error if job.error is not None else None
-        log.error("code_change of %s failed (%r); its snapshot is put back", job.pid, error)
-        system.restore(job.proc, self.fallback[job.pid])
-        self.changed[job.pid] = "snapshot"
+        log.error(
+            "code_change of %s failed (%r); its snapshot is put back", pid, error.__cause__ or error
+        )
+        system.restore(proc, self.fallback[pid])
+        self.changed[pid] = "snapshot"
 
-    def _abandon(self, worker: _Worker, job: _Job, timeout: float) -> None:
+    def _abandon(self, worker: _Worker, pid: Pid, module: str, timeout: float) -> None:
         """Name a worker left running so that `status` can report it (Python cannot stop it)."""
         worker.abandoned = True
         worker.thread.name = (
-            f"{WORKER} in {job.pid} ({job.module.__name__}){_ABANDONED}"
+            f"{WORKER} in {pid} ({module}){_ABANDONED}"
             f"{self.old.version} -> {self.new.version} install after {timeout:g} s"
         )
         log.error("code_change worker left running: %s", worker.thread.name)
@@ -498,16 +504,6 @@ class Evaluator:
                 self._log(f"{code_dir} back on sys.path", undo)
 
 
-@dataclass(slots=True)
-class _Job:
-    """One process's code_change, as the worker thread runs it."""
-
-    pid: Pid
-    proc: Process
-    module: ModuleType
-    error: BaseException | None = None
-
-
 class _Worker:
     """The thread that runs code_change calls, one batch after another, until closed."""
 
@@ -528,10 +524,12 @@ class _Worker:
 
 @dataclass(slots=True)
 class _Progress:
-    """Which code_change the worker is in (an index into its jobs) and since when."""
+    """Which code_change the worker is in (an index into its targets), since when, and
+    whether it is to stop before the next."""
 
     index: int
     since: float
+    stop: bool = False
 
 
 def _restorer(held: list[_Held]) -> Callable[[], None]:
