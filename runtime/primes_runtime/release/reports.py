@@ -243,7 +243,8 @@ class InstallReport:
         data["rolled_back"] = self.failed is not None and not self.rollback_problems
         data["max_pause_ms"] = round(self.max_pause_ms, 3)
         data["pauses"] = [
-            {"pid": p.pid, "name": p.name, "module": p.module, "ms": p.ms} for p in self.pauses
+            {"pid": p.pid, "name": p.name, "module": p.module, "ms": round(p.ms, 3)}
+            for p in self.pauses
         ]
         data["rollback_problems"] = list(self.rollback_problems)
         data["probation"] = self.probation.to_data() if self.probation is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 
@@ -69,3 +70,18 @@ def test_a_frame_cut_short_is_refused() -> None:
         a.close()
         with pytest.raises(FrameError, match="connection closed 5 bytes into a 50-byte read"):
             frames.recv(b)
+
+
+def test_a_message_with_long_lists_encodes_to_the_same_text_as_one_json_dumps() -> None:
+    pauses = [{"pid": f"<0.{i}>", "name": None, "module": "w", "ms": i / 7} for i in range(1000)]
+    message = {
+        "ok": True,
+        "pauses": pauses,
+        "nested": {"list": list(range(frames.CHUNK * 2 + 1)), "é": ["ü", 1.5, None]},
+        "empty": [],
+        "short": [1, [2, 3]],
+        "odd": {1: "int key"},
+    }
+    expected = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    assert frames.dumps(message) == expected
+    assert frames.decode(frames.encode(message)[frames.HEADER.size :]) == json.loads(expected)

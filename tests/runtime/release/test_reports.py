@@ -27,9 +27,14 @@ def test_a_report_of_many_pauses_says_per_module_how_many_the_longest_and_the_me
 
 
 def test_the_data_of_a_report_keeps_every_pause_and_reads_back_equal() -> None:
-    pauses = [Pause(f"<0.{i}>", None, "swarm.worker", i / 3) for i in range(50)]
+    pauses = [Pause(f"<0.{i}>", None, "swarm.worker", i / 4) for i in range(50)]
     report = _report(pauses)
     data = report.to_data()
     assert len(data["pauses"]) == 50  # type: ignore[arg-type]
-    assert data["max_pause_ms"] == round(49 / 3, 3)
+    assert data["max_pause_ms"] == 12.25
     assert InstallReport.from_data(data) == report
+
+
+def test_the_data_of_a_report_gives_each_pause_to_the_microsecond() -> None:
+    data = _report([Pause("<0.1>", None, "m", 1 / 3)]).to_data()
+    assert data["pauses"] == [{"pid": "<0.1>", "name": None, "module": "m", "ms": 0.333}]
