@@ -381,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # collector's sight, a full collection no longer walks it while holding the GIL (10 ms
         # with 10,000 processes; docs/benchmarks.md). Cycles among it are never reclaimed.
         gc.freeze()
+        from . import bytecode
+
+        if node.manifest is not None:  # a fresh tree has no bytecode: compile it off the GIL
+            bytecode.in_background(code_path(Path(node.root), node.manifest))
     node.wait()
     if held is not None:
         held.release()

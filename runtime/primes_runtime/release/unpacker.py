@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import py_compile
 import re
 import resource
 import subprocess
@@ -22,14 +21,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from primes_runtime import bytecode
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.node_toml import UnpackLimits
 
 from .errors import ReleaseError
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-NICENESS = 10
-"""How much the unpacker child lowers its CPU priority (nice(2) increment)."""
 _CHUNK = 1 << 20
 _RATIO_FLOOR = 1 << 20
 _BOOT = (
@@ -91,7 +89,7 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     with contextlib.suppress(OSError):
-        os.nice(NICENESS)  # the node's serving threads go first when the cores are busy
+        os.nice(bytecode.NICENESS)  # the node's serving threads go first when the cores are busy
     try:
         with os.fdopen(fd, "rb") as package:
             staged = stage(source, package, staging, limits)
@@ -118,16 +116,11 @@ def precompile(staging: Path, root: Path) -> None:
     that does not compile is left to the install's load_object_code to report.
     """
     lib = staging / "lib"
-    if not lib.is_dir():
-        return
-    for code_dir in sorted(lib.iterdir()):
-        if not code_dir.is_dir() or (root / "lib" / code_dir.name).exists():
-            continue
-        for dirpath, _, filenames in os.walk(code_dir):
-            for filename in filenames:
-                if filename.endswith(".py"):
-                    with contextlib.suppress(py_compile.PyCompileError, OSError, ValueError):
-                        py_compile.compile(os.path.join(dirpath, filename), doraise=True)
+    if lib.is_dir():
+        new = [
+            d for d in sorted(lib.iterdir()) if d.is_dir() and not (root / "lib" / d.name).exists()
+        ]
+        bytecode.compile_dirs(new)
 
 
 def stage(source: Path, package: BinaryIO, staging: Path, limits: UnpackLimits) -> Staged:
