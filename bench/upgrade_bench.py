@@ -32,6 +32,7 @@ from bench_node import (
     timed,
 )
 from bench_report import emit, latency_ms, options, verdict
+from primes_runtime import config
 
 PRIMES = 200_000
 QUICK_PRIMES = 20_000
@@ -114,6 +115,7 @@ def upgrade_under_load(root: Path, package: Path, probe: Probe | None = None) ->
     errors = log_errors(root)
     return {
         "upgrade_wall_s": round(wall, 3),
+        "probation_window_s": config.load(root, "2").probation,  # not in the wall: --probation 0
         "during_upgrade": latency_ms([s.latency for s in window]),
         "baseline": latency_ms([s.latency for s in baseline]),
         "node_reported_pause_ms": max(pauses, default=0.0),
