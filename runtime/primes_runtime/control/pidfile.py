@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -149,8 +150,26 @@ def gone(record: Record) -> bool:
 
 
 def wait_gone(record: Record, timeout: float) -> bool:
-    """Wait until the process has exited; False if it is still there after `timeout` seconds."""
+    """Wait until the process has exited; False if it is still there after `timeout` seconds.
+
+    It sleeps on a pidfd (readable once the process exits) where the kernel offers one, and
+    polls /proc otherwise.
+    """
     deadline = time.monotonic() + timeout
+    try:
+        fd = os.pidfd_open(record.pid) if 0 < record.pid <= PID_MAX else -1
+    except ProcessLookupError:
+        return True
+    except OSError:
+        fd = -1  # no pidfds here (an old kernel, a seccomp filter): poll instead
+    if fd >= 0:
+        try:
+            if gone(record):  # checked once pinned: from here on, fd is the recorded process
+                return True
+            readable, _, _ = select.select([fd], [], [], max(timeout, 0.0))
+            return bool(readable)
+        finally:
+            os.close(fd)
     pause = 0.002  # a node exits within ms of its stop reply: poll fast first, then back off
     while not gone(record):
         if time.monotonic() >= deadline:
