@@ -13,6 +13,7 @@ import contextlib
 import logging
 import selectors
 import socket
+import socketserver
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -52,6 +53,12 @@ class Listener(ThreadingHTTPServer):
             self._wake_r.close()
             self._wake_w.close()
             raise
+
+    def server_bind(self) -> None:
+        """Bind as HTTPServer does, less its reverse DNS lookup of the host (socket.getfqdn)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = HOST
+        self.server_port = self.socket.getsockname()[1]
 
     def get_request(self) -> tuple[socket.socket, Any]:
         conn, addr = super().get_request()

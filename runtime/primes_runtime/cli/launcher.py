@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
+from primes_runtime.cli import spawn
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control import nodelock, pidfile, ready, watch
@@ -127,15 +129,19 @@ def cmd_start(inv: Invocation) -> int:
         ready_r, ready_w = os.pipe()
         try:
             offset = os.lseek(log, 0, os.SEEK_END)
-            proc = subprocess.Popen(
-                [*command, "--ready-fd", str(ready_w)],
-                cwd=tree.root,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                pass_fds=(ready_w,),
-            )
+            proc: Launched
+            if spawn.can_fork(tree.root):
+                proc = spawn.fork_node(tree.root, log, ready_w)
+            else:
+                proc = subprocess.Popen(
+                    [*command, "--ready-fd", str(ready_w)],
+                    cwd=tree.root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    pass_fds=(ready_w,),
+                )
         except BaseException:
             os.close(ready_r)
             raise
@@ -154,8 +160,19 @@ FALLBACK_POLL = 0.1
 """Seconds between two pings while the readiness pipe says nothing (or said it closed)."""
 
 
+class Launched(Protocol):
+    """A node `start` launched: a subprocess.Popen, or a fork (cli/spawn.py)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 def wait_until_up(
-    inv: Invocation, proc: subprocess.Popen[bytes], log_offset: int, limit: float, ready_fd: int
+    inv: Invocation, proc: Launched, log_offset: int, limit: float, ready_fd: int
 ) -> None:
     """Return once the new node answers a ping (within `limit` s); fail with the reason if not.
 

@@ -112,8 +112,13 @@ def is_node(record: Record, root: Path) -> bool:
     stat = _stat(record.pid)
     if stat is None or record.started is None or stat[1] != record.started or stat[0] == "Z":
         return False
+    return cmdline_proves(record.pid, root)
+
+
+def cmdline_proves(pid: int, root: Path) -> bool:
+    """True if the command line of `pid` runs primes_runtime with `root` as an argument."""
     try:
-        args = Path(f"/proc/{record.pid}/cmdline").read_bytes().split(b"\0")
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     return os.fsencode(str(root)) in args and any(b"primes_runtime" in a for a in args)

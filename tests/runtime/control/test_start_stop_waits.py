@@ -53,7 +53,40 @@ def test_a_started_node_keeps_no_pipe_from_the_start_command(running: Script) ->
     fds = Path(f"/proc/{pid}/fd")
     targets = [os.readlink(fd) for fd in fds.iterdir()]
     assert not [t for t in targets if t.startswith("pipe:")], targets
-    assert "--ready-fd" in (Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0"))
+
+
+def test_what_the_started_node_prints_reaches_console_log_at_once(running: Script) -> None:
+    code = (
+        "import threading; t = threading.Thread(target=print, args=('hello console',)); "
+        "t.start(); t.join()"
+    )
+    running.ok("eval", code)  # printed by a thread of its own: not captured for the client
+    console = (running.root / "log" / "console.log").read_text(encoding="utf-8")
+    assert "hello console\n" in console
+
+
+def test_a_start_whose_command_line_does_not_name_the_real_tree_boots_a_fresh_interpreter(
+    script: Script, tmp_path: Path
+) -> None:
+    link = tmp_path / "via-link"
+    link.symlink_to(script.root)
+    runtime = script.root / "lib" / "primes_runtime-1"
+    boot = "import sys; sys.path[0] = sys.argv.pop(1); from primes_runtime.cli import main; main()"
+    command = [sys.executable, "-S", "-c", boot, str(runtime), "--root", str(link)]
+    env = {k: v for k, v in os.environ.items() if k != "PRIMES_COOKIE"}
+    started = subprocess.run(
+        [*command, "--name", "primenode", "start"], env=env, capture_output=True, text=True
+    )
+    assert started.returncode == 0, started.stderr
+    try:
+        pid = node_pid(script)
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"primes_runtime.node" in b" ".join(args)  # the node's own program
+        assert pidfile.is_node(pidfile.record_of(pid), script.root)  # proved by the real path
+    finally:
+        stopped = script.run("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not pidfile.alive(pid)
 
 
 def test_start_still_finds_a_node_that_never_announces(script: Script) -> None:
