@@ -8,8 +8,6 @@ then it stops the apps in reverse order within node.shutdown_timeout and exits 0
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import importlib
 import logging
 import os
@@ -393,26 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def exit_now(status: int) -> NoReturn:
-    """End the OS process with `status` as the interpreter's exit does, less its teardown.
-
-    Non-daemon threads are waited for and atexit functions run, as at any exit; what is
-    skipped is tearing every module down one by one (~15 ms of a stop on a small release),
-    which a process that has stopped its apps does not need.
-    """
-    current = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not current and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(status)
-
-
 def run() -> NoReturn:
-    """The node's program: :func:`main`, then :func:`exit_now` with its status."""
+    """The node's program: :func:`main`, then an exit without the interpreter's teardown."""
+    from primes_runtime.control.exiting import exit_now
+
     exit_now(main())
 
 

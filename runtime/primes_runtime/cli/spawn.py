@@ -98,9 +98,9 @@ def _run_node(root: Path, console: int, ready_fd: int) -> NoReturn:
         traceback.print_exc()
     finally:
         try:
-            from primes_runtime import node
+            from primes_runtime.control.exiting import exit_now
 
-            node.exit_now(status)
+            exit_now(status)
         finally:
             os._exit(status)  # never back into the command's code
 

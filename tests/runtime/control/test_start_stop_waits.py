@@ -137,11 +137,11 @@ def test_wait_gone_counts_a_reused_pid_as_gone() -> None:
         proc.wait()
 
 
-def test_a_node_process_exits_after_its_threads_and_atexit_functions() -> None:
+def test_a_primes_program_exits_after_its_threads_and_atexit_functions() -> None:
     code = textwrap.dedent(
         """
         import atexit, sys, threading, time
-        from primes_runtime.node import exit_now
+        from primes_runtime.control.exiting import exit_now
 
         def late():
             time.sleep(0.3)
@@ -157,3 +157,13 @@ def test_a_node_process_exits_after_its_threads_and_atexit_functions() -> None:
     )
     assert result.returncode == 3, result.stderr
     assert result.stdout.splitlines() == ["thread finished", "atexit ran"]
+
+
+def test_the_start_script_still_runs_a_runtime_without_cli_run(script: Script) -> None:
+    package = script.root / "lib" / "primes_runtime-1" / "primes_runtime" / "cli" / "__init__.py"
+    text = package.read_text(encoding="utf-8")
+    older = text.replace("def run() -> NoReturn:", "def _not_run() -> NoReturn:")
+    assert older != text
+    package.write_text(older, encoding="utf-8")  # a runtime from before cli.run
+    assert script.ok("versions") == "1 permanent\n"
+    assert script.run("ping").returncode == 3
