@@ -393,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The node's program: :func:`main`, then an exit without the interpreter's teardown."""
-    from primes_runtime.control.exiting import exit_now
+    from primes_runtime.exiting import exit_now
 
     exit_now(main())
 

@@ -98,7 +98,7 @@ def _run_node(root: Path, console: int, ready_fd: int) -> NoReturn:
         traceback.print_exc()
     finally:
         try:
-            from primes_runtime.control.exiting import exit_now
+            from primes_runtime.exiting import exit_now
 
             exit_now(status)
         finally:
