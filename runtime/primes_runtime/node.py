@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from . import application, context
 from . import manifest as release_manifest
@@ -327,7 +327,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m primes_runtime.node")
     parser.add_argument("--root", required=True, type=Path, help="the deployed tree")
     parser.add_argument("--release", default=None, help="version to boot (default: permanent)")
+    parser.add_argument(
+        "--ready-fd", type=int, default=None, help="write READY here once serving (start does)"
+    )
     opts = parser.parse_args(argv)
+    if opts.ready_fd is not None:
+        from primes_runtime.control import ready
+
+        ready.keep_private(opts.ready_fd)
 
     signalled = threading.Event()
     holder: list[Node] = []
@@ -377,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import sdnotify
 
         sdnotify.attach(node.release)  # systemd Type=notify: READY=1 now, STOPPING=1 on SIGTERM
+        if opts.ready_fd is not None:
+            ready.announce(opts.ready_fd)  # `start` waits on it (control/ready.py)
         # What boot made (code, apps, their processes) lives as long as the node: out of the
         # collector's sight, a full collection no longer walks it while holding the GIL (10 ms
         # with 10,000 processes; docs/benchmarks.md). Cycles among it are never reclaimed.
@@ -391,9 +400,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run() -> NoReturn:
+    """The node's program: :func:`main`, then an exit without the interpreter's teardown."""
+    from primes_runtime.exiting import exit_now
+
+    exit_now(main())
+
+
 if __name__ == "__main__":
     # Run the main() of the imported module, not of this __main__ copy, so that
     # primes_runtime.node.default_node() (what threads apps start use) sees the node.
-    from primes_runtime.node import main as _main
+    from primes_runtime.node import run as _run
 
-    sys.exit(_main())
+    _run()

@@ -9,8 +9,11 @@ dropped after `request_timeout` seconds, on its own thread, without blocking oth
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import selectors
 import socket
+import socketserver
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -26,25 +29,78 @@ NAME = "frontman"
 HOST = "127.0.0.1"
 HANDLER = "frontman.handler"
 UNKNOWN_REQUEST = ("error", "unknown_request")
-POLL_INTERVAL = 0.1  # seconds the serving thread may take to notice a shutdown
 
 log = logging.getLogger("frontman")
 
 
 class Listener(ThreadingHTTPServer):
-    """A threading HTTP server whose connections time out after `request_timeout` seconds."""
+    """A threading HTTP server whose connections time out after `request_timeout` seconds.
+
+    Its serving loop sleeps until a client connects or :meth:`stop` wakes it (no polling), so
+    a stop takes as long as the loop needs to notice it: microseconds, not a poll interval.
+    """
 
     daemon_threads = True
     block_on_close = False
 
     def __init__(self, port: int, request_timeout: float) -> None:
         self.request_timeout = request_timeout
-        super().__init__((HOST, port), Dispatch)
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
+        try:
+            super().__init__((HOST, port), Dispatch)
+        except BaseException:
+            self._wake_r.close()
+            self._wake_w.close()
+            raise
+
+    def server_bind(self) -> None:
+        """Bind as HTTPServer does, less its reverse DNS lookup of the host (socket.getfqdn)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = HOST
+        self.server_port = self.socket.getsockname()[1]
 
     def get_request(self) -> tuple[socket.socket, Any]:
         conn, addr = super().get_request()
         conn.settimeout(self.request_timeout)
         return conn, addr
+
+    def serve_until_stopped(self) -> None:
+        """Accept and dispatch connections until :meth:`stop` is called."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self and not self._stopping.is_set():
+                        self.accept_one()
+                self.service_actions()
+
+    def accept_one(self) -> None:
+        """Accept the waiting connection and hand it to a thread of its own."""
+        try:
+            request, addr = self.get_request()
+        except OSError:
+            return  # the client left before it was accepted
+        if not self.verify_request(request, addr):
+            self.shutdown_request(request)
+            return
+        try:
+            self.process_request(request, addr)
+        except Exception:
+            self.handle_error(request, addr)
+            self.shutdown_request(request)
+
+    def stop(self) -> None:
+        """Wake the serving loop and make it return (it is joined by its caller)."""
+        self._stopping.set()
+        with contextlib.suppress(OSError):  # already closed: the loop is gone
+            self._wake_w.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 class Dispatch(BaseHTTPRequestHandler):
@@ -117,7 +173,7 @@ def init(args: object) -> ServerState:
             " set [node.env.frontman] port in primes.toml to a free port (0 picks one)"
         ) from e
     thread = threading.Thread(
-        target=listener.serve_forever, args=(POLL_INTERVAL,), name="frontman-http", daemon=True
+        target=listener.serve_until_stopped, name="frontman-http", daemon=True
     )
     thread.start()
     log.info("frontman listening on http://%s:%d/", HOST, listener.server_address[1])
@@ -149,6 +205,10 @@ def code_change(old_vsn: object, state: ServerState, extra: object) -> ServerSta
 def terminate(reason: object, state: ServerState) -> None:
     """Stop serving and close the listening socket."""
     listener = state["listener"]
-    listener.shutdown()
-    listener.server_close()
+    stop = getattr(listener, "stop", None)
+    if stop is not None:
+        stop()
+    else:  # a listener an older frontman bound (serve_forever with a poll interval)
+        listener.shutdown()
     state["thread"].join(timeout=5.0)
+    listener.server_close()

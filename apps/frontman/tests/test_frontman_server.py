@@ -9,8 +9,10 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
+from typing import cast
 
 import frontman
 import primes_runtime.node
@@ -209,3 +211,34 @@ def test_an_upgrade_keeps_the_socket_and_applies_new_handler_code_without_a_refu
             u.undo()
     assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert outcomes[0] is None and outcomes[-1] == "new code"
+
+
+def refused(port: int) -> bool:
+    """True if nothing listens on 127.0.0.1:`port` any more."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_stopping_the_server_ends_its_serving_thread_and_frees_the_port() -> None:
+    pid = server.start_link({"port": 0})
+    port = frontman.port()
+    thread = next(t for t in threading.enumerate() if t.name == "frontman-http")
+    stop(pid)
+    thread.join(TIMEOUT)
+    assert not thread.is_alive()
+    assert refused(port)
+
+
+def test_terminate_also_stops_a_listener_an_older_frontman_started() -> None:
+    # An older Listener: a plain threading HTTP server whose loop polls, with no stop().
+    listener = ThreadingHTTPServer(("127.0.0.1", 0), server.Dispatch)
+    port = listener.server_address[1]
+    thread = threading.Thread(target=listener.serve_forever, args=(0.1,), daemon=True)
+    thread.start()
+    old = cast(server.Listener, listener)
+    server.terminate("shutdown", server.ServerState(listener=old, thread=thread))
+    assert not thread.is_alive()
+    assert refused(port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,4 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     return app.main(args)
 
 
-__all__ = ["main"]
+def run() -> NoReturn:
+    """bin/<name>'s program: :func:`main`, then an exit without the interpreter's teardown."""
+    status = main()
+    from primes_runtime.exiting import exit_now
+
+    exit_now(status)
+
+
+__all__ = ["main", "run"]

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
+from primes_runtime.cli import spawn
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
-from primes_runtime.control import nodelock, pidfile, watch
+from primes_runtime.control import nodelock, pidfile, ready, watch
 from primes_runtime.control.errors import AuthError, ControlError, NotRunning
 from primes_runtime.control.tree import Tree, connect
 from primes_runtime.formats.node_toml import NodeConfig
@@ -20,11 +22,9 @@ from primes_runtime.formats.node_toml import NodeConfig
 START_TIMEOUT_VAR = "PRIMES_START_TIMEOUT"
 DEFAULT_START_TIMEOUT = 60.0
 
-NODE_BOOT = (
-    "import runpy, sys; sys.path[0] = sys.argv.pop(1); "
-    "runpy.run_module('primes_runtime.node', run_name='__main__', alter_sys=True)"
-)
-"""Run `python -m primes_runtime.node` with the runtime dir (argv[1]) as the only extra path."""
+NODE_BOOT = "import sys; sys.path[0] = sys.argv.pop(1); from primes_runtime.node import run; run()"
+"""Run the node's program (primes_runtime.node.run, what `python -m primes_runtime.node`
+runs) with the runtime dir (argv[1]) as the only extra path."""
 
 
 def recover_idle(inv: Invocation) -> None:
@@ -126,30 +126,72 @@ def cmd_start(inv: Invocation) -> int:
     with pidfile.start_lock(tree):
         refuse_if_running(inv)
         log = open_console_log(tree)
+        ready_r, ready_w = os.pipe()
         try:
             offset = os.lseek(log, 0, os.SEEK_END)
-            proc = subprocess.Popen(
-                command,
-                cwd=tree.root,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            proc: Launched
+            if spawn.can_fork(tree.root):
+                proc = spawn.fork_node(tree.root, log, ready_w)
+            else:
+                proc = subprocess.Popen(
+                    [*command, "--ready-fd", str(ready_w)],
+                    cwd=tree.root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    pass_fds=(ready_w,),
+                )
+        except BaseException:
+            os.close(ready_r)
+            raise
         finally:
             os.close(log)
+            os.close(ready_w)
         pidfile.write(tree, proc.pid)
-    wait_until_up(inv, proc, offset, limit)
+    try:
+        wait_until_up(inv, proc, offset, limit, ready_r)
+    finally:
+        os.close(ready_r)
     return 0
 
 
+FALLBACK_POLL = 0.1
+"""Seconds between two pings while the readiness pipe says nothing (or said it closed)."""
+
+
+class Launched(Protocol):
+    """A node `start` launched: a subprocess.Popen, or a fork (cli/spawn.py)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 def wait_until_up(
-    inv: Invocation, proc: subprocess.Popen[bytes], log_offset: int, limit: float
+    inv: Invocation, proc: Launched, log_offset: int, limit: float, ready_fd: int
 ) -> None:
-    """Return once the new node answers a ping (within `limit` s); fail with the reason if not."""
+    """Return once the new node answers a ping (within `limit` s); fail with the reason if not.
+
+    The node announces on `ready_fd` (control/ready.py) when it serves, or closes it by exiting:
+    this waits on that pipe, and pings then. A ping every FALLBACK_POLL s covers a node that
+    never announces (the pipe stays open while a child it forked holds it).
+    """
     deadline = time.monotonic() + limit
-    pause = 0.005  # the node listens within ~0.1 s: poll fast first, then back off
+    listening = True  # the pipe may still tell something
     while True:
+        left = deadline - time.monotonic()
+        if listening:
+            said = ready.wait(ready_fd, min(left, FALLBACK_POLL))
+            if said is False:
+                listening = False
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=min(max(left, 0.0), FALLBACK_POLL))  # exited? reap it
+        elif left > 0:
+            time.sleep(min(left, FALLBACK_POLL))
         status = proc.poll()
         if status is not None:
             pidfile.remove_if(inv.tree, proc.pid)
@@ -168,8 +210,6 @@ def wait_until_up(
                 f"the node (pid {proc.pid}) did not answer within {limit:.0f} s; "
                 f"see {inv.tree.console_log} and log/node.log"
             )
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
 
 
 def last_line(path: Path, offset: int) -> str:

@@ -10,14 +10,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
 from primes_runtime.node import Node
-from primes_runtime.release import signature
-from primes_runtime.release.reports import InstallReport
+
+if TYPE_CHECKING:
+    from primes_runtime.release.reports import InstallReport
+
+# release.signature and release.reports load with the first request that needs them: the
+# node's boot (its control channel) does not wait for them.
 
 log = logging.getLogger("primes_runtime.control")
 
@@ -109,6 +114,7 @@ def _stop(session: Session, args: Message) -> Reply:
 
 def _status(session: Session, args: Message) -> Reply:
     import primes_runtime
+    from primes_runtime.release import signature
     from primes_runtime.release.evaluator import lingering_code_changes
 
     node = session.node

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -111,8 +112,13 @@ def is_node(record: Record, root: Path) -> bool:
     stat = _stat(record.pid)
     if stat is None or record.started is None or stat[1] != record.started or stat[0] == "Z":
         return False
+    return cmdline_proves(record.pid, root)
+
+
+def cmdline_proves(pid: int, root: Path) -> bool:
+    """True if the command line of `pid` runs primes_runtime with `root` as an argument."""
     try:
-        args = Path(f"/proc/{record.pid}/cmdline").read_bytes().split(b"\0")
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     return os.fsencode(str(root)) in args and any(b"primes_runtime" in a for a in args)
@@ -149,8 +155,26 @@ def gone(record: Record) -> bool:
 
 
 def wait_gone(record: Record, timeout: float) -> bool:
-    """Wait until the process has exited; False if it is still there after `timeout` seconds."""
+    """Wait until the process has exited; False if it is still there after `timeout` seconds.
+
+    It sleeps on a pidfd (readable once the process exits) where the kernel offers one, and
+    polls /proc otherwise.
+    """
     deadline = time.monotonic() + timeout
+    try:
+        fd = os.pidfd_open(record.pid) if 0 < record.pid <= PID_MAX else -1
+    except ProcessLookupError:
+        return True
+    except OSError:
+        fd = -1  # no pidfds here (an old kernel, a seccomp filter): poll instead
+    if fd >= 0:
+        try:
+            if gone(record):  # checked once pinned: from here on, fd is the recorded process
+                return True
+            readable, _, _ = select.select([fd], [], [], max(timeout, 0.0))
+            return bool(readable)
+        finally:
+            os.close(fd)
     pause = 0.002  # a node exits within ms of its stop reply: poll fast first, then back off
     while not gone(record):
         if time.monotonic() >= deadline:

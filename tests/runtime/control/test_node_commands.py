@@ -21,12 +21,16 @@ def node_pid(script: Script) -> int:
 
 
 def node_processes(root: Path) -> list[int]:
-    """Pids of live node processes of this tree (from /proc)."""
+    """Pids of live node processes of this tree (from /proc): proved, and holding its lock."""
     found = []
+    lock = str(root / ".node.lock")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and pidfile.is_node(pidfile.record_of(int(entry.name)), root):
-            args = (entry / "cmdline").read_bytes()
-            if b"primes_runtime.node" in args:
+            try:
+                held = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+            except OSError:
+                continue  # exited meanwhile
+            if lock in held:
                 found.append(int(entry.name))
     return found
 

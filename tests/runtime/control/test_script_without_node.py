@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,6 +149,23 @@ def test_the_script_works_through_a_symlink_from_any_directory(
     elsewhere = tmp_path / "elsewhere"
     for link in (links / "pn", links / "pn2"):
         assert script.ok("versions", script=link, cwd=elsewhere) == "1 permanent\n"
+
+
+def test_the_script_run_by_its_bare_name_from_its_own_directory_finds_the_tree(
+    script: Script,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PRIMES_COOKIE"}
+    env["PRIMES_PYTHON"] = sys.executable
+    for name in ("primenode", "./primenode"):  # $0 without a directory part, and with "."
+        result = subprocess.run(
+            ["sh", name, "versions"],
+            cwd=script.path.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (result.returncode, result.stdout) == (0, "1 permanent\n"), result.stderr
 
 
 def test_a_missing_interpreter_names_primes_python(script: Script) -> None:

@@ -1,0 +1,28 @@
+"""How a primes program ends once its work is done: at once, without the interpreter's teardown."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import sys
+import threading
+from typing import NoReturn
+
+
+def exit_now(status: int) -> NoReturn:
+    """End the OS process with `status` as the interpreter's exit does, less its teardown.
+
+    Non-daemon threads are waited for and atexit functions run, as at any exit, and stdout and
+    stderr are flushed; what is skipped is tearing every module down one by one (~10-15 ms for
+    a node or a command, which need none of it).
+    """
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
