@@ -8,7 +8,6 @@ then it stops the apps in reverse order within node.shutdown_timeout and exits 0
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import os
@@ -386,11 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sdnotify.attach(node.release)  # systemd Type=notify: READY=1 now, STOPPING=1 on SIGTERM
         if opts.ready_fd is not None:
             ready.announce(opts.ready_fd)  # `start` waits on it (control/ready.py)
-        # What boot made (code, apps, their processes) lives as long as the node: out of the
-        # collector's sight, a full collection no longer walks it while holding the GIL (10 ms
-        # with 10,000 processes; docs/benchmarks.md). Cycles among it are never reclaimed.
-        gc.freeze()
-        from . import bytecode
+        from . import bytecode, collector
+
+        collector.freeze_boot()  # what boot made is out of the collector's walks (collector.py)
 
         if node.manifest is not None:  # a fresh tree has no bytecode: compile it off the GIL
             bytecode.in_background(code_path(Path(node.root), node.manifest))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
@@ -170,7 +171,8 @@ class Evaluator:
         apps.configure(self.root, self.new.env_overrides)  # apps started now get its env
         self._log("node config env", lambda: apps.configure(self.root, self.old.env_overrides))
         if any(isinstance(instruction, CodeChange) for instruction in after):
-            self.worker = _Worker()  # its start (~1 ms) is then not in any pause
+            with contextlib.suppress(RuntimeError):  # else the first code_change starts it
+                self.worker = _Worker()  # its start (~1 ms) is then not in any pause
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -538,9 +540,10 @@ def _restorer(held: list[_Held]) -> Callable[[], None]:
 
 
 def _each(items: list[_T], undo: Callable[[_T], object]) -> None:
-    """An undo step over many: every item is tried; the failures are raised together."""
+    """An undo step over many, newest first (as one step per item would be undone): every
+    item is tried; the failures are raised together."""
     problems: list[str] = []
-    for item in items:
+    for item in reversed(items):
         try:
             undo(item)
         except Exception as exc:

@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
+from primes_runtime import collector
 from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
@@ -231,6 +232,7 @@ def _install(
         raise InstallFailed(report) from None
     node.release = version
     _adopt(node, evaluator)
+    collector.settle_later()  # reclaims the replaced code, outside this install
     return InstallReport(
         evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses),
         probation=trial.report(),

@@ -128,3 +128,16 @@ def process_status(pid: primes_runtime.Pid) -> str:
     proc = table().lookup(pid)
     assert proc is not None
     return proc.status
+
+
+def test_a_rollback_after_the_resume_takes_the_group_back_newest_first(
+    tmp_path: Path, mod: str
+) -> None:
+    tail = f'apply {{"module": "{mod}", "function": "no_such_function", "args": []}}'
+    node = deploy(tmp_path, mod, up_script(mod, tail=tail))
+    pids = [str(server.start(mod, tag)) for tag in "abc"]
+    with pytest.raises(InstallFailed) as info:
+        handler.install(node, "2")
+    assert info.value.report.rollback_problems == ()
+    # resumed a, b, c by the script; re-suspended and resumed c, b, a by the rollback
+    assert [p.pid for p in info.value.report.pauses] == [*pids, *reversed(pids)]
