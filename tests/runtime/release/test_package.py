@@ -200,3 +200,25 @@ def test_a_new_module_that_does_not_compile_is_still_unpacked(
         package.extract(pkg, deployed)
     assert (deployed / "lib" / "extra-1" / "extra.py").read_text() == "def broken(:\n"
     assert not list((deployed / "lib" / "extra-1").rglob("*.pyc"))
+
+
+def test_the_lib_dirs_the_tree_has_are_verified_but_not_staged_again(
+    tmp_path: Path, deployed: Path
+) -> None:
+    shared = [App("counter", "1", {"counter": "VSN = 1\n"}), App("extra", "1", {"extra": "X\n"})]
+    with package.staged(make_package(tmp_path, "2", shared), deployed) as pkg:
+        assert "lib/counter-1/counter.py" in pkg.hashes
+        assert not (pkg.staging / "lib" / "counter-1").exists()
+        assert (pkg.staging / "lib" / "extra-1" / "extra.py").read_text() == "X\n"
+        assert package.extract(pkg, deployed) == ["releases/2", "lib/extra-1"]
+
+
+def test_a_lib_dir_the_tree_has_with_other_content_is_still_refused(
+    tmp_path: Path, deployed: Path
+) -> None:
+    changed = [App("counter", "1", {"counter": "VSN = 'changed'\n"})]
+    with (
+        package.staged(make_package(tmp_path, "2", changed), deployed) as pkg,
+        pytest.raises(ReleaseError, match=r"lib/counter-1 exists .* with different content"),
+    ):
+        package.extract(pkg, deployed)
