@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from packaging.metadata import Metadata, RawMetadata
-
-from primes_build import schema, tomlfile
+from primes_build import schema, tomlfile, versions
 from primes_build.config import ReleaseConfig
 from primes_build.errors import BuildError
 
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+"""A PEP 508 distribution name."""
 _README_TYPES = {".md": "text/markdown", ".rst": "text/x-rst", ".txt": "text/plain"}
 FIELDS = (
     ("metadata_version", "Metadata-Version"),
@@ -43,7 +44,7 @@ def distribution(root: Path, config: ReleaseConfig) -> Distribution:
     doc = tomlfile.load(root / "pyproject.toml", "pyproject.toml")
     project = schema.table_of(doc, doc.data, "", "project")
     name = schema.get(doc, project, "project", "name", str, default=config.name)
-    raw: RawMetadata = {
+    raw: dict[str, Any] = {
         "metadata_version": "2.4",
         "name": name,
         "version": config.version,
@@ -56,14 +57,29 @@ def distribution(root: Path, config: ReleaseConfig) -> Distribution:
     if isinstance(readme, str) and (root / readme).is_file():
         raw["description"] = (root / readme).read_text(encoding="utf-8")
         raw["description_content_type"] = _README_TYPES.get(Path(readme).suffix, "text/plain")
-    try:
-        Metadata.from_raw(raw)
-    except ValueError as exc:  # packaging's ExceptionGroup of InvalidMetadata
-        raise BuildError(f"invalid core metadata: {exc}", file="pyproject.toml") from None
+    _check(raw)
     return Distribution(name=name, version=config.version, metadata=rfc822(raw))
 
 
-def rfc822(raw: RawMetadata) -> bytes:
+def _check(raw: dict[str, Any]) -> None:
+    """packaging's validation of the core metadata; without packaging (the isolated sdist env,
+    see primes_build.versions) the name's form only, config having checked the rest."""
+    if not versions.have_packaging():
+        if not _NAME.match(str(raw["name"])):
+            raise BuildError(
+                f"invalid core metadata: {raw['name']!r} is invalid for 'name'",
+                file="pyproject.toml",
+            )
+        return
+    from packaging.metadata import Metadata
+
+    try:
+        Metadata.from_raw(raw)  # type: ignore[arg-type]
+    except ValueError as exc:  # packaging's ExceptionGroup of InvalidMetadata
+        raise BuildError(f"invalid core metadata: {exc}", file="pyproject.toml") from None
+
+
+def rfc822(raw: dict[str, Any]) -> bytes:
     """PKG-INFO / METADATA text: `Field-Name: value` lines, then the description as the body."""
     values: dict[str, object] = dict(raw)
     lines = [f"{field}: {values[key]}\n" for key, field in FIELDS if key in values]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from primes_build.config import ReleaseConfig, Source
 from primes_build.deps import libraries as deps_libraries
 from primes_build.deps import reuse as deps_reuse
 from primes_build.errors import BuildError
+from primes_build.hookpool import WorkerPool
 from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
 from primes_build.previous import EarlierRelease, find_earlier, source_reader
@@ -26,6 +28,9 @@ from primes_build.runtimesource import installed_runtime
 from primes_build.tarball import read_targz, targz_bytes, write_atomic
 from primes_build.upgrade import Script, plan_upgrades
 from primes_build.wheelbuild import build_wheel
+
+BUILD_JOBS = 2
+"""Projects built at once (each drives one hook worker; the wheel builds are CPU-bound)."""
 
 Say = Callable[[str], None]
 
@@ -59,10 +64,15 @@ def build_release(
     earlier = find_earlier(outdir, config.name, config.version, previous, say)
     cache = WheelCache(outdir)
 
-    runtime, runtime_source = _runtime(config, cache, say)
+    runtime_source, shipped = _runtime(config, say)
     sources = {s.name: s for s in config.apps}
+    projects = [(sources[meta.name], meta.name) for meta in metas]
+    if runtime_source is not None:
+        projects.insert(0, (runtime_source, "primes_runtime"))
+    built = _build_projects(projects, cache, say)
+    runtime = shipped if shipped is not None else built.pop(0)
     sources_by_lib = {runtime.name: runtime_source, **sources} if runtime_source else sources
-    apps = [(meta, _build_project(sources[meta.name], meta.name, cache, say)) for meta in metas]
+    apps = list(zip(metas, built, strict=True))
     for meta, installed in apps:
         if installed.name != meta.name:
             raise BuildError(
@@ -164,33 +174,54 @@ def _note_runtime_change(version: str, earlier: Sequence[EarlierRelease], say: S
             )
 
 
-def _runtime(config: ReleaseConfig, cache: WheelCache, say: Say) -> tuple[Installed, Source | None]:
-    """The runtime: primes.toml's [runtime] project, else the one installed with primes-build."""
+def _runtime(config: ReleaseConfig, say: Say) -> tuple[Source | None, Installed | None]:
+    """The runtime: primes.toml's [runtime] project, else the one installed with primes-build
+    (its checkout's project when it is an editable install, to be built like an app)."""
     if config.runtime is not None:
         _check_runtime_name(config.runtime)
-        return _build_project(config.runtime, "primes_runtime", cache, say), config.runtime
+        return config.runtime, None
     found = installed_runtime()
     if found.checkout is not None:
         _check_runtime_name(found.checkout)
-        return _build_project(found.checkout, "primes_runtime", cache, say), found.checkout
+        return found.checkout, None
     assert found.installed is not None
     say(f"==> primes_runtime {found.version} (installed with primes-build)")
-    return found.installed, None
+    return None, found.installed
 
 
-def _build_project(source: Source, name: str, cache: WheelCache, say: Say) -> Installed:
-    key = source_key(source.directory)
-    wheel = cache.lookup(name, key)
-    if wheel is not None:
-        installed = install_wheel(wheel)
-        say(f"==> {installed.name} {installed.version} (reused)")
-        return installed
-    with tempfile.TemporaryDirectory(prefix="primes-wheel-") as temp:
-        built, isolated = build_wheel(source.directory, Path(temp), source.path)
-        wheel = cache.store(name, key, built)
-    installed = install_wheel(wheel)
-    how = "wheel, isolated build env" if isolated else "wheel"
-    say(f"==> {installed.name} {installed.version} ({how})")
+def _build_projects(
+    projects: Sequence[tuple[Source, str]], cache: WheelCache, say: Say
+) -> list[Installed]:
+    """Each project installed from its wheel: the cached one when its sources did not change,
+    else one built now (in parallel, BUILD_JOBS at a time, through shared hook workers)."""
+    keys = [source_key(source.directory) for source, _ in projects]
+    wheels = [cache.lookup(name, key) for (_, name), key in zip(projects, keys, strict=True)]
+    how = ["reused" if wheel is not None else "" for wheel in wheels]
+    misses = [i for i, wheel in enumerate(wheels) if wheel is None]
+    if misses:
+        with tempfile.TemporaryDirectory(prefix="primes-wheel-") as temp, WorkerPool() as pool:
+            jobs = min(BUILD_JOBS, len(misses))
+            with ThreadPoolExecutor(max_workers=jobs) as executor:
+                futures = {
+                    i: executor.submit(
+                        build_wheel,
+                        projects[i][0].directory,
+                        Path(temp) / str(i),
+                        projects[i][0].path,
+                        pool,
+                    )
+                    for i in misses
+                }
+                results = {i: future.result() for i, future in futures.items()}
+            for i, (fresh, isolated) in results.items():
+                wheels[i] = cache.store(projects[i][1], keys[i], fresh)
+                how[i] = "wheel, isolated build env" if isolated else "wheel"
+    installed = []
+    for wheel, note in zip(wheels, how, strict=True):
+        assert wheel is not None
+        one = install_wheel(wheel)
+        say(f"==> {one.name} {one.version} ({note})")
+        installed.append(one)
     return installed
 
 

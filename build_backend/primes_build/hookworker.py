@@ -1,0 +1,105 @@
+"""A PEP 517 hook server: one interpreter runs one backend's hooks for many projects.
+
+Run as a script (stdlib only; `python -P hookworker.py BACKEND [BACKEND_PATH...]`): it reads one
+JSON request per line on stdin (`{"hook", "cwd", "args", "log"}`), runs the hook with the
+project directory as the working directory and the backend's output in the request's log file,
+and writes one JSON reply per line on stdout (`{"ok": true, "value": ...}` or `{"ok": false,
+"kind", "error"}`). The backend is imported once, at the first request, so every project after
+the first costs only its own hook call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+from typing import Any, TextIO
+
+HOOKS = ("get_requires_for_build_wheel", "build_wheel")
+
+
+def load_backend(spec: str, backend_path: list[str]) -> Any:
+    """The backend object named by `module:object` (PEP 517), its backend-path first on sys.path."""
+    sys.path[:0] = backend_path
+    module_name, _, attribute = spec.partition(":")
+    backend: Any = importlib.import_module(module_name)
+    for name in filter(None, attribute.split(".")):
+        backend = getattr(backend, name)
+    return backend
+
+
+def redirect(log: str) -> tuple[int, int]:
+    """Send fds 1 and 2 to `log` (the backend's output); returns the saved originals."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return saved
+
+
+def restore(saved: tuple[int, int]) -> None:
+    """Put fds 1 and 2 back."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(saved[0], 1)
+    os.dup2(saved[1], 2)
+    os.close(saved[0])
+    os.close(saved[1])
+
+
+def serve(spec: str, backend_path: list[str], requests: TextIO, replies: TextIO) -> None:
+    """Answer requests until stdin closes."""
+    backend: Any = None
+    for line in requests:
+        request = json.loads(line)
+        saved = redirect(str(request["log"]))
+        try:
+            if backend is None:
+                try:
+                    backend = load_backend(spec, backend_path)
+                except Exception as exc:
+                    traceback.print_exc()
+                    reply = {
+                        "ok": False,
+                        "kind": "backend",
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                    continue
+            reply = call(backend, request)
+        finally:
+            restore(saved)
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+
+
+def call(backend: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Run one hook in the request's directory; a missing optional hook is reported as such."""
+    hook = str(request["hook"])
+    function = getattr(backend, hook, None) if hook in HOOKS else None
+    if function is None:
+        return {"ok": False, "kind": "missing", "error": f"the backend has no hook {hook}"}
+    os.chdir(str(request["cwd"]))
+    try:
+        return {"ok": True, "value": function(*request["args"])}
+    except BaseException as exc:
+        traceback.print_exc()
+        return {"ok": False, "kind": "hook", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def main() -> int:
+    """Serve the backend named on the command line; protocol replies go to the original stdout."""
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # a backend printing between requests cannot corrupt the replies
+    os.close(devnull)
+    serve(sys.argv[1], sys.argv[2:], sys.stdin, replies)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
