@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from primes_build.errors import BuildError
-from primes_build.schema import did_you_mean
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +46,8 @@ def check_settings(config_settings: ConfigSettings) -> None:
     """Refuse a `-C` setting this backend does not know (a typo would be ignored otherwise)."""
     for key in config_settings or {}:
         if key not in KNOWN_SETTINGS:
+            from primes_build.schema import did_you_mean
+
             raise BuildError(
                 f"unknown config setting `{key}`{did_you_mean(str(key), KNOWN_SETTINGS)}; "
                 f"known: {', '.join(KNOWN_SETTINGS)}"
@@ -127,20 +128,24 @@ def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = 
 @at_boundary
 def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) -> str:
     """Build the release package into the wheel directory, then the pip wheel; return its name."""
-    from primes_build import config as config_mod
-    from primes_build import pipwheel, release, signing
-    from primes_build.metadata import distribution
+    from primes_build import builds
 
     check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(wheel_directory).absolute()
-    built = release.build_release(
-        root,
-        outdir,
-        previous_settings(config_settings),
-        say,
-        wheelhouse=wheelhouse_setting(config_settings),
-    )
+    with builds.early(root, outdir) as started:  # the apps build while the rest loads
+        from primes_build import config as config_mod
+        from primes_build import pipwheel, release, signing
+        from primes_build.metadata import distribution
+
+        built = release.build_release(
+            root,
+            outdir,
+            previous_settings(config_settings),
+            say,
+            wheelhouse=wheelhouse_setting(config_settings),
+            builds=started,
+        )
     key = (config_settings or {}).get("sign-key")
     if key is not None:
         if not isinstance(key, str) or not key:

@@ -64,16 +64,15 @@ class Worker:
             raise HookFailed(str(reply["kind"]), str(reply["error"]))
         return reply["value"]
 
-    def close(self) -> None:
-        """End the worker (it exits when its stdin closes)."""
+    def end_input(self) -> None:
+        """Close the worker's stdin: it exits after the request it is serving."""
         if self.process.stdin is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+
+    def wait(self) -> None:
+        """Wait for the worker to exit (after end_input)."""
+        self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
 
@@ -86,6 +85,10 @@ class WorkerPool:
         self._idle: dict[BackendKey, list[Worker]] = {}
         self._all: list[Worker] = []
         self.started = 0
+
+    def prestart(self, key: BackendKey) -> None:
+        """Start a worker for this backend now (it imports the backend), idle until taken."""
+        self.release(self.acquire(key))
 
     def acquire(self, key: BackendKey) -> Worker:
         """An idle worker for this backend, or a new one."""
@@ -118,4 +121,6 @@ class WorkerPool:
         with self._lock:
             workers, self._all, self._idle = self._all, [], {}
         for worker in workers:
-            worker.close()
+            worker.end_input()
+        for worker in workers:
+            worker.wait()

@@ -53,8 +53,17 @@ def restore(saved: tuple[int, int]) -> None:
 
 
 def serve(spec: str, backend_path: list[str], requests: TextIO, replies: TextIO) -> None:
-    """Answer requests until stdin closes."""
+    """Answer requests until stdin closes.
+
+    The backend is imported before the first request arrives (the worker is started while the
+    build does other work); if that fails, the import is retried at the first request, so
+    that its traceback lands in that request's log.
+    """
     backend: Any = None
+    try:
+        backend = load_backend(spec, backend_path)
+    except Exception:
+        backend = None
     for line in requests:
         request = json.loads(line)
         saved = redirect(str(request["log"]))
@@ -96,6 +105,7 @@ def main() -> int:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # a backend printing between requests cannot corrupt the replies
+    os.dup2(devnull, 2)
     os.close(devnull)
     serve(sys.argv[1], sys.argv[2:], sys.stdin, replies)
     return 0

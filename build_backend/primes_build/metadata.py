@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from primes_build import schema, tomlfile, versions
+from primes_build import schema, tomlfile
 from primes_build.config import ReleaseConfig
 from primes_build.errors import BuildError
 
@@ -62,21 +62,20 @@ def distribution(root: Path, config: ReleaseConfig) -> Distribution:
 
 
 def _check(raw: dict[str, Any]) -> None:
-    """packaging's validation of the core metadata; without packaging (the isolated sdist env,
-    see primes_build.versions) the name's form only, config having checked the rest."""
-    if not versions.have_packaging():
-        if not _NAME.match(str(raw["name"])):
-            raise BuildError(
-                f"invalid core metadata: {raw['name']!r} is invalid for 'name'",
-                file="pyproject.toml",
-            )
-        return
-    from packaging.metadata import Metadata
-
-    try:
-        Metadata.from_raw(raw)  # type: ignore[arg-type]
-    except ValueError as exc:  # packaging's ExceptionGroup of InvalidMetadata
-        raise BuildError(f"invalid core metadata: {exc}", file="pyproject.toml") from None
+    """The fields' forms: a PEP 508 name, a one-line summary (primes_build.config has checked
+    the version and requires-python)."""
+    if not _NAME.match(str(raw["name"])):
+        raise BuildError(
+            f"invalid core metadata: {raw['name']!r} is not a valid project name",
+            file="pyproject.toml",
+            key="project.name",
+        )
+    if "\n" in str(raw.get("summary", "")):
+        raise BuildError(
+            "invalid core metadata: the description must be one line",
+            file="pyproject.toml",
+            key="project.description",
+        )
 
 
 def rfc822(raw: dict[str, Any]) -> bytes:

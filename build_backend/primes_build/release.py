@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +12,12 @@ from primes_runtime.formats.hashing import sha256_hex
 from primes_build import config as config_mod
 from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile
 from primes_build.appmeta import read_app, read_project_name
+from primes_build.builds import Builds, Built
 from primes_build.cache import WheelCache, source_key
 from primes_build.config import ReleaseConfig, Source
 from primes_build.deps import libraries as deps_libraries
 from primes_build.deps import reuse as deps_reuse
 from primes_build.errors import BuildError
-from primes_build.hookpool import WorkerPool
 from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
 from primes_build.previous import EarlierRelease, find_earlier, source_reader
@@ -27,10 +25,7 @@ from primes_build.release_view import ReleaseView
 from primes_build.runtimesource import installed_runtime
 from primes_build.tarball import read_targz, targz_bytes, write_atomic
 from primes_build.upgrade import Script, plan_upgrades
-from primes_build.wheelbuild import build_wheel
-
-BUILD_JOBS = 2
-"""Projects built at once (each drives one hook worker; the wheel builds are CPU-bound)."""
+from primes_build.wheelbuild import WheelBuildFailed
 
 Say = Callable[[str], None]
 
@@ -55,8 +50,16 @@ def build_release(
     previous: Sequence[str],
     say: Say,
     wheelhouse: Path | None = None,
+    builds: Builds | None = None,
 ) -> BuiltRelease:
-    """Build every project of root/primes.toml and write the release package into `outdir`."""
+    """Build every project of root/primes.toml and write the release package into `outdir`.
+
+    `builds`: wheel builds already under way (the wheel hook starts them early); by default
+    they start here, once primes.toml is validated.
+    """
+    if builds is None:
+        with Builds() as own:
+            return build_release(root, outdir, previous, say, wheelhouse, own)
     guard.refuse_deployed(outdir)
     config = config_mod.load(root)
     metas = start_order([read_app(source) for source in config.apps])
@@ -69,7 +72,7 @@ def build_release(
     projects = [(sources[meta.name], meta.name) for meta in metas]
     if runtime_source is not None:
         projects.insert(0, (runtime_source, "primes_runtime"))
-    built = _build_projects(projects, cache, say)
+    built = _build_projects(projects, cache, say, builds)
     runtime = shipped if shipped is not None else built.pop(0)
     sources_by_lib = {runtime.name: runtime_source, **sources} if runtime_source else sources
     apps = list(zip(metas, built, strict=True))
@@ -190,39 +193,30 @@ def _runtime(config: ReleaseConfig, say: Say) -> tuple[Source | None, Installed 
 
 
 def _build_projects(
-    projects: Sequence[tuple[Source, str]], cache: WheelCache, say: Say
+    projects: Sequence[tuple[Source, str]], cache: WheelCache, say: Say, builds: Builds
 ) -> list[Installed]:
     """Each project installed from its wheel: the cached one when its sources did not change,
-    else one built now (in parallel, BUILD_JOBS at a time, through shared hook workers)."""
+    else one built now (or taken from `builds`, where the wheel hook started it early)."""
     keys = [source_key(source.directory) for source, _ in projects]
     wheels = [cache.lookup(name, key) for (_, name), key in zip(projects, keys, strict=True)]
-    how = ["reused" if wheel is not None else "" for wheel in wheels]
-    misses = [i for i, wheel in enumerate(wheels) if wheel is None]
-    if misses:
-        with tempfile.TemporaryDirectory(prefix="primes-wheel-") as temp, WorkerPool() as pool:
-            jobs = min(BUILD_JOBS, len(misses))
-            with ThreadPoolExecutor(max_workers=jobs) as executor:
-                futures = {
-                    i: executor.submit(
-                        build_wheel,
-                        projects[i][0].directory,
-                        Path(temp) / str(i),
-                        projects[i][0].path,
-                        pool,
-                    )
-                    for i in misses
-                }
-                results = {i: future.result() for i, future in futures.items()}
-            for i, (fresh, isolated) in results.items():
-                wheels[i] = cache.store(projects[i][1], keys[i], fresh)
-                how[i] = "wheel, isolated build env" if isolated else "wheel"
-    installed = []
-    for wheel, note in zip(wheels, how, strict=True):
-        assert wheel is not None
-        one = install_wheel(wheel)
-        say(f"==> {one.name} {one.version} ({note})")
-        installed.append(one)
-    return installed
+    futures: dict[int, Built] = {}
+    for i, ((source, name), key) in enumerate(zip(projects, keys, strict=True)):
+        if wheels[i] is None:
+            taken = builds.take(name, source.directory, key)
+            futures[i] = taken or builds.start(name, source.directory, key, source.path)
+    installed = {i: install_wheel(w) for i, w in enumerate(wheels) if w is not None}
+    notes = {i: "reused" for i in installed}  # the cached ones installed while the others build
+    for i, future in futures.items():
+        try:
+            fresh, isolated = future.result()
+        except WheelBuildFailed as exc:
+            exc.show()
+            raise
+        installed[i] = install_wheel(cache.store(projects[i][1], keys[i], fresh))
+        notes[i] = "wheel, isolated build env" if isolated else "wheel"
+    for i in range(len(projects)):
+        say(f"==> {installed[i].name} {installed[i].version} ({notes[i]})")
+    return [installed[i] for i in range(len(projects))]
 
 
 def _with_files(installed: Installed, files: dict[str, bytes]) -> Installed:

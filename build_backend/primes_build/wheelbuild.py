@@ -29,6 +29,20 @@ INSTALLER_VAR = "PRIMES_BUILD_INSTALLER"
 _HOOK_ENV_PREFIXES = ("_PYPROJECT_HOOKS_", "PEP517_")
 
 
+class WheelBuildFailed(BuildError):
+    """A project's backend failed; `output` is what it printed (shown before the ERROR line)."""
+
+    def __init__(self, message: str, output: str) -> None:
+        self.output = output
+        super().__init__(message)
+
+    def show(self) -> None:
+        """The backend's output on stderr."""
+        if self.output.strip():
+            sys.stderr.write(self.output.rstrip() + "\n")
+            sys.stderr.flush()
+
+
 class QuietRunner:
     """A pyproject_hooks subprocess runner that keeps the backend's output for error reports."""
 
@@ -134,9 +148,9 @@ def _in_worker(source: Path, outdir: Path, shown: str, pool: WorkerPool, log: Pa
         name = worker.call("build_wheel", source, [str(outdir), {}, None], log)
         return outdir / str(name)
     except HookFailed as exc:
-        _show(log.read_text(encoding="utf-8", errors="replace") if log.is_file() else "")
-        raise BuildError(
-            f"building the wheel of {shown} failed ({exc.message}); see its backend's output above"
+        raise WheelBuildFailed(
+            f"building the wheel of {shown} failed ({exc.message}); see its backend's output above",
+            log.read_text(encoding="utf-8", errors="replace") if log.is_file() else "",
         ) from None
     finally:
         pool.release(worker)
@@ -162,15 +176,8 @@ def _isolated(source: Path, outdir: Path, shown: str) -> Path:
             env.install(isolated.get_requires_for_build("wheel"))
             return Path(isolated.build("wheel", outdir))
     except (BuildException, BuildBackendException, subprocess.CalledProcessError) as exc:
-        _show(runner.output)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise BuildError(
-            f"building the wheel of {shown} failed ({reason}); see its backend's output above"
+        raise WheelBuildFailed(
+            f"building the wheel of {shown} failed ({reason}); see its backend's output above",
+            runner.output,
         ) from None
-
-
-def _show(output: str) -> None:
-    """The backend's output on stderr, before the one ERROR line."""
-    if output.strip():
-        sys.stderr.write(output.rstrip() + "\n")
-        sys.stderr.flush()

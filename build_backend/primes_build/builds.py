@@ -1,0 +1,115 @@
+"""The projects' wheel builds in the background: BUILD_JOBS at a time, through shared workers.
+
+The wheel hook starts the builds of the projects whose wheel is not cached before it imports
+the rest of the backend (`early`: primes.toml read raw, stdlib only), so they run while the
+backend loads, validates and reads earlier releases; release.py then takes the ones it needs.
+A build is taken only for the same project directory and the same source key, so a guess
+made before validation can cost time, never correctness.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import tomllib
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+
+from primes_build.cache import WheelCache, source_key
+from primes_build.hookpool import WorkerPool
+from primes_build.wheelbuild import backend_key, build_wheel
+
+BUILD_JOBS = 2
+"""Projects built at once (each drives one hook worker; wheel builds are CPU-bound)."""
+RUNTIME = "primes_runtime"
+
+Built = Future[tuple[Path, bool]]
+"""A build's wheel and whether it needed an isolated env."""
+
+
+class Builds:
+    """Wheel builds started, by project name: the directory and key each was started for."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._temp = Path(self._stack.enter_context(tempfile.TemporaryDirectory("-wheels")))
+        self.pool = self._stack.enter_context(WorkerPool())
+        self._executor = ThreadPoolExecutor(max_workers=BUILD_JOBS)
+        self._started: dict[str, tuple[Path, str, Built]] = {}
+
+    def start(self, name: str, directory: Path, key: str, shown: str) -> Built:
+        """Build `directory`'s wheel in the background (into a folder of its own)."""
+        outdir = self._temp / f"{len(self._started)}-{name}"
+        future = self._executor.submit(build_wheel, directory, outdir, shown, self.pool)
+        self._started[name] = (directory.resolve(), key, future)
+        return future
+
+    def take(self, name: str, directory: Path, key: str) -> Built | None:
+        """The build started for this project, directory and key; None if there is none."""
+        started = self._started.pop(name, None)
+        if started is None or started[:2] != (directory.resolve(), key):
+            return None
+        return started[2]
+
+    def __enter__(self) -> Builds:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._stack.close()
+
+
+def listed(root: Path) -> list[tuple[str, Path, str]]:
+    """(name, directory, path as written) of the runtime and apps primes.toml lists, unchecked.
+
+    Only relative paths inside `root` to a directory with a pyproject.toml; primes_build.config
+    validates them properly later.
+    """
+    try:
+        with open(root / "primes.toml", "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    tables: list[tuple[str, object]] = []
+    if isinstance(data.get("runtime"), dict):
+        tables.append((RUNTIME, data["runtime"].get("path", "runtime")))
+    apps = data.get("apps")
+    if isinstance(apps, dict):
+        tables += [(n, t.get("path")) for n, t in apps.items() if isinstance(t, dict)]
+    found = []
+    for name, path in tables:
+        if not isinstance(path, str) or not path:
+            continue
+        pure = PurePosixPath(path)
+        if pure.is_absolute() or ".." in pure.parts or "\\" in path:
+            continue
+        if (root / path / "pyproject.toml").is_file():
+            found.append((name, root / path, path))
+    return found
+
+
+def early(root: Path, outdir: Path) -> Builds:
+    """Builds started for every listed project whose wheel the cache lacks."""
+    builds = Builds()
+    try:
+        cache = WheelCache(outdir)
+        misses = []
+        for name, directory, shown in listed(root):
+            key = source_key(directory)
+            if cache.lookup(name, key) is None:
+                misses.append((name, directory, key, shown))
+        for _name, directory, _key, _shown in misses[:BUILD_JOBS]:
+            builds.pool.prestart(backend_key(directory))
+        for name, directory, key, shown in misses:
+            builds.start(name, directory, key, shown)
+    except Exception:  # a guess only: whatever went wrong, the real build finds it and says so
+        builds.__exit__(*sys.exc_info())
+        return Builds()
+    return builds
