@@ -102,12 +102,15 @@ def call(backend: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     """Serve the backend named on the command line; protocol replies go to the original stdout."""
+    # The protocol moves to private (non-inheritable) fds: a backend printing between
+    # requests cannot corrupt the replies, nor a process it starts read the requests.
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # a backend printing between requests cannot corrupt the replies
-    os.dup2(devnull, 2)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
     os.close(devnull)
-    serve(sys.argv[1], sys.argv[2:], sys.stdin, replies)
+    serve(sys.argv[1], sys.argv[2:], requests, replies)
     return 0
 
 
