@@ -38,6 +38,14 @@ class Builds:
         self.pool = self._stack.enter_context(WorkerPool())
         self._executor = ThreadPoolExecutor(max_workers=BUILD_JOBS)
         self._started: dict[str, tuple[Path, str, Built]] = {}
+        self._keys: dict[Path, str] = {}
+
+    def source_key(self, directory: Path) -> str:
+        """The cache key of a project's sources, computed once per build."""
+        where = directory.resolve()
+        if where not in self._keys:
+            self._keys[where] = source_key(directory)
+        return self._keys[where]
 
     def start(self, name: str, directory: Path, key: str, shown: str) -> Built:
         """Build `directory`'s wheel in the background (into a folder of its own)."""
@@ -99,14 +107,15 @@ def early(root: Path, outdir: Path) -> Builds:
     """Builds started for every listed project whose wheel the cache lacks."""
     builds = Builds()
     try:
+        projects = listed(root)
+        if projects:  # one worker starts before the sources are hashed: a rebuild needs one
+            builds.pool.prestart(backend_key(projects[0][1]))
         cache = WheelCache(outdir)
         misses = []
-        for name, directory, shown in listed(root):
-            key = source_key(directory)
+        for name, directory, shown in projects:
+            key = builds.source_key(directory)
             if cache.lookup(name, key) is None:
                 misses.append((name, directory, key, shown))
-        for _name, directory, _key, _shown in misses[:BUILD_JOBS]:
-            builds.pool.prestart(backend_key(directory))
         for name, directory, key, shown in misses:
             builds.start(name, directory, key, shown)
     except Exception:  # a guess only: whatever went wrong, the real build finds it and says so

@@ -115,4 +115,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Every reply is flushed and every log closed: skip the interpreter's teardown of the
+    # backend's modules (tens of ms the build would wait for).
+    os._exit(code)

@@ -13,7 +13,7 @@ from primes_build import config as config_mod
 from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile
 from primes_build.appmeta import read_app, read_project_name
 from primes_build.builds import Builds, Built
-from primes_build.cache import WheelCache, source_key
+from primes_build.cache import WheelCache
 from primes_build.config import ReleaseConfig, Source
 from primes_build.deps import libraries as deps_libraries
 from primes_build.deps import reuse as deps_reuse
@@ -197,7 +197,7 @@ def _build_projects(
 ) -> list[Installed]:
     """Each project installed from its wheel: the cached one when its sources did not change,
     else one built now (or taken from `builds`, where the wheel hook started it early)."""
-    keys = [source_key(source.directory) for source, _ in projects]
+    keys = [builds.source_key(source.directory) for source, _ in projects]
     wheels = [cache.lookup(name, key) for (_, name), key in zip(projects, keys, strict=True)]
     futures: dict[int, Built] = {}
     for i, ((source, name), key) in enumerate(zip(projects, keys, strict=True)):
