@@ -1,4 +1,4 @@
-"""The projects' wheel builds in the background: BUILD_JOBS at a time, through shared workers.
+"""The projects' wheel builds in the background, build_jobs() at a time, through shared workers.
 
 The wheel hook starts the builds of the projects whose wheel is not cached before it imports
 the rest of the backend (`early`: primes.toml read raw, stdlib only), so they run while the
@@ -10,6 +10,7 @@ made before validation can cost time, never correctness.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 import tomllib
@@ -21,8 +22,24 @@ from primes_build.cache import WheelCache, source_key
 from primes_build.hookpool import WorkerPool
 from primes_build.wheelbuild import backend_key, build_wheel
 
-BUILD_JOBS = 2
-"""Projects built at once (each drives one hook worker; wheel builds are CPU-bound)."""
+JOBS_VAR = "PRIMES_BUILD_JOBS"
+MAX_JOBS = 4
+
+
+def build_jobs() -> int:
+    """Projects built at once: PRIMES_BUILD_JOBS, else one per core but one.
+
+    Each build drives one hook worker and is CPU-bound, and the backend itself keeps a core
+    busy (loading, reading earlier releases) while they run: on 2 cores a second worker's
+    own import of the backend cost more than it saved (docs/benchmarks.md).
+    """
+    chosen = os.environ.get(JOBS_VAR, "").strip()
+    if chosen.isdigit() and int(chosen) > 0:
+        return int(chosen)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(MAX_JOBS, (cores or 1) - 1))
+
+
 RUNTIME = "primes_runtime"
 
 Built = Future[tuple[Path, bool]]
@@ -36,7 +53,7 @@ class Builds:
         self._stack = contextlib.ExitStack()
         self._temp = Path(self._stack.enter_context(tempfile.TemporaryDirectory("-wheels")))
         self.pool = self._stack.enter_context(WorkerPool())
-        self._executor = ThreadPoolExecutor(max_workers=BUILD_JOBS)
+        self._executor = ThreadPoolExecutor(max_workers=build_jobs())
         self._started: dict[str, tuple[Path, str, Built]] = {}
         self._keys: dict[Path, str] = {}
 

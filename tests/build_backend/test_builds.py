@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from packaging.version import InvalidVersion, Version
 from primes_build import buildreqs, versions
-from primes_build.builds import BUILD_JOBS
+from primes_build.builds import JOBS_VAR, build_jobs
 from primes_build.errors import BuildError
 from primes_build.release import build_release
 
@@ -75,15 +75,28 @@ def test_an_unchanged_apps_wheel_comes_from_the_cache_and_its_build_hook_is_not_
     assert "==> alpha 1 (reused)" in lines and "==> primes_runtime 7 (reused)" in lines
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_apps_with_the_same_backend_share_worker_interpreters(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
+    monkeypatch.setenv(JOBS_VAR, str(jobs))
     log = record_hooks(sample, tmp_path, monkeypatch, ["runtime", "apps/alpha", "apps/beta"])
     build_release(sample, tmp_path / "out", (), lambda _: None)
     pids = {pid for _, pid in calls(log)}
     assert len(calls(log)) == 3
-    assert len(pids) <= BUILD_JOBS < 3, "three projects, at most two interpreters"
+    assert 1 <= len(pids) <= jobs, f"three projects, at most {jobs} interpreter(s)"
     assert os.getpid() not in pids
+
+
+def test_the_builds_at_once_are_one_per_core_but_one_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(JOBS_VAR, "3")
+    assert build_jobs() == 3
+    for unset in ("", "0", "two"):
+        monkeypatch.setenv(JOBS_VAR, unset)
+        cores = len(os.sched_getaffinity(0))
+        assert build_jobs() == max(1, min(4, cores - 1))
 
 
 def test_an_app_whose_backend_fails_shows_its_output_then_one_error(
