@@ -97,3 +97,31 @@ def test_a_worker_given_back_is_reused_for_the_same_backend_only(tmp_path: Path)
         assert pool.acquire(key) is worker
         other = pool.acquire(("another_backend", ()))
         assert other is not worker and pool.started == 2
+
+
+ENTRY_POINT_BACKEND = """
+from importlib import metadata
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    first, second = metadata.entry_points(), metadata.entry_points()
+    found = metadata.entry_points(group="primes.test")
+    return [first is second, sorted(e.name for e in found)]
+"""
+
+
+def test_entry_points_are_read_once_per_hook_call_and_afresh_at_the_next(tmp_path: Path) -> None:
+    key = fake_backend(tmp_path, ENTRY_POINT_BACKEND)
+    log = tmp_path / "log"
+    with WorkerPool() as pool:
+        worker = pool.acquire(key)
+        assert worker.call("get_requires_for_build_wheel", tmp_path, [{}], log) == [True, []]
+        # a distribution appears between two calls (on the worker's path: the backend-path)
+        info = Path(key[1][0]) / "plugin-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plugin\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text("[primes.test]\nhello = plugin:hello\n")
+        assert worker.call("get_requires_for_build_wheel", tmp_path, [{}], log) == [
+            True,
+            ["hello"],
+        ]
