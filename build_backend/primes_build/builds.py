@@ -31,7 +31,8 @@ def build_jobs() -> int:
 
     Each build drives one hook worker and is CPU-bound, and the backend itself keeps a core
     busy (loading, reading earlier releases) while they run: on 2 cores a second worker's
-    own import of the backend cost more than it saved (docs/benchmarks.md).
+    own import of the backend is extra work that paid off in one of three measured windows
+    (docs/benchmarks.md).
     """
     chosen = os.environ.get(JOBS_VAR, "").strip()
     if chosen.isdigit() and int(chosen) > 0:
