@@ -1,4 +1,8 @@
-"""What each PEP 517 hook does, and the boundary that turns a BuildError into one ERROR line."""
+"""What each PEP 517 hook does, and the boundary that turns a BuildError into one ERROR line.
+
+Each hook imports what it needs when it runs: the get_requires hooks and the sdist need the
+stdlib only (they run where nothing is installed yet) and start in a few milliseconds.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from primes_build import config as config_mod
-from primes_build import guard, pipwheel, release, sdist, signing
 from primes_build.errors import BuildError
-from primes_build.metadata import distribution
-from primes_build.schema import did_you_mean
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +46,8 @@ def check_settings(config_settings: ConfigSettings) -> None:
     """Refuse a `-C` setting this backend does not know (a typo would be ignored otherwise)."""
     for key in config_settings or {}:
         if key not in KNOWN_SETTINGS:
+            from primes_build.schema import did_you_mean
+
             raise BuildError(
                 f"unknown config setting `{key}`{did_you_mean(str(key), KNOWN_SETTINGS)}; "
                 f"known: {', '.join(KNOWN_SETTINGS)}"
@@ -54,9 +56,18 @@ def check_settings(config_settings: ConfigSettings) -> None:
 
 @at_boundary
 def get_requires(config_settings: ConfigSettings = None) -> list[str]:
-    """Nothing beyond [build-system] requires (after checking the settings: the first hook)."""
+    """The sdist's: nothing (after checking the settings: the first hook)."""
     check_settings(config_settings)
     return []
+
+
+@at_boundary
+def get_requires_for_wheel(config_settings: ConfigSettings = None) -> list[str]:
+    """primes-build's own imports, and in a fresh env every project's build requirements."""
+    from primes_build import buildreqs
+
+    check_settings(config_settings)
+    return buildreqs.frontend_requires(Path.cwd())
 
 
 def previous_settings(config_settings: ConfigSettings) -> list[str]:
@@ -83,6 +94,10 @@ def wheelhouse_setting(config_settings: ConfigSettings) -> Path | None:
 @at_boundary
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the sdist; return its file name."""
+    from primes_build import config as config_mod
+    from primes_build import guard, sdist
+    from primes_build.metadata import distribution
+
     check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(sdist_directory).absolute()
@@ -98,6 +113,10 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
 @at_boundary
 def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the pip wheel's .dist-info directory; return its name."""
+    from primes_build import config as config_mod
+    from primes_build import pipwheel
+    from primes_build.metadata import distribution
+
     check_settings(config_settings)
     root = Path.cwd()
     config = config_mod.load(root)
@@ -109,16 +128,24 @@ def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = 
 @at_boundary
 def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) -> str:
     """Build the release package into the wheel directory, then the pip wheel; return its name."""
+    from primes_build import builds
+
     check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(wheel_directory).absolute()
-    built = release.build_release(
-        root,
-        outdir,
-        previous_settings(config_settings),
-        say,
-        wheelhouse=wheelhouse_setting(config_settings),
-    )
+    with builds.early(root, outdir) as started:  # the apps build while the rest loads
+        from primes_build import config as config_mod
+        from primes_build import pipwheel, release, signing
+        from primes_build.metadata import distribution
+
+        built = release.build_release(
+            root,
+            outdir,
+            previous_settings(config_settings),
+            say,
+            wheelhouse=wheelhouse_setting(config_settings),
+            builds=started,
+        )
     key = (config_settings or {}).get("sign-key")
     if key is not None:
         if not isinstance(key, str) or not key:

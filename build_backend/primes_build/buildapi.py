@@ -13,8 +13,8 @@ def get_requires_for_build_sdist(config_settings: dict[str, Any] | None = None) 
 
 
 def get_requires_for_build_wheel(config_settings: dict[str, Any] | None = None) -> list[str]:
-    """Nothing beyond [build-system] requires."""
-    return api.get_requires(config_settings)
+    """What the wheel build imports, and in a fresh env the apps' build requirements."""
+    return api.get_requires_for_wheel(config_settings)
 
 
 def build_sdist(sdist_directory: str, config_settings: dict[str, Any] | None = None) -> str:

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
-from primes_build import nodeconfig, schema, tomlfile
+from primes_build import nodeconfig, schema, tomlfile, versions
 from primes_build.tomlfile import TomlFile
 
 CONFIG_FILE = "primes.toml"
@@ -60,6 +57,9 @@ class ReleaseConfig:
     @property
     def python_min(self) -> str:
         """The lowest Python `major.minor` the requires-python specifier allows ("3" if none)."""
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
         lows = [
             Version(s.version.rstrip(".*"))
             for s in SpecifierSet(self.requires_python)
@@ -85,12 +85,10 @@ def load(root: Path) -> ReleaseConfig:
         raise doc.error("release.name", f"{name!r} must be letters, digits and _ (a letter first)")
     version = _version(doc, schema.get(doc, release, "release", "version", str, required=True))
     requires = schema.get(doc, release, "release", "requires-python", str, default=">=3.11")
-    try:
-        SpecifierSet(requires)
-    except InvalidSpecifier:
+    if not versions.is_specifier(requires):
         raise doc.error(
             "release.requires-python", f'{requires!r} is not a version specifier (e.g. ">=3.11")'
-        ) from None
+        )
 
     runtime = None
     if "runtime" in data:
@@ -137,12 +135,9 @@ def load(root: Path) -> ReleaseConfig:
 
 
 def _version(doc: TomlFile, version: str) -> str:
-    try:
-        normal = str(Version(version))
-    except InvalidVersion:
-        raise doc.error(
-            "release.version", f'{version!r} is not a version (e.g. "2", "1.1")'
-        ) from None
+    normal = versions.normal_form(version)
+    if normal is None:
+        raise doc.error("release.version", f'{version!r} is not a version (e.g. "2", "1.1")')
     if normal != version:
         raise doc.error("release.version", f"write {version!r} as {normal!r}")
     return version

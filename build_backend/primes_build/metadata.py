@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from packaging.metadata import Metadata, RawMetadata
+from typing import Any
 
 from primes_build import schema, tomlfile
 from primes_build.config import ReleaseConfig
 from primes_build.errors import BuildError
 
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+"""A PEP 508 distribution name."""
 _README_TYPES = {".md": "text/markdown", ".rst": "text/x-rst", ".txt": "text/plain"}
 FIELDS = (
     ("metadata_version", "Metadata-Version"),
@@ -43,7 +44,7 @@ def distribution(root: Path, config: ReleaseConfig) -> Distribution:
     doc = tomlfile.load(root / "pyproject.toml", "pyproject.toml")
     project = schema.table_of(doc, doc.data, "", "project")
     name = schema.get(doc, project, "project", "name", str, default=config.name)
-    raw: RawMetadata = {
+    raw: dict[str, Any] = {
         "metadata_version": "2.4",
         "name": name,
         "version": config.version,
@@ -56,14 +57,28 @@ def distribution(root: Path, config: ReleaseConfig) -> Distribution:
     if isinstance(readme, str) and (root / readme).is_file():
         raw["description"] = (root / readme).read_text(encoding="utf-8")
         raw["description_content_type"] = _README_TYPES.get(Path(readme).suffix, "text/plain")
-    try:
-        Metadata.from_raw(raw)
-    except ValueError as exc:  # packaging's ExceptionGroup of InvalidMetadata
-        raise BuildError(f"invalid core metadata: {exc}", file="pyproject.toml") from None
+    _check(raw)
     return Distribution(name=name, version=config.version, metadata=rfc822(raw))
 
 
-def rfc822(raw: RawMetadata) -> bytes:
+def _check(raw: dict[str, Any]) -> None:
+    """The fields' forms: a PEP 508 name, a one-line summary (primes_build.config has checked
+    the version and requires-python)."""
+    if not _NAME.match(str(raw["name"])):
+        raise BuildError(
+            f"invalid core metadata: {raw['name']!r} is not a valid project name",
+            file="pyproject.toml",
+            key="project.name",
+        )
+    if "\n" in str(raw.get("summary", "")):
+        raise BuildError(
+            "invalid core metadata: the description must be one line",
+            file="pyproject.toml",
+            key="project.description",
+        )
+
+
+def rfc822(raw: dict[str, Any]) -> bytes:
     """PKG-INFO / METADATA text: `Field-Name: value` lines, then the description as the body."""
     values: dict[str, object] = dict(raw)
     lines = [f"{field}: {values[key]}\n" for key, field in FIELDS if key in values]

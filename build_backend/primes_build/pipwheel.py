@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 
 from primes_build.metadata import Distribution
 from primes_build.release import BuiltRelease, package_name
@@ -105,7 +105,8 @@ def _write(target: Path, files: Mapping[str, bytes]) -> None:
         with ZipFile(temp_path, "w") as wheel:
             for name, data in ordered.items():
                 info = ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
-                info.compress_type = ZIP_DEFLATED
+                # the release package is gzip'd already: deflating it again only costs time
+                info.compress_type = ZIP_STORED if name.endswith(".tar.gz") else ZIP_DEFLATED
                 info.external_attr = (0o644 | stat.S_IFREG) << 16
                 wheel.writestr(info, data)
         temp_path.replace(target)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,8 @@ from primes_runtime.formats.hashing import sha256_hex
 from primes_build import config as config_mod
 from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile
 from primes_build.appmeta import read_app, read_project_name
-from primes_build.cache import WheelCache, source_key
+from primes_build.builds import Builds, Built
+from primes_build.cache import WheelCache
 from primes_build.config import ReleaseConfig, Source
 from primes_build.deps import libraries as deps_libraries
 from primes_build.deps import reuse as deps_reuse
@@ -25,7 +25,7 @@ from primes_build.release_view import ReleaseView
 from primes_build.runtimesource import installed_runtime
 from primes_build.tarball import read_targz, targz_bytes, write_atomic
 from primes_build.upgrade import Script, plan_upgrades
-from primes_build.wheelbuild import build_wheel
+from primes_build.wheelbuild import WheelBuildFailed
 
 Say = Callable[[str], None]
 
@@ -50,8 +50,16 @@ def build_release(
     previous: Sequence[str],
     say: Say,
     wheelhouse: Path | None = None,
+    builds: Builds | None = None,
 ) -> BuiltRelease:
-    """Build every project of root/primes.toml and write the release package into `outdir`."""
+    """Build every project of root/primes.toml and write the release package into `outdir`.
+
+    `builds`: wheel builds already under way (the wheel hook starts them early); by default
+    they start here, once primes.toml is validated.
+    """
+    if builds is None:
+        with Builds() as own:
+            return build_release(root, outdir, previous, say, wheelhouse, own)
     guard.refuse_deployed(outdir)
     config = config_mod.load(root)
     metas = start_order([read_app(source) for source in config.apps])
@@ -59,10 +67,15 @@ def build_release(
     earlier = find_earlier(outdir, config.name, config.version, previous, say)
     cache = WheelCache(outdir)
 
-    runtime, runtime_source = _runtime(config, cache, say)
+    runtime_source, shipped = _runtime(config, say)
     sources = {s.name: s for s in config.apps}
+    projects = [(sources[meta.name], meta.name) for meta in metas]
+    if runtime_source is not None:
+        projects.insert(0, (runtime_source, "primes_runtime"))
+    built = _build_projects(projects, cache, say, builds)
+    runtime = shipped if shipped is not None else built.pop(0)
     sources_by_lib = {runtime.name: runtime_source, **sources} if runtime_source else sources
-    apps = [(meta, _build_project(sources[meta.name], meta.name, cache, say)) for meta in metas]
+    apps = list(zip(metas, built, strict=True))
     for meta, installed in apps:
         if installed.name != meta.name:
             raise BuildError(
@@ -164,34 +177,46 @@ def _note_runtime_change(version: str, earlier: Sequence[EarlierRelease], say: S
             )
 
 
-def _runtime(config: ReleaseConfig, cache: WheelCache, say: Say) -> tuple[Installed, Source | None]:
-    """The runtime: primes.toml's [runtime] project, else the one installed with primes-build."""
+def _runtime(config: ReleaseConfig, say: Say) -> tuple[Source | None, Installed | None]:
+    """The runtime: primes.toml's [runtime] project, else the one installed with primes-build
+    (its checkout's project when it is an editable install, to be built like an app)."""
     if config.runtime is not None:
         _check_runtime_name(config.runtime)
-        return _build_project(config.runtime, "primes_runtime", cache, say), config.runtime
+        return config.runtime, None
     found = installed_runtime()
     if found.checkout is not None:
         _check_runtime_name(found.checkout)
-        return _build_project(found.checkout, "primes_runtime", cache, say), found.checkout
+        return found.checkout, None
     assert found.installed is not None
     say(f"==> primes_runtime {found.version} (installed with primes-build)")
-    return found.installed, None
+    return None, found.installed
 
 
-def _build_project(source: Source, name: str, cache: WheelCache, say: Say) -> Installed:
-    key = source_key(source.directory)
-    wheel = cache.lookup(name, key)
-    if wheel is not None:
-        installed = install_wheel(wheel)
-        say(f"==> {installed.name} {installed.version} (reused)")
-        return installed
-    with tempfile.TemporaryDirectory(prefix="primes-wheel-") as temp:
-        built, isolated = build_wheel(source.directory, Path(temp), source.path)
-        wheel = cache.store(name, key, built)
-    installed = install_wheel(wheel)
-    how = "wheel, isolated build env" if isolated else "wheel"
-    say(f"==> {installed.name} {installed.version} ({how})")
-    return installed
+def _build_projects(
+    projects: Sequence[tuple[Source, str]], cache: WheelCache, say: Say, builds: Builds
+) -> list[Installed]:
+    """Each project installed from its wheel: the cached one when its sources did not change,
+    else one built now (or taken from `builds`, where the wheel hook started it early)."""
+    keys = [builds.source_key(source.directory) for source, _ in projects]
+    wheels = [cache.lookup(name, key) for (_, name), key in zip(projects, keys, strict=True)]
+    futures: dict[int, Built] = {}
+    for i, ((source, name), key) in enumerate(zip(projects, keys, strict=True)):
+        if wheels[i] is None:
+            taken = builds.take(name, source.directory, key)
+            futures[i] = taken or builds.start(name, source.directory, key, source.path)
+    installed = {i: install_wheel(w) for i, w in enumerate(wheels) if w is not None}
+    notes = {i: "reused" for i in installed}  # the cached ones installed while the others build
+    for i, future in futures.items():
+        try:
+            fresh, isolated = future.result()
+        except WheelBuildFailed as exc:
+            exc.show()
+            raise
+        installed[i] = install_wheel(cache.store(projects[i][1], keys[i], fresh))
+        notes[i] = "wheel, isolated build env" if isolated else "wheel"
+    for i in range(len(projects)):
+        say(f"==> {installed[i].name} {installed[i].version} ({notes[i]})")
+    return [installed[i] for i in range(len(projects))]
 
 
 def _with_files(installed: Installed, files: dict[str, bytes]) -> Installed:

@@ -43,6 +43,10 @@ def directories(paths: list[str]) -> set[str]:
     return found
 
 
+GZIP_LEVEL = 6
+"""gzip's default level: level 9 took 2-3x the time (31 vs 14 ms for a release) for 1% less."""
+
+
 def targz_bytes(files: Mapping[str, bytes], executable: Callable[[str], bool]) -> bytes:
     """A gzip'd tar of `files` (path -> content) with their parent directories.
 
@@ -55,7 +59,7 @@ def targz_bytes(files: Mapping[str, bytes], executable: Callable[[str], bool]) -
     entries = sorted([*files, *directories(list(files))])
     raw = io.BytesIO()
     with (
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=GZIP_LEVEL) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
         for path in entries:

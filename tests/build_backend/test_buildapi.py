@@ -27,9 +27,17 @@ def test_a_build_error_is_one_error_line_and_exit_1(
     assert err == "ERROR primes.toml:7: `apps.alpha.pth`: unknown key (did you mean `path`?)\n"
 
 
-def test_get_requires_hooks_add_nothing() -> None:
-    assert buildapi.get_requires_for_build_wheel({}) == []
+def test_the_sdist_requires_nothing_and_the_wheel_asks_for_what_it_imports(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(sample)
     assert buildapi.get_requires_for_build_sdist(None) == []
+    # this env has primes-build's imports (a --no-isolation build): nothing about the apps
+    assert buildapi.get_requires_for_build_wheel({}) == [
+        "jinja2>=3.1",
+        "packaging>=26.4",
+        "installer>=0.7",
+    ]
 
 
 def test_prepared_metadata_is_the_metadata_of_the_built_wheel(
@@ -89,7 +97,10 @@ def test_an_unknown_config_setting_is_refused_by_every_hook(
     assert not (tmp_path / "out").exists() and not (tmp_path / "meta").exists()
 
 
-def test_the_previous_setting_and_no_settings_are_accepted() -> None:
-    assert buildapi.get_requires_for_build_wheel({"previous": "/a.tar.gz"}) == []
+def test_the_previous_setting_and_no_settings_are_accepted(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(sample)
+    wanted = buildapi.get_requires_for_build_wheel()
+    assert buildapi.get_requires_for_build_wheel({"previous": "/a.tar.gz"}) == wanted
     assert buildapi.get_requires_for_build_sdist({}) == []
-    assert buildapi.get_requires_for_build_wheel() == []

@@ -9,7 +9,6 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from build import ProjectBuilder
 from primes_build.release import build_release
 from primes_build.wheelbuild import needs_isolation
 
@@ -25,8 +24,8 @@ def add_flit_app(project: Path) -> None:
 
 def test_an_uninstalled_backend_needs_isolation_and_setuptools_does_not(sample: Path) -> None:
     add_flit_app(sample)
-    assert needs_isolation(ProjectBuilder(sample / "apps" / "zeta"))
-    assert not needs_isolation(ProjectBuilder(sample / "apps" / "alpha"))
+    assert needs_isolation(sample / "apps" / "zeta")
+    assert not needs_isolation(sample / "apps" / "alpha")
 
 
 def test_an_app_with_another_backend_is_built_in_an_isolated_env_into_the_release(

@@ -12,10 +12,8 @@ from packaging.utils import canonicalize_name
 from primes_build import manifest
 from primes_build.appmeta import dist_name
 from primes_build.deps import lockfile
-from primes_build.deps.fetch import FileCache
 from primes_build.deps.lockfile import Lock, Locked
 from primes_build.deps.requirements import AppRequirement, third_party
-from primes_build.deps.sdistwheel import wheel_of_sdist
 from primes_build.deps.wheelinfo import WheelInfo, read_wheel
 from primes_build.install import install_wheel
 from primes_build.tomlfile import TomlFile
@@ -131,6 +129,9 @@ def _satisfies(locked: Locked, requirement: Requirement) -> bool:
 
 
 def _fetch(lock: Lock, locked: Locked, outdir: Path, wheelhouse: Path | None, say: Say) -> _Fetched:
+    from primes_build.deps.fetch import FileCache  # urllib: only a release with a lock
+    from primes_build.deps.sdistwheel import wheel_of_sdist
+
     cache = FileCache(outdir)
     path, cached = cache.fetch(lock, locked, wheelhouse)
     how = "cached" if cached else "fetched"

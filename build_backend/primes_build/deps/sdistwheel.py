@@ -8,9 +8,6 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from build import BuildBackendException, BuildException, ProjectBuilder
-from build.env import DefaultIsolatedEnv
-
 from primes_build.cache import CACHE_DIR
 from primes_build.deps.lockfile import Locked
 from primes_build.errors import BuildError
@@ -29,6 +26,9 @@ def wheel_of_sdist(outdir: Path, locked: Locked, sdist: Path) -> tuple[Path, boo
     cached = sorted(slot.glob("*.whl"))
     if len(cached) == 1:
         return cached[0], True
+    from build import BuildBackendException, BuildException, ProjectBuilder
+    from build.env import DefaultIsolatedEnv
+
     runner = QuietRunner()
     with tempfile.TemporaryDirectory(prefix="primes-sdist-") as temp:
         top = Path(temp)
