@@ -154,19 +154,35 @@ def node_root(tmp_path: Path) -> Iterator[Path]:
         subprocess.run([root / "bin" / "kvnode", "stop"], capture_output=True, check=False)
 
 
-def test_a_new_project_builds_boots_and_upgrades_keeping_its_state(
-    world: World, node_root: Path, tmp_path: Path
-) -> None:
+def _started_new_project(world: World, node_root: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """`primes new kvnode`, build, `tar -xzf` into node_root, start: (work dir, project, bin)."""
     work = tmp_path / "work"
     work.mkdir()
     project = work / "kvnode"
-    started = time.monotonic()
     run([world.bin("primes"), "new", "kvnode"], cwd=work, env=world.env)
     run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
     node_root.mkdir(parents=True)
     run(["tar", "-xzf", project / "dist" / "kvnode_1.tar.gz", "-C", node_root], cwd=work)
     kvnode = node_root / "bin" / "kvnode"
     run([kvnode, "start"], cwd=work)
+    return work, project, kvnode
+
+
+def _version_2(world: World, project: Path, store_source: str) -> str:
+    """The store's version 2 source, both versions bumped, `python -m build`: its output."""
+    (project / "apps/kvnode_app/kvnode_app/store.py").write_text(store_source, encoding="utf-8")
+    for path in (project / "apps/kvnode_app/pyproject.toml", project / "primes.toml"):
+        text = path.read_text(encoding="utf-8")
+        assert 'version = "1"' in text
+        path.write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
+    return run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+
+
+def test_a_new_project_builds_boots_and_upgrades_keeping_its_state(
+    world: World, node_root: Path, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    work, project, kvnode = _started_new_project(world, node_root, tmp_path)
     assert run([kvnode, "ping"], cwd=work).strip() == "pong"
     elapsed = time.monotonic() - started
     print(f"\nprimes new -> running node: {elapsed:.1f} s")
@@ -175,12 +191,7 @@ def test_a_new_project_builds_boots_and_upgrades_keeping_its_state(
     assert run([kvnode, "rpc", store, "put", "'colour'", "'blue'"], cwd=work).strip() == "None"
     assert run([kvnode, "rpc", store, "get", "'colour'"], cwd=work).strip() == "blue"
 
-    (project / "apps/kvnode_app/kvnode_app/store.py").write_text(STORE_V2, encoding="utf-8")
-    for path in (project / "apps/kvnode_app/pyproject.toml", project / "primes.toml"):
-        text = path.read_text(encoding="utf-8")
-        assert 'version = "1"' in text
-        path.write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
-    output = run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    output = _version_2(world, project, STORE_V2)
     assert "releases/2/up_from_1.relup" in output
     upgraded = run([kvnode, "upgrade", project / "dist" / "kvnode_2.tar.gz"], cwd=work)
     assert "2" in upgraded
@@ -206,25 +217,12 @@ STORE_V2_WITHOUT_CODE_CHANGE = STORE_V2[: STORE_V2.index("\ndef code_change")]
 def test_a_version_2_without_code_change_warns_at_build_and_its_first_call_rolls_it_back(
     world: World, node_root: Path, tmp_path: Path
 ) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    project = work / "kvnode"
-    run([world.bin("primes"), "new", "kvnode"], cwd=work, env=world.env)
-    run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
-    node_root.mkdir(parents=True)
-    run(["tar", "-xzf", project / "dist" / "kvnode_1.tar.gz", "-C", node_root], cwd=work)
-    kvnode = node_root / "bin" / "kvnode"
-    run([kvnode, "start"], cwd=work)
+    work, project, kvnode = _started_new_project(world, node_root, tmp_path)
     store = "kvnode_app.store"
     for key in ("colour", "size", "shape"):
         run([kvnode, "rpc", store, "put", repr(key), "'x'"], cwd=work)
 
-    source = project / "apps/kvnode_app/kvnode_app/store.py"
-    source.write_text(STORE_V2_WITHOUT_CODE_CHANGE, encoding="utf-8")
-    for path in (project / "apps/kvnode_app/pyproject.toml", project / "primes.toml"):
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
-    output = run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    output = _version_2(world, project, STORE_V2_WITHOUT_CODE_CHANGE)
     warning = "warning: kvnode_app.store: update derived, its handlers changed (handle_call, "
     lines = [line for line in output.splitlines() if warning in line]
     assert len(lines) == 1 and "defines no code_change" in lines[0], output

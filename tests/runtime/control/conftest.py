@@ -16,6 +16,9 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from primes_runtime.control import server
+
+from .fakenode import FakeNode
 
 REPO = Path(__file__).resolve().parents[3]
 RUNTIME_SRC = REPO / "runtime" / "primes_runtime"
@@ -316,3 +319,14 @@ def running(script: Script) -> Iterator[Script]:
         yield script
     finally:
         script.run("stop")
+
+
+@pytest.fixture
+def served(script: Script) -> Iterator[Script]:
+    """The tree's control channel served by a fake node (no node process)."""
+    fake = FakeNode(script.root)
+    server.start(fake)
+    try:
+        yield script
+    finally:
+        fake.shutdown(1.0)

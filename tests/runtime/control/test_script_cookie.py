@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from primes_runtime.control import server
-
 from .conftest import Script
-from .fakenode import FakeNode
-
-
-@pytest.fixture
-def served(script: Script) -> Iterator[Script]:
-    fake = FakeNode(script.root)
-    server.start(fake)
-    try:
-        yield script
-    finally:
-        fake.shutdown(1.0)
 
 
 def test_the_node_cookie_is_found_in_run_cookie(served: Script) -> None:

@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from primes_runtime.control import server
-
 from .conftest import Script
-from .fakenode import FakeNode
-
-
-@pytest.fixture
-def served(script: Script) -> Iterator[Script]:
-    fake = FakeNode(script.root)
-    server.start(fake)
-    try:
-        yield script
-    finally:
-        fake.shutdown(1.0)
 
 
 def counting_python(tmp_path: Path) -> tuple[Path, Path]:
