@@ -108,7 +108,7 @@ def dry_run(evaluator: Evaluator, running_apps: dict[str, str] | None) -> CheckR
         listed = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
         raise ReleaseError(f"{shown}: {len(problems)} problem(s), nothing was changed: {listed}")
     modules = sorted({m for i in script.instructions if isinstance(i, Suspend) for m in i.modules})
-    processes = tuple((m, len(evaluator.pids_using(m))) for m in modules)
+    processes = tuple((m, len(evaluator.running(m))) for m in modules)
     warnings = tuple(
         f"no process runs {m}; its suspend and code_change will do nothing"
         for m, count in processes

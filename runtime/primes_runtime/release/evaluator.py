@@ -131,12 +131,8 @@ class Evaluator:
         """The node's tree."""
         return Path(self.node.root)
 
-    def pids_using(self, module: str) -> list[Pid]:
-        """The node's live processes running callback module ``module``."""
-        return self.node.processes.using(module)
-
     def running(self, module: str) -> list[Process]:
-        """Like `pids_using`, the processes themselves, in table order (no sort, no lookup)."""
+        """The node's live processes running callback module ``module``, in table order."""
         return self.node.processes.running(module)
 
     # -- phases ---------------------------------------------------------------------------
