@@ -12,18 +12,14 @@ import contextlib
 import os
 import py_compile
 import subprocess
-import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import child
+
 NICENESS = 10
 """How much a compiling child lowers its CPU priority (nice(2) increment)."""
-
-_BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from primes_runtime.bytecode import main; sys.exit(main(sys.argv[2:]))"
-)
 
 
 def compile_dirs(dirs: Iterable[Path]) -> int:
@@ -54,15 +50,14 @@ def _stale(source: str) -> bool:
 def in_background(dirs: Iterable[str]) -> threading.Thread | None:
     """Start a niced child that compiles `dirs`; a daemon thread reaps it. None if the child
     cannot start (the node then compiles as it imports, as Python always does)."""
-    runtime_path = str(Path(__file__).resolve().parent.parent)
-    argv = [sys.executable, "-I", "-S", "-c", _BOOT, runtime_path, *dirs]
+    argv = child.command(__name__, *dirs)
     try:
-        child = subprocess.Popen(
+        compiler = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
     except OSError:
         return None
-    reaper = threading.Thread(target=child.wait, name="primes-bytecode", daemon=True)
+    reaper = threading.Thread(target=compiler.wait, name="primes-bytecode", daemon=True)
     reaper.start()
     return reaper
 

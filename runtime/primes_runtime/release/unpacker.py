@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from primes_runtime import bytecode
+from primes_runtime import bytecode, child
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.node_toml import UnpackLimits
 
@@ -30,10 +30,6 @@ from .errors import ReleaseError
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _CHUNK = 1 << 20
 _RATIO_FLOOR = 1 << 20
-_BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from primes_runtime.release.unpacker import main; sys.exit(main(sys.argv[2:]))"
-)
 
 
 @dataclass(frozen=True)
@@ -52,11 +48,10 @@ def stage_in_child(source: Path, package: BinaryIO, staging: Path, limits: Unpac
     path again: a package swapped for another after the check is never the one unpacked.
     ReleaseError (one line) if refused.
     """
-    runtime_path = Path(__file__).resolve().parents[2]
     fd = package.fileno()
     os.lseek(fd, 0, os.SEEK_SET)
-    argv = [sys.executable, "-I", "-S", "-c", _BOOT, str(runtime_path), str(source), str(fd)]
-    argv += [str(staging), json.dumps(asdict(limits))]
+    limits_json = json.dumps(asdict(limits))
+    argv = child.command(__name__, str(source), str(fd), str(staging), limits_json)
     try:
         done = subprocess.run(
             argv,
