@@ -118,13 +118,21 @@ def traced(pid: int, options: list[str]) -> subprocess.Popen[bytes]:
     tracer = subprocess.Popen(["strace", "-qq", "-f", "-p", str(pid), *options])
     deadline = time.monotonic() + 10.0
     while time.monotonic() < deadline:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-        statuses = [(t / "status").read_text() for t in tasks]
-        if all(re.search(r"^TracerPid:\s+[1-9]", s, re.M) for s in statuses):
+        statuses = [_status(t) for t in Path(f"/proc/{pid}/task").iterdir()]
+        if all(re.search(r"^TracerPid:\s+[1-9]", s, re.M) for s in statuses if s is not None):
             return tracer
         time.sleep(0.02)
     tracer.kill()
     raise AssertionError("strace did not attach")
+
+
+def _status(task: Path) -> str | None:
+    """A thread's /proc status; None if it ended meanwhile (the node's short-lived threads:
+    a collector timer, the bytecode compiler's reaper), as it then needs no tracer."""
+    try:
+        return (task / "status").read_text()
+    except FileNotFoundError:
+        return None
 
 
 def untraced(tracer: subprocess.Popen[bytes]) -> None:
