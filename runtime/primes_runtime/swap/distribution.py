@@ -139,6 +139,8 @@ def install(prepared: Prepared, journal: Journal) -> None:
             journal.function(fn)
             fn.__code__ = code
         _rebind(_new_values(before, current), set(before), journal)
+    prepared.run.modules.clear()  # the shadow's objects go: nothing may hold them
+    prepared.closures.clear()
 
 
 def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
