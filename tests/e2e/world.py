@@ -1,0 +1,78 @@
+"""A user's world outside this repository, shared by the e2e tests that build their own service.
+
+The primes-build and primes-runtime wheels are built into a local directory that serves as the
+only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they need are
+put there first with `pip download` (from pip's cache when it has them). The `world` fixture
+(tests/e2e/conftest.py) makes it once per session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+THIRD_PARTY = (
+    "build>=1.2",
+    "pyproject_hooks>=1.0",
+    "installer>=0.7",
+    "packaging>=24.2",
+    "jinja2>=3.1",
+    "setuptools>=68",
+    "wheel>=0.41",
+    "pytest>=8",
+)
+"""What primes-build depends on (and pytest, for the app's own tests)."""
+
+
+@dataclass(frozen=True)
+class World:
+    """The local index, a user's venv with primes-build installed, and the environment."""
+
+    index: Path
+    venv: Path
+    env: dict[str, str]
+    built: tuple[Path, ...]
+    """primes-build's and primes-runtime's own sdists and wheels."""
+
+    def bin(self, name: str) -> Path:
+        return self.venv / "bin" / name
+
+
+def run(argv: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run one command; its stdout, or a failure showing what it printed."""
+    done = subprocess.run(
+        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{argv} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def make_world(top: Path) -> World:
+    """Build the two wheels into a local index under `top` and install primes-build from it
+    into a venv there."""
+    index = top / "index"
+    built = top / "built"
+    for project in ("build_backend", "runtime"):
+        source = top / "src" / project
+        shutil.copytree(REPO / project, source, ignore=IGNORED)
+        run([sys.executable, "-m", "build", "--no-isolation", "-o", built, source], cwd=top)
+    index.mkdir()
+    for wheel in built.glob("*.whl"):
+        shutil.copy(wheel, index)
+    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
+    run([*download, "-d", index, *THIRD_PARTY], cwd=top)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
+    env.update(
+        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    )
+    venv = top / "venv"
+    run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
+    run([venv / "bin/python", "-m", "pip", "install", "-q", "primes-build"], cwd=top, env=env)
+    return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
