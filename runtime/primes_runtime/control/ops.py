@@ -155,7 +155,8 @@ def _stale(node: Node) -> list[Stale]:
     from primes_runtime.swap import stale
 
     root = Path(node.root)
-    dirs = stale.old_dirs(root, target.load(root, node.release).paths())
+    current = target.load(root, node.release).paths()
+    dirs = stale.successors(root, stale.old_dirs(root, current), current)
     return stale.find(root, dirs, stale.process_owners(node.processes))
 
 

@@ -329,7 +329,7 @@ class Evaluator:
 
     def stale_code(self) -> list[stale.Stale]:
         """What still runs code of the old dirs this install swapped (empty when whole)."""
-        dirs = [d.old_dir for d in self.dists.values() if d.name in self.journals]
+        dirs = {d.old_dir: d.new_dir for d in self.dists.values() if d.name in self.journals}
         ignore: list[object] = []
         for journal in self.journals.values():
             ignore.extend(journal.containers())
