@@ -29,7 +29,7 @@ from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
 
-from . import argument, recovery, relup, store
+from . import argument, layout, recovery, relup, store
 from . import package as packages
 from . import target as targets
 from .check import check_against, dry_run
@@ -410,7 +410,10 @@ def _discard(root: Path, rel_dirs: list[str]) -> None:
     """Move the dirs of a release RELEASES no longer lists aside into one trash dir (each a
     rename; releases/<vsn> last, so until then it names the rest), then delete it. A failure
     leaves them to the next recovery pass: the commit (RELEASES) is done."""
-    ordered = sorted(rel_dirs, key=lambda d: d.startswith("releases/"))
+    outside = [d for d in rel_dirs if not layout.is_removable(d)]
+    if outside:
+        log.warning("not removing %s: outside lib/ and releases/", ", ".join(outside))
+    ordered = sorted(set(rel_dirs) - set(outside), key=lambda d: d.startswith("releases/"))
     try:
         trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
         for index, rel_dir in enumerate(ordered):

@@ -25,6 +25,7 @@ from primes_runtime import bytecode, child
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.node_toml import UnpackLimits
 
+from . import layout
 from .errors import ReleaseError
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -182,6 +183,8 @@ def stage(
     version = _release_version(source, hashes)
     _verify_sums(source, version, hashes, staging)
     name = _release_name(source, version, staging)
+    manifest_text = (staging / f"releases/{version}/release.json").read_text(errors="replace")
+    layout.check_package(source, version, manifest_text, hashes)
     return Staged(name, version, hashes)
 
 

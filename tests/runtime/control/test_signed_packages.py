@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import Script, make_package
+from .conftest import Script, make_package, repack
 
 
 def keypair(directory: Path, name: str) -> Path:
@@ -45,18 +42,11 @@ def sign(package: Path, key: Path) -> None:
 
 def tamper(package: Path) -> None:
     """Rewrite demo_api.py and recompute SHA256SUMS: what an attacker with the file can do."""
-    with tarfile.open(package, "r:gz") as tar:
-        files = {m.name: (tar.extractfile(m) or io.BytesIO()).read() for m in tar if m.isfile()}
-    files["lib/demo_app-2/demo_api.py"] += b"\ndef owned():\n    return 'evil'\n"
-    del files["releases/2/SHA256SUMS"]
-    files["releases/2/SHA256SUMS"] = "".join(
-        f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
-    ).encode()
-    with tarfile.open(package, "w:gz") as tar:
-        for name, body in sorted(files.items()):
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
+
+    def owned(files: dict[str, bytes]) -> None:
+        files["lib/demo_app-2/demo_api.py"] += b"\ndef owned():\n    return 'evil'\n"
+
+    repack(package, owned)
 
 
 def refused(node: Script, package: Path, reason: str) -> None:
