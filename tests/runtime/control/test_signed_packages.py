@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -129,3 +130,30 @@ def test_a_tree_without_allowed_signers_accepts_unsigned_packages_and_says_so(
     assert "packages: unsigned accepted" in running.run("versions").stderr
     running.ok("upgrade", str(make_package(tmp_path)))
     assert running.ok("rpc", "demo_api", "version") == "two\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "change"),
+    [
+        ("releases/allowed_signers", "chmod 0666"),
+        ("releases/allowed_signers", "chmod 0620"),
+        ("releases", "chmod 0777"),
+        ("releases/allowed_signers", "chown nobody"),
+    ],
+)
+def test_an_allowed_signers_others_can_write_is_not_trusted_and_nothing_is_unpacked(
+    trusted: tuple[Script, Path], tmp_path: Path, target: str, change: str
+) -> None:
+    node, _ = trusted
+    path = node.root / target
+    if change == "chown nobody":
+        os.chown(path, 65534, 65534)
+    else:
+        path.chmod(int(change.split()[1], 8))
+    intruder = keypair(tmp_path, "intruder")
+    trust(node.root, intruder)  # what anyone who can write the file (or its directory) can do
+    package = make_package(tmp_path)
+    tamper(package)
+    sign(package, intruder)
+    refused(node, package, f"refused, {path} is ")
+    assert node.run("rpc", "demo_api", "owned").returncode != 0
