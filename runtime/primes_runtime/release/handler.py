@@ -29,14 +29,21 @@ from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
 
-from . import argument, layout, recovery, relup, store
+from . import argument, forward, layout, recovery, relup, store
 from . import package as packages
 from . import target as targets
 from .check import check_against, dry_run
 from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed, lingering_code_changes
 from .probation import Trial
-from .reports import CheckReport, FailedStep, InstallFailed, InstallReport, ReleaseStatus
+from .reports import (
+    ALREADY_PERMANENT,
+    CheckReport,
+    FailedStep,
+    InstallFailed,
+    InstallReport,
+    ReleaseStatus,
+)
 from .store import StartData, StoredRelease
 
 log = logging.getLogger("primes_runtime.release")
@@ -280,14 +287,24 @@ def _make_permanent(node: Node, version: str) -> None:
 
 def _permanent_again(node: Node, version: str) -> InstallReport | None:
     """An upgrade or downgrade retried after its install succeeded but the permanence did not:
-    make the current release permanent (None when `version` is not current)."""
+    make the current release permanent (None when `version` is not current). One already
+    permanent is reported as such: nothing to do."""
     if version != node.release:
         return None
     releases = store.read_releases(Path(node.root))
-    if _status_of(node, releases, version) != "current":
+    status = _status_of(node, releases, version)
+    if status == "permanent":
+        return InstallReport(version, version, ALREADY_PERMANENT, "up", (), permanent=True)
+    if status != "current":
         return None
     _make_permanent(node, version)
     return InstallReport(version, version, "(already installed)", "up", (), permanent=True)
+
+
+def _permanent(node: Node) -> str:
+    """The release a start boots (the running one if RELEASES names none)."""
+    releases = store.read_releases(Path(node.root))
+    return next((r.version for r in releases if r.status == "permanent"), node.release)
 
 
 def which_releases(node: Node) -> list[ReleaseStatus]:
@@ -327,6 +344,7 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
         if again is not None:
             return again
         try:
+            forward.refuse_unless_newer(version, _permanent(node))
             report = _install(node, version, None, probation)
         except ReleaseError as exc:
             report_ = getattr(exc, "report", None)
