@@ -29,7 +29,7 @@ from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
 
-from . import argument, forward, layout, recovery, relup, store
+from . import argument, diskfull, forward, layout, recovery, relup, store
 from . import package as packages
 from . import target as targets
 from .check import check_against, dry_run
@@ -77,6 +77,8 @@ def _operation(node: Node, what: str) -> Iterator[None]:
         except ReleaseError:
             raise
         except (OSError, PrimesError) as exc:
+            if diskfull.is_full(exc):
+                raise ReleaseError(diskfull.line(f"{what} failed", node.root)) from exc
             raise ReleaseError(f"{what} failed: {' '.join(str(exc).split())}") from exc
 
 
