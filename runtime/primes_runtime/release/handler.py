@@ -337,7 +337,8 @@ def _known(node: Node, version: str) -> None:
 
 def upgrade(node: Node, package_or_version: str, probation: float | None = None) -> InstallReport:
     """Unpack (given a package path, or a version whose package sits in releases/), install,
-    make permanent once the probation window (see `install`) passed. If the install is
+    make permanent once the probation window (see `install`) passed. Only forward: a release
+    not newer than the permanent one is refused (going back is `downgrade`). If the install is
     refused or its script rolled back, what this call unpacked is removed again, so the
     tree is as it was; after a probation rollback the release stays unpacked."""
     with _operation(node, f"upgrade to {package_or_version}"):
@@ -433,7 +434,8 @@ def _discard(root: Path, rel_dirs: list[str]) -> None:
     outside = [d for d in rel_dirs if not layout.is_removable(d)]
     if outside:
         log.warning("not removing %s: outside lib/ and releases/", ", ".join(outside))
-    ordered = sorted(set(rel_dirs) - set(outside), key=lambda d: d.startswith("releases/"))
+    kept = [d for d in rel_dirs if d not in outside]
+    ordered = sorted(kept, key=lambda d: d.startswith("releases/"))
     try:
         trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
         for index, rel_dir in enumerate(ordered):
