@@ -54,6 +54,8 @@ def _cookie(root: str) -> str | None:
     if any("cookie" in line.lower() or "\\" in line for line in settings):
         return None  # a cookie may be configured: the full CLI reads node.toml properly
     with open(os.path.join(root, "run", "cookie"), encoding="utf-8") as f:
+        if os.fstat(f.fileno()).st_mode & 0o077:
+            return None  # open to others: the full CLI warns
         value = f.read().strip()
     return value or None
 

@@ -177,6 +177,10 @@ class CheckReport:
         )
 
 
+ALREADY_PERMANENT = "(already permanent)"
+"""The script of a report on an upgrade or downgrade to the release that is permanent already."""
+
+
 @dataclass(frozen=True)
 class InstallReport:
     """The outcome of an install: the pauses it caused and, if it failed, where and why."""
@@ -202,7 +206,9 @@ class InstallReport:
 
     def summary(self) -> str:
         trial = self.probation
-        if self.failed is None:
+        if self.script == ALREADY_PERMANENT:
+            lines = [f"release {self.to_version} is already permanent; nothing to do"]
+        elif self.failed is None:
             made = " and made permanent" if self.permanent else " (not yet permanent)"
             lines = [
                 f"release {self.to_version} installed over {self.from_version} "
