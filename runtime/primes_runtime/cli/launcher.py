@@ -72,6 +72,11 @@ def refuse_if_running(inv: Invocation) -> None:
     record = pidfile.read(tree)
     if record is not None and pidfile.is_node(record, tree.root):
         raise ControlError(f"the node is already running (pid {record.pid}); use stop or restart")
+    for lost in nodelock.lost_holders(tree):
+        raise ControlError(
+            f"the node is already running (pid {lost.pid}) on the files of this tree from before "
+            "it was removed or extracted again; use stop or restart"
+        )
     if tree.sock.exists():
         try:
             connect(tree.sock, timeout=2.0).close()
@@ -247,7 +252,7 @@ def signal_proved_node(inv: Invocation) -> pidfile.Record:
     """SIGTERM the node found through its lock or pid file; NotRunning if there is none."""
     tree = inv.tree
     held = nodelock.is_held(tree)
-    for record in (nodelock.recorded(tree), pidfile.read(tree)):
+    for record in (nodelock.recorded(tree), pidfile.read(tree), *nodelock.lost_holders(tree)):
         if record is not None and pidfile.signal_node(record, tree.root):
             print(
                 f"{inv.name}: {tree.sock} is gone; sent SIGTERM to pid {record.pid}",
