@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from primes_runtime import safetext
 from primes_runtime.cli import spawn
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
@@ -33,7 +34,7 @@ def recover_idle(inv: Invocation) -> None:
     from primes_runtime.release import recovery
 
     for repair in recovery.recover_idle(inv.tree.root, inv.tree.node_lock):
-        print(f"{inv.name}: recovered: {repair}", file=sys.stderr)
+        print(f"{inv.name}: recovered: {safetext.escape(repair)}", file=sys.stderr)
 
 
 def node_config(tree: Tree) -> NodeConfig:
@@ -298,7 +299,7 @@ def cmd_console(inv: Invocation) -> int:
         from primes_runtime.release import recovery
 
         for repair in recovery.recover(tree.root):
-            print(f"{inv.name}: recovered: {repair}", file=sys.stderr)
+            print(f"{inv.name}: recovered: {safetext.escape(repair)}", file=sys.stderr)
     try:
         os.chdir(tree.root)
         from primes_runtime import node as node_module
