@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from primes_runtime import safetext
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.errors import ControlError
 from primes_runtime.release.reports import CheckReport, InstallReport
@@ -36,7 +37,7 @@ def rows(value: object) -> list[list[object]]:
 
 def table(lines: list[list[object]], indent: str = "") -> str:
     """Left-aligned columns."""
-    cells = [[str(c) for c in line] for line in lines]
+    cells = [[safetext.escape(str(c)) for c in line] for line in lines]
     widths = [max(len(line[i]) for line in cells if i < len(line)) for i in range(len(cells[0]))]
     return "\n".join(
         indent + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip()
@@ -116,8 +117,8 @@ def status_text(value: Data, name: str) -> str:
         "processes:",
     ]
     header: list[object] = ["PID", "NAME", "BEHAVIOUR", "MODULE", "APP", "MAILBOX", "STATUS"]
-    lines.append(table([header, *rows(value.get("processes"))], indent="  "))
-    return "\n".join(lines)
+    processes = table([header, *rows(value.get("processes"))], indent="  ")
+    return safetext.lines(lines) + "\n" + processes
 
 
 def install_report(value: object) -> InstallReport:

@@ -1,4 +1,4 @@
-"""A thread in the node that puts run/ back (socket, pid file, cookie) and bounds console.log."""
+"""A node thread: puts back run/ (socket, pid file, cookie) and its lock, bounds console.log."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from primes_runtime.control import pidfile
+from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 
 log = logging.getLogger("primes_runtime.control")
@@ -32,6 +32,9 @@ class Watch:
 
     def once(self) -> None:
         """One look: restore what is missing, rotate console.log if it grew too large."""
+        relocked = nodelock.keep(self.tree)
+        if relocked is not None:
+            log.warning("%s", relocked)
         if self.ensure_socket():
             log.warning("control socket %s was gone; listening on a new one", self.tree.sock)
         if not self.tree.pid_file.exists():

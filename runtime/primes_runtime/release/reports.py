@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass, fields
 
+from .. import safetext
 from .errors import ReleaseError
 
 Data = dict[str, object]
@@ -149,7 +150,7 @@ class CheckReport:
         ]
         lines += [f"  {module}: {count} process(es) to suspend" for module, count in self.processes]
         lines += [f"  warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return safetext.lines(lines)
 
     def to_data(self) -> Data:
         data = asdict(self)
@@ -240,7 +241,7 @@ class InstallReport:
             lines += [f"  rollback problem: {p}" for p in self.rollback_problems]
         lines += _pause_lines(self.pauses)
         lines += [f"  still on old code: {line}" for line in self.old_code]
-        return "\n".join(lines)
+        return safetext.lines(lines)
 
     def to_data(self) -> Data:
         data: Data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict: 10x slower
