@@ -69,6 +69,11 @@ def status_data(value: Data, name: str) -> Data:
         "release": value.get("release"),
         "uptime_s": float(uptime) if isinstance(uptime, int | float) else 0.0,
         "applications": [dict(zip(APP_FIELDS, r, strict=False)) for r in rows(value.get("apps"))],
+        "failed_applications": [
+            {"name": str(r[0]), "reason": str(r[1])}
+            for r in rows(value.get("failed_apps"))
+            if len(r) >= 2
+        ],
         "processes": processes,
         "packages": str(value.get("packages", "unsigned")),
         "leaked_code_change_workers": [str(w) for w in _listed(value.get("code_change_workers"))],
@@ -100,6 +105,11 @@ def status_text(value: Data, name: str) -> str:
             for worker in _listed(value.get("code_change_workers"))
         ),
         *(f"old code: {line}" for line in _listed(value.get("old_code"))),
+        *(
+            f"failed:   application {row[0]} gave up and is not running: {row[1]}"
+            for row in rows(value.get("failed_apps"))
+            if len(row) >= 2
+        ),
         "applications:",
         *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
         "processes:",
