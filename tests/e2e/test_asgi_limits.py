@@ -38,7 +38,7 @@ def configure(script: Path, **env: float) -> None:
     toml.write_text(toml.read_text(encoding="utf-8") + lines, encoding="utf-8")
 
 
-def limits(script: Path) -> dict[str, float]:
+def limits(script: Path) -> dict[str, object]:
     value = ast.literal_eval(ctl(script, "rpc", "asgi_host.app", "limits"))
     assert isinstance(value, dict)
     return value
@@ -76,6 +76,7 @@ def test_400_idle_connections_under_a_256_descriptor_limit_leave_ping_and_new_cl
         assert get(port, "/stats")[0] == 200  # a new client is served
         assert closed(flood[0])  # the oldest idle ones were closed for the new ones
         cap = limits(script)["max_connections"]
+        assert isinstance(cap, int)
         assert 0 < cap < NOFILE - 2 * 64  # below the limit, with the node's reserve kept free
         asked = "from primes_runtime import call; call('asgi_host', 'open_connections')"
         assert int(ctl(script, "eval", asked)) <= cap

@@ -27,9 +27,9 @@ def connections() -> list[str]:
     return [str(line) for line in value]
 
 
-def limits() -> dict[str, float]:
+def limits() -> dict[str, object]:
     """The connection bounds in force: max_connections (after the fd cap), keep_alive,
     header_timeout (what `bin/<release> rpc asgi_host.app limits` prints)."""
     value = call(LISTENER, "limits")
     assert isinstance(value, dict)
-    return {str(k): float(v) for k, v in value.items()}
+    return {str(k): v for k, v in value.items()}
