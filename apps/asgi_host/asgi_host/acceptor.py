@@ -15,7 +15,8 @@ from collections.abc import Callable
 from asgi_host.guard import Guard
 
 SHORT = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-RETRY_AFTER = 0.1  # seconds to wait when accept() finds no descriptor
+PASSING = {errno.ECONNABORTED, errno.EPROTO, errno.EINTR, errno.EAGAIN}
+RETRY_AFTER = 0.1  # seconds to wait when accept() fails for want of a descriptor, or oddly
 
 
 async def accept_loop(
@@ -29,7 +30,11 @@ async def accept_loop(
         except OSError as exc:
             if exc.errno in SHORT:
                 guard.short_of_fds(exc)
-                await asyncio.sleep(RETRY_AFTER)
+            elif exc.errno not in PASSING:
+                guard.ratelog.warn("accept", f"asgi_host: accept failed: {exc}")
+            else:
+                continue
+            await asyncio.sleep(RETRY_AFTER)
             continue
         try:
             await loop.connect_accepted_socket(factory, conn)
