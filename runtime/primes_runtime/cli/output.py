@@ -70,6 +70,11 @@ def status_data(value: Data, name: str) -> Data:
         "release": value.get("release"),
         "uptime_s": float(uptime) if isinstance(uptime, int | float) else 0.0,
         "applications": [dict(zip(APP_FIELDS, r, strict=False)) for r in rows(value.get("apps"))],
+        "failed_applications": [
+            {"name": str(r[0]), "reason": str(r[1])}
+            for r in rows(value.get("failed_apps"))
+            if len(r) >= 2
+        ],
         "processes": processes,
         "packages": str(value.get("packages", "unsigned")),
         "leaked_code_change_workers": [str(w) for w in _listed(value.get("code_change_workers"))],
@@ -112,6 +117,11 @@ def status_text(value: Data, name: str) -> str:
         ),
         *(f"old code: {line}" for line in _listed(value.get("old_code"))),
         *(f"stale:    {stale_line(item)}" for item in _listed(value.get("stale_code"))),
+        *(
+            f"failed:   application {row[0]} gave up and is not running: {row[1]}"
+            for row in rows(value.get("failed_apps"))
+            if len(row) >= 2
+        ),
         "applications:",
         *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
         "processes:",
