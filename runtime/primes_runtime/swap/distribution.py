@@ -88,7 +88,7 @@ def prepare(
     except CodeLoadError as exc:
         raise CodeLoadError(f"{name}: {exc}{_way_out(name, exc)}") from exc
     defined = {n: frozenset(m.__dict__) for n, m in run.modules.items()}
-    changed = frozenset(n for n in names if n not in reuse and not _same_source(n, run))
+    changed = frozenset(n for n in names if not _same_source(n, run, run.extensions))
     prepared = Prepared(name, old_dir, new_dir, names, run, tops, defined, changed)
     with stale.visible():
         _check(prepared, list(owners))
@@ -315,9 +315,12 @@ def _tops(names: list[str], new_dir: Path) -> frozenset[str]:
     return frozenset(tops)
 
 
-def _same_source(name: str, run: shadow.Run) -> bool:
-    """Whether a loaded module's new source is byte for byte its old one."""
+def _same_source(name: str, run: shadow.Run, extensions: dict[str, ModuleType]) -> bool:
+    """Whether a loaded module's new file is byte for byte its old one (an extension kept as
+    it is counts as the same)."""
     old = getattr(sys.modules.get(name), "__file__", None)
+    if name in extensions:
+        return extensions[name] is sys.modules.get(name)
     new = getattr(run.modules.get(name), "__file__", None)
     if not isinstance(old, str) or not isinstance(new, str):
         return False
