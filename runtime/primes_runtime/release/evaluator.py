@@ -277,8 +277,9 @@ class Evaluator:
         loaded: set[str] = set()
         if old_dir is not None and old_dir != code_dir:
             try:
+                library = name not in self.old.apps
                 prepared = distribution.prepare(
-                    name, old_dir, code_dir, self.owners(), self._restarting(name)
+                    name, old_dir, code_dir, self.owners(), self._restarting(name), library
                 )
             except CodeLoadError as exc:
                 self._fail(instruction, str(exc))

@@ -23,7 +23,7 @@ from primes_runtime.errors import CodeLoadError
 
 from . import shadow, stale
 from .journal import Journal
-from .patch import Patcher, Replaced
+from .patch import Patcher, Replaced, functions_of
 
 _SWITCH_INTERVAL = 0.1
 """Seconds between the interpreter's thread switches while the new code goes in (5 ms by
@@ -72,6 +72,7 @@ def prepare(
     new_dir: Path,
     owners: Iterable[tuple[str, object]] = (),
     restarting: bool = False,
+    library: bool = False,
 ) -> Prepared:
     """Import the new version in a shadow and check it can be swapped in whole.
 
@@ -91,7 +92,7 @@ def prepare(
     changed = frozenset(n for n in names if not _same_source(n, run, run.extensions))
     prepared = Prepared(name, old_dir, new_dir, names, run, tops, defined, changed)
     with stale.visible():
-        _check(prepared, list(owners))
+        _check(prepared, list(owners), library)
     return prepared
 
 
@@ -101,7 +102,7 @@ def install(prepared: Prepared, journal: Journal) -> None:
 
     On failure (CodeLoadError) ``journal`` holds what was done: undo it.
     """
-    patcher = Patcher(journal)
+    patcher = Patcher(journal, prepared.changed)
     current = {n: sys.modules[n] for n in prepared.names if n in sys.modules}
     for module in current.values():
         if not _is_extension(module):
@@ -139,15 +140,24 @@ def install(prepared: Prepared, journal: Journal) -> None:
             if name not in prepared.changed and made is not None and made.__spec__ is not None:
                 spec = made.__spec__
                 shadow.set_import_attrs(module, spec, spec.loader)  # type: ignore[arg-type]
-        _rebind(_new_values(before, current), set(before), journal)
+        _rebind(_new_values(before, current, prepared.changed), set(before), journal)
     prepared.run.modules.clear()  # the shadow's objects go: nothing may hold them
     prepared.closures.clear()
 
 
-def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
+def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) -> None:
     """Refuse, before anything changes, what the swap could not put new code behind."""
-    dry = Patcher(None)
+    dry = Patcher(None, prepared.changed)
     problems: list[str] = []
+    for module_name in prepared.names:  # the shadow's copies of unchanged code stand for it
+        old_module = sys.modules.get(module_name)
+        shadow_module = prepared.run.modules.get(module_name)
+        if module_name in prepared.changed or old_module is None or shadow_module is None:
+            continue
+        for key, value in shadow_module.__dict__.items():
+            before = old_module.__dict__.get(key)
+            if isinstance(value, FunctionType | type) and type(before) is type(value):
+                dry.pair(value, before)
     for module_name in prepared.run.order:
         old = sys.modules.get(module_name)
         new = prepared.run.modules.get(module_name)
@@ -162,8 +172,11 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
                 f"{replaced.where} cannot take the new code in place ({replaced.why}) and "
                 f"{held[0]} holds it"
             )
-    merged = {id(v) for v in dry.canonical.values()}
+    merged = {id(v) for v in dry.canonical.values() if getattr(v, "__module__", None) in mine}
     replaced_ids = {id(r.old) for r in dry.replaced}
+    for r in dry.replaced:  # a replaced class's functions go with it (its holders decide)
+        if isinstance(r.old, type):
+            replaced_ids.update(id(fn) for fn in _class_functions(r.old))
     files = _old_files(prepared)
     codes = _CodeIndex(prepared.run.codes)
     changed_files = {f for f, m in files.items() if m in prepared.changed}
@@ -178,11 +191,18 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
             if code is not None and code.co_freevars == obj.__code__.co_freevars:
                 prepared.closures.append((obj, code))
                 continue
-            why = "v2 has no such function" if code is None else "its free variables changed"
+            why = (
+                "the new version has no such function"
+                if code is None
+                else "its free variables changed"
+            )
             kind = "function"
         else:
+            code = None
             why, kind = "it would go on running the old code", "generator in progress"
         held = [h for h in roots.holders(obj) or [] if _outside(h, mine)]
+        if code is None and _rebound(obj, files, prepared.defined):
+            held = [h for h in held if not h.startswith("module ")]
         if held:
             label = f"{files.get(_file_of(obj), '?')}.{obj.__qualname__}"  # type: ignore[attr-defined]
             problems.append(
@@ -191,10 +211,28 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
             )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        whose = "the apps that use it" if library else prepared.name
         raise CodeLoadError(
             f"{prepared.name}: {problems[0]}{more}; declare a code_change that replaces it, "
-            f"or restart_application for {prepared.name}, or restart the node"
+            f"or restart_application for {whose}, or restart the node"
         )
+
+
+def _class_functions(cls: type) -> Iterator[FunctionType]:
+    """The functions a class defines (in methods, properties, nested classes too)."""
+    for value in vars(cls).values():
+        if isinstance(value, type) and value.__qualname__.startswith(cls.__qualname__ + "."):
+            yield from _class_functions(value)
+        yield from functions_of(value)
+
+
+def _rebound(obj: object, files: dict[str, str], defined: dict[str, frozenset[str]]) -> bool:
+    """Whether module globals holding old function ``obj`` get what its module's new version
+    binds under its name (a function turned compiled, say)."""
+    if not isinstance(obj, FunctionType):
+        return False
+    module = files.get(obj.__code__.co_filename)
+    return module is not None and obj.__name__ in defined.get(module, frozenset())
 
 
 def _file_of(obj: object) -> str:
@@ -212,8 +250,9 @@ def _held_outside(
     found: list[str] = []
     if isinstance(old, type):
         alive = [o for o in gc.get_referrers(old) if type(o) is old]
-        if alive:
-            found.append(f"a live instance ({len(alive)} in all)")
+        held = [h for o in alive[:5] for h in roots.holders(o) or []]
+        if any(_outside(h, set()) and not h.startswith("module ") for h in held):
+            found.append(f"a live instance ({len(alive)} in all, held by {held[0]})")
         subclasses: list[type] = old.__subclasses__()
         found.extend(
             f"subclass {s.__module__}.{s.__qualname__}"
@@ -308,7 +347,7 @@ def _tops(names: list[str], new_dir: Path) -> frozenset[str]:
         entries = []
     for entry in entries:
         top = entry.name.partition(".")[0]
-        if not top.isidentifier() or top in sys.modules or top == "__pycache__":
+        if top in sys.modules or top == "__pycache__" or "-" in top:
             continue
         if entry.is_dir() or entry.suffix == ".py" or _extension_file(entry):
             tops.add(top)
@@ -353,15 +392,17 @@ def _way_out(name: str, exc: CodeLoadError) -> str:
 def _drop_removed(
     module: ModuleType, before: dict[str, object], defined: frozenset[str] | None
 ) -> None:
-    """Functions and classes the new version no longer defines leave the module."""
+    """Names the new version no longer defines leave the module (its submodules stay): the
+    namespace is the new version's, as after a fresh import."""
     if defined is None:
         return
     namespace = module.__dict__
-    for key, value in before.items():
-        if key in defined or key not in namespace or namespace[key] is not value:
+    prefix = module.__name__ + "."
+    for key in [k for k in before if k not in defined and k in namespace]:
+        value = namespace[key]
+        if isinstance(value, ModuleType) and value.__name__ == prefix + key:
             continue
-        if isinstance(value, FunctionType | type) and value.__module__ == module.__name__:
-            del namespace[key]
+        del namespace[key]
 
 
 def _drop_module(name: str, old: ModuleType | None) -> None:
@@ -374,13 +415,23 @@ def _drop_module(name: str, old: ModuleType | None) -> None:
 
 
 def _new_values(
-    before: dict[str, dict[str, object]], current: dict[str, ModuleType]
+    before: dict[str, dict[str, object]], current: dict[str, ModuleType], changed: frozenset[str]
 ) -> dict[int, tuple[object, object]]:
     """id(old value) -> (old, new) for each name a changed module now binds to another
-    object: what others bound with `from m import name` follows it."""
+    object, and for a module object replaced by another (a module turned compiled): what
+    others bound with `import m` or `from m import name` follows it."""
     found: dict[int, tuple[object, object]] = {}
-    for name, namespace in before.items():
-        after = current[name].__dict__
+    for name, module in current.items():
+        now = sys.modules.get(name)
+        if name not in changed or now is None:
+            continue
+        namespace = before.get(name)
+        if now is not module:
+            found[id(module)] = (module, now)
+            namespace = dict(module.__dict__)
+        if namespace is None:
+            continue
+        after = now.__dict__
         for key, old in namespace.items():
             new = after.get(key, _GONE)
             if new is _GONE or new is old or key.startswith("__") or not _distinct(old):

@@ -73,7 +73,7 @@ class Journal:
         before = type(obj)
 
         def back() -> None:
-            obj.__class__ = before
+            object.__setattr__(obj, "__class__", before)
 
         self.step(back, before)
 

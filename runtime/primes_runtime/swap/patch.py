@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import CellType, FunctionType
@@ -50,6 +51,8 @@ _ENUM_KEYS = frozenset(
 
 _LRU = type(functools.lru_cache(lambda: None))
 
+_LAYOUT_DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
+
 
 @dataclass
 class Replaced:
@@ -66,6 +69,9 @@ class Patcher:
     """Merges new objects into old ones; `journal` None is a dry run that changes nothing."""
 
     journal: Journal | None
+    scope: frozenset[str] = frozenset()
+    """The modules whose code changes: a function or class of another module is its own old
+    object already (it is not executed again), never merged."""
     canonical: dict[int, object] = field(default_factory=dict)
     """id(new object) -> the old object that stays in its place (or the new one itself)."""
     replaced: list[Replaced] = field(default_factory=list)
@@ -79,7 +85,8 @@ class Patcher:
         """The object that stands for ``obj`` after the swap."""
         return self.canonical.get(id(obj), obj)
 
-    def _map(self, new: object, old: object) -> None:
+    def pair(self, new: object, old: object) -> None:
+        """Let ``new`` stand for ``old`` (an object of a module that is not executed again)."""
         self.canonical[id(new)] = old
         self._alive.append(new)
 
@@ -111,6 +118,14 @@ class Patcher:
         """Put ``new`` into ``old`` in place if their kinds allow it; True if done."""
         if old is new or self.canonical.get(id(new)) is old:
             return True
+        if (
+            isinstance(old, FunctionType | type)
+            and getattr(old, "__module__", None) not in self.scope
+        ):
+            same = type(old) is type(new) and old.__qualname__ == new.__qualname__  # type: ignore[union-attr]
+            if same:
+                self.pair(new, old)
+            return same
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
             return self.merge_function(old, new)
         if isinstance(old, type) and isinstance(new, type):
@@ -134,7 +149,7 @@ class Patcher:
         """The old function object gets the new code, defaults, attributes and closure."""
         if old.__code__.co_freevars != new.__code__.co_freevars:
             return False
-        self._map(new, old)
+        self.pair(new, old)
         journal = self.journal
         if journal is not None:
             journal.function(old)
@@ -159,13 +174,13 @@ class Patcher:
         is_enum = issubclass(old, enum.Enum)
         if is_enum and _members(old) != _members(new):
             return False
-        self._map(new, old)
+        self.pair(new, old)
         skip = _KEEP_KEYS | (_ENUM_KEYS | set(_members(old)) if is_enum else frozenset())
         old_ns, new_ns = dict(vars(old)), dict(vars(new))
         where = f"{old.__module__}.{old.__qualname__}"
         for key, value in new_ns.items():
-            if key in skip:
-                continue
+            if key in skip or isinstance(value, _LAYOUT_DESCRIPTORS):
+                continue  # a slot's descriptor belongs to the class it was made for
             before = old_ns.get(key, _MISSING)
             after = self._merged_value(before, value, f"{where}.{key}")
             if after is not before:
@@ -204,7 +219,7 @@ class Patcher:
     def _claim_class_cells(self, value: object, new: type, old: type) -> None:
         """A new method using ``super()`` or ``__class__`` refers to the new class through
         its ``__class__`` cell: point it at the old class that stays."""
-        for fn in _functions_of(value):
+        for fn in functions_of(value):
             if "__class__" not in fn.__code__.co_freevars or fn.__closure__ is None:
                 continue
             cell = fn.__closure__[fn.__code__.co_freevars.index("__class__")]
@@ -270,7 +285,7 @@ class Patcher:
                 continue
             try:
                 journal.instance_class(value)
-                value.__class__ = old
+                object.__setattr__(value, "__class__", old)
             except TypeError:
                 pass  # an instance of a builtin-layout class: left as it is
 
@@ -286,14 +301,14 @@ def _members(cls: type) -> dict[str, object]:
     return {k: getattr(v, "value", None) for k, v in cls.__members__.items()}  # type: ignore[attr-defined]
 
 
-def _functions_of(value: object) -> Iterator[FunctionType]:
+def functions_of(value: object) -> Iterator[FunctionType]:
     if isinstance(value, FunctionType):
         yield value
     elif isinstance(value, staticmethod | classmethod):
-        yield from _functions_of(value.__func__)
+        yield from functions_of(value.__func__)
     elif isinstance(value, property):
         for part in (value.fget, value.fset, value.fdel):
-            yield from _functions_of(part)
+            yield from functions_of(part)
 
 
 def _shallow(namespace: dict[str, object]) -> Iterator[tuple[object, object, object]]:

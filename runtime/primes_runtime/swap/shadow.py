@@ -176,7 +176,8 @@ def import_together(names: Sequence[str], plan: Plan, keep: bool = False) -> Run
                 try:
                     importlib.import_module(name)
                 except ModuleNotFoundError as exc:
-                    if exc.name != name:
+                    gone = exc.name == name or name.startswith(f"{exc.name}.")
+                    if not gone or exc.name not in wanted:
                         raise CodeLoadError(f"{name} does not load: {_line(exc)}") from exc
                     run.missing.append(name)
                 except CodeLoadError:

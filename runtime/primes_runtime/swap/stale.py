@@ -95,11 +95,10 @@ def find(
     old = tuple(str(d) + os.sep for d in dirs)
     if not old:
         return []
-    new = tuple(str(d) + os.sep for d in dirs.values() if d is not None)
     same = _SameSource(dirs)
     with visible():
         gc.collect()
-        found = _find(root, old, old + new, owners, ignore)
+        found = _find(root, old, owners, ignore)
     return [s for s in found if not same.running(s)]
 
 
@@ -141,18 +140,17 @@ class _SameSource:
 def _find(
     root: Path,
     prefixes: tuple[str, ...],
-    classes: tuple[str, ...],
     owners: Iterable[tuple[str, object]],
     ignore: Iterable[object],
 ) -> list[Stale]:
-    """What `find` lists; classes are looked at in modules loaded from ``classes`` dirs."""
+    """What `find` lists."""
     found: list[tuple[str, str, str, object]] = []
     for name, module in list(sys.modules.items()):
         where = _module_file(module)
         if where is not None and where.startswith(prefixes):
             found.append(("module", name, where, module))
     for obj in gc.get_objects():
-        entry = _bound(obj, prefixes, classes)
+        entry = _bound(obj, prefixes)
         if entry is not None:
             found.append((*entry, obj))
     for thread_id, frame in sys._current_frames().items():
@@ -191,9 +189,7 @@ def _module_file(module: object) -> str | None:
     return where if isinstance(where, str) else None
 
 
-def _bound(
-    obj: object, prefixes: tuple[str, ...], classes: tuple[str, ...]
-) -> tuple[str, str, str] | None:
+def _bound(obj: object, prefixes: tuple[str, ...]) -> tuple[str, str, str] | None:
     """(kind, name, file) if ``obj`` is code from an old dir, else None."""
     kind = type(obj)
     if kind is FunctionType:
@@ -210,13 +206,13 @@ def _bound(
             return label, code.co_qualname, code.co_filename
         return None
     if isinstance(obj, type):
-        return _replaced_class(obj, classes)
+        return _replaced_class(obj, prefixes)
     return None
 
 
 def _replaced_class(cls: type, dirs: tuple[str, ...]) -> tuple[str, str, str] | None:
-    """A class of a module loaded from ``dirs`` that its module no longer holds under its
-    name."""
+    """A class of a module still loaded from an old dir that its module no longer holds
+    under its name (a replaced class's methods are found as functions)."""
     module = sys.modules.get(getattr(cls, "__module__", "") or "")
     where = _module_file(module)
     qualname = getattr(cls, "__qualname__", "")
