@@ -3,35 +3,21 @@
 Everything runs through the real commands a user types, in a temporary directory. The
 primes-build and primes-runtime wheels are built into a local directory that serves as the
 only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they
-need are put there first with `pip download` (from pip's cache when it has them).
+need are put there first with `pip download` (from pip's cache when it has them):
+tests/e2e/world.py, shared with the library corpus.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
-THIRD_PARTY = (
-    "build>=1.2",
-    "pyproject_hooks>=1.0",
-    "installer>=0.7",
-    "packaging>=24.2",
-    "jinja2>=3.1",
-    "setuptools>=68",
-    "wheel>=0.41",
-    "pytest>=8",
-)
-"""What primes-build depends on (and pytest, for the app's own tests)."""
+from tests.e2e.world import REPO, World, build_world, run
 
 STORE_V2 = '''"""The store, version 2: the state counts writes next to the table."""
 
@@ -97,52 +83,10 @@ def code_change(old_vsn: object, state: Any, extra: object) -> State:
 '''
 
 
-@dataclass(frozen=True)
-class World:
-    """The local index, a user's venv with primes-build installed, and the environment."""
-
-    index: Path
-    venv: Path
-    env: dict[str, str]
-    built: tuple[Path, ...]
-    """primes-build's and primes-runtime's own sdists and wheels."""
-
-    def bin(self, name: str) -> Path:
-        return self.venv / "bin" / name
-
-
-def run(argv: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
-    """Run one command; its stdout, or a failure showing what it printed."""
-    done = subprocess.run(
-        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, f"{argv} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """Build the two wheels into a local index and install primes-build from it into a venv."""
-    top = tmp_path_factory.mktemp("world")
-    index = top / "index"
-    built = top / "built"
-    for project in ("build_backend", "runtime"):
-        source = top / "src" / project
-        shutil.copytree(REPO / project, source, ignore=IGNORED)
-        run([sys.executable, "-m", "build", "--no-isolation", "-o", built, source], cwd=top)
-    index.mkdir()
-    for wheel in built.glob("*.whl"):
-        shutil.copy(wheel, index)
-    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
-    run([*download, "-d", index, *THIRD_PARTY], cwd=top)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
-    env.update(
-        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    )
-    venv = top / "venv"
-    run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
-    run([venv / "bin/python", "-m", "pip", "install", "-q", "primes-build"], cwd=top, env=env)
-    return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
+    return build_world(tmp_path_factory.mktemp("world"))
 
 
 @pytest.fixture

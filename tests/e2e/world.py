@@ -1,0 +1,104 @@
+"""What the e2e tests that act as a user outside this repository share: a local package index
+holding the primes-build and primes-runtime wheels built from this checkout, a venv with
+primes-build installed from it, and `run` for one real command.
+
+The index is the only one the commands see (PIP_NO_INDEX with PIP_FIND_LINKS). The third-party
+wheels primes-build needs are put there with `pip download`, or copied from a wheelhouse that
+holds them already (the library corpus keeps one in its cache dir, so that it runs offline).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+THIRD_PARTY = (
+    "build>=1.2",
+    "pyproject_hooks>=1.0",
+    "installer>=0.7",
+    "packaging>=24.2",
+    "jinja2>=3.1",
+    "setuptools>=68",
+    "wheel>=0.41",
+    "pytest>=8",
+)
+"""What primes-build depends on (and pytest, for the app's own tests)."""
+
+UV = "uv==0.13.8"
+"""primes-build's `lock` extra: what `primes lock` runs (docs/build.md)."""
+
+
+@dataclass(frozen=True)
+class World:
+    """The local index, a user's venv with primes-build installed, and the environment."""
+
+    index: Path
+    venv: Path
+    env: dict[str, str]
+    built: tuple[Path, ...]
+    """primes-build's and primes-runtime's own sdists and wheels."""
+
+    def bin(self, name: str) -> Path:
+        return self.venv / "bin" / name
+
+
+def run(argv: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run one command; its stdout, or a failure showing what it printed."""
+    done = subprocess.run(
+        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{argv} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def user_env(index: Path) -> dict[str, str]:
+    """This process's environment without pip's, Python's and venv settings, with `index` as
+    the only package index."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
+    env.update(
+        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    )
+    return env
+
+
+def download(requirements: Sequence[str], into: Path, cwd: Path) -> None:
+    """`pip download` binary wheels of `requirements` (and what they need) into `into`."""
+    argv = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PIP_NO_INDEX", "PIP_FIND_LINKS")}
+    run([*argv, "-d", into, *requirements], cwd=cwd, env=env)
+
+
+def build_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) -> World:
+    """Build the two wheels into a local index under `top` and install primes-build from it
+    into a venv (with its `lock` extra, uv, when `lock`).
+
+    The third-party wheels come from `wheelhouse` when given (it must hold them all), else
+    from `pip download`.
+    """
+    index = top / "index"
+    built = top / "built"
+    for project in ("build_backend", "runtime"):
+        source = top / "src" / project
+        shutil.copytree(REPO / project, source, ignore=IGNORED)
+        run([sys.executable, "-m", "build", "--no-isolation", "-o", built, source], cwd=top)
+    index.mkdir()
+    for wheel in built.glob("*.whl"):
+        shutil.copy(wheel, index)
+    if wheelhouse is None:
+        download([*THIRD_PARTY, *([UV] if lock else [])], index, top)
+    else:
+        for wheel in wheelhouse.glob("*.whl"):
+            shutil.copy(wheel, index)
+    env = user_env(index)
+    venv = top / "venv"
+    run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
+    wanted = "primes-build[lock]" if lock else "primes-build"
+    run([venv / "bin/python", "-m", "pip", "install", "-q", wanted], cwd=top, env=env)
+    return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
