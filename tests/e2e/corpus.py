@@ -120,7 +120,10 @@ BUMPS: tuple[Bump, ...] = (
             "certifi.where() in the new dir": "certifi.where().startswith(LIB)",
             "the kept certifi.where()": "kept().startswith(LIB)",
             "certifi.where": "new(certifi.where)",
-            "certifi.__version__": "certifi.__version__ == VERSION",
+            "certifi.__version__ (zero-padded)": (
+                "certifi.__version__.split('.') == [f'{int(n):02}' for n in VERSION.split('.')]"
+                " or certifi.__version__ == VERSION"
+            ),
             "certifi.contents() is where()'s file": (
                 "certifi.contents() == open(certifi.where(), encoding='ascii').read()"
             ),

@@ -24,10 +24,13 @@ one ERROR line counts as refused (nothing reached the node).
 
 Wheels are fetched from PyPI once, into a cache dir outside the repository
 (`PRIMES_CORPUS_CACHE`, default `~/.cache/primes-corpus`); every command then runs offline:
-`primes lock --no-index --find-links <the bump's wheels>`, builds with PIP_NO_INDEX and the
-local index of tests/e2e/world.py. Two bumps run at a time (`PRIMES_CORPUS_JOBS`); `pytest -s`
-prints the table. The upgrades run with `--probation 0`: the probation window watches for
-crashes, which these checks do not need, and would add 5 s to every bump.
+`primes lock --no-index --find-links <the bump's wheels>`, and the world of tests/e2e/world.py
+(PIP_NO_INDEX, its local index). The builds are `python -m build --no-isolation` in the venv
+that has primes-build (the isolated route installs the same primes-build from the same index
+into a fresh env, 4 s more a build; `PRIMES_CORPUS_ISOLATED=1` takes it). Two bumps run at a
+time (`PRIMES_CORPUS_JOBS`); `pytest -s` prints the table. The upgrades run with
+`--probation 0`: the probation window watches for crashes, which these checks do not need, and
+would add 5 s to every bump.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ pytestmark = pytest.mark.e2e
 
 CACHE = Path(os.environ.get("PRIMES_CORPUS_CACHE", "~/.cache/primes-corpus")).expanduser()
 JOBS = int(os.environ.get("PRIMES_CORPUS_JOBS", "2"))
+ISOLATED = os.environ.get("PRIMES_CORPUS_ISOLATED", "") == "1"
+"""Build in pypa/build's default isolated route (5.6 s a build here) rather than with
+--no-isolation in the venv that has primes-build (1.3 s): the same backend from the same
+index, 34 builds."""
 COMMAND_TIMEOUT = 300.0
 
 # --------------------------------------------------------------------------- the wheel cache
@@ -104,6 +111,7 @@ class Done:
     code: int
     out: str
     err: str
+    seconds: float
 
     def lines(self) -> list[str]:
         return [line for line in self.err.splitlines() if line.strip()]
@@ -113,6 +121,7 @@ class Done:
 
 
 def command(argv: Sequence[str | Path], cwd: Path, env: dict[str, str]) -> Done:
+    started = time.monotonic()
     done = subprocess.run(
         [str(a) for a in argv],
         cwd=cwd,
@@ -122,7 +131,16 @@ def command(argv: Sequence[str | Path], cwd: Path, env: dict[str, str]) -> Done:
         check=False,
         timeout=COMMAND_TIMEOUT,
     )
-    return Done(tuple(str(a) for a in argv), done.returncode, done.stdout, done.stderr)
+    seconds = time.monotonic() - started
+    return Done(tuple(str(a) for a in argv), done.returncode, done.stdout, done.stderr, seconds)
+
+
+def kind(argv: Sequence[str]) -> str:
+    """What a command is, for the time table: `build`, `lock`, `eval`, `upgrade`, ..."""
+    words = [Path(argv[0]).name, *argv[1:]]
+    if words[0].startswith("python") and words[1:3] == ["-m", "build"]:
+        return "build"
+    return words[1] if words[0] in ("primes",) or words[0].startswith("c_") else words[0]
 
 
 class HarnessError(Exception):
@@ -210,11 +228,11 @@ class Check:
 
     @property
     def ok(self) -> bool:
-        return not self.wrong and self.check_code == "empty"
+        """Every probe passed (check-code is judged on its own: Record.check_code)."""
+        return not self.wrong
 
     def summary(self) -> str:
-        parts = [f"{name}: {value}" for name, value in self.wrong.items()]
-        return "; ".join([*parts, f"check-code: {self.check_code}"])
+        return "; ".join(f"{name}: {value}" for name, value in self.wrong.items())
 
 
 @dataclass
@@ -233,7 +251,7 @@ class Step:
         if self.outcome == "mixed" and self.check is not None:
             wrong = len(self.check.wrong)
             total = len(self.check.probes)
-            return f"mixed: {wrong} of {total} probes wrong, check-code {self.check.check_code}"
+            return f"mixed: {wrong} of {total} probes wrong"
         if self.outcome == "broken":
             return f"broken: {self.line}"
         return self.outcome
@@ -250,13 +268,26 @@ class Record:
     down: Step | None = None
     error: str = ""
     """A harness failure (a step that had to work did not)."""
+    checks: list[tuple[str, Check]] = field(default_factory=list)
+    """Every check made in the node, with when it was made."""
     seconds: float = 0.0
+    times: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
     def acceptable(self) -> bool:
         steps = [s for s in (self.up, self.down) if s is not None]
-        return not self.error and self.up is not None and all(s.acceptable for s in steps)
+        ended = not self.error and self.up is not None and all(s.acceptable for s in steps)
+        return ended and self.check_code() == "empty"
+
+    def check_code(self) -> str:
+        """`empty` when check-code found nothing stale every time it ran, else what it said."""
+        said = {c.check_code for _, c in self.checks}
+        if not said:
+            return "not run"
+        if len(said) == 1:
+            return said.pop()
+        return "; ".join(f"{when}: {c.check_code}" for when, c in self.checks)
 
 
 class Node:
@@ -273,9 +304,14 @@ class Node:
         self.bin = self.root / "bin" / bump.release
         self.env = dict(world.env)
         self.env["PRIMES_PYTHON"] = node_python()
+        self.times: dict[str, float] = {}
+        """Seconds spent per kind of command."""
 
     def run(self, *argv: str | Path, cwd: Path | None = None) -> Done:
-        return command(argv, cwd or self.work, self.env)
+        done = command(argv, cwd or self.work, self.env)
+        what = kind(done.argv)
+        self.times[what] = self.times.get(what, 0.0) + done.seconds
+        return done
 
     def node(self, *argv: str | Path) -> Done:
         return self.run(self.bin, *argv)
@@ -331,7 +367,8 @@ class Node:
         return self.run(primes, "lock", "--no-index", "--find-links", self.wheels, cwd=self.project)
 
     def build(self) -> Done:
-        return self.run(self.world.bin("python"), "-m", "build", cwd=self.project)
+        isolation = () if ISOLATED else ("--no-isolation",)
+        return self.run(self.world.bin("python"), "-m", "build", *isolation, cwd=self.project)
 
     # the node
 
@@ -377,6 +414,12 @@ class Node:
             probes = answer
         return Check(vsn, probes, self.check_code(vsn), fingerprint)
 
+    def checked(self, record: Record, when: str, vsn: str, library_version: str) -> Check:
+        """`check`, remembered in the record."""
+        made = self.check(vsn, library_version)
+        record.checks.append((when, made))
+        return made
+
     def check_code(self, vsn: str) -> str:
         done = self.node("check-code", "--json")
         if "unknown command 'check-code'" in done.err:
@@ -390,20 +433,26 @@ class Node:
             return f"unexpected answer (exit {done.code}): {done.out.strip()[:200]}"
         if (done.code == 0) != (not stale):
             return f"exit {done.code} with {len(stale)} stale"
+        text = self.node("check-code")
+        if text.code != done.code or len(text.out.splitlines()) != len(stale):
+            return (
+                f"its text form (exit {text.code}, {len(text.out.splitlines())} lines) "
+                f"disagrees with --json (exit {done.code}, {len(stale)} stale)"
+            )
         if not stale:
             return "empty"
         shown = [f"{s.get('kind')} {s.get('object')} ({s.get('file')})" for s in stale[:3]]
         return f"{len(stale)} stale: " + ", ".join(shown)
 
-    def permanent_is_1(self) -> str:
-        """'' when release 1 is the node's current and permanent release, else what it is."""
+    def permanent_is(self, vsn: str) -> str:
+        """'' when `vsn` is the node's current and permanent release, else what is."""
         done = self.node("versions", "--json")
         try:
             releases = {r["version"]: r["status"] for r in json.loads(done.out)["releases"]}
         except (json.JSONDecodeError, KeyError, TypeError):
             return f"versions --json: {done.shown()}"
         running = {v: s for v, s in releases.items() if s in ("current", "permanent")}
-        return "" if running == {"1": "permanent"} else f"releases {releases}"
+        return "" if running == {vsn: "permanent"} else f"releases {releases}"
 
 
 def canonical(name: str) -> str:
@@ -416,18 +465,18 @@ def node_python() -> str:
     return str(exact if exact.exists() else Path(sys.executable).resolve())
 
 
-def refusal(done: Done, node: Node, before: Check) -> Step:
+def refusal(done: Done, node: Node, before: Check, record: Record) -> Step:
     """The upgrade (or the build) said no: refused if with one line and the node untouched."""
     lines = done.lines() if done.argv[-1].endswith(".tar.gz") else errors_of_build(done)
     line = lines[0] if lines else f"exit {done.code} with no message"
     problems = []
     if len(lines) != 1:
         problems.append(f"{len(lines)} lines of error")
-    if (running := node.permanent_is_1()) != "":
+    if (running := node.permanent_is("1")) != "":
         problems.append(running)
     if node.node("ping").out.strip() != "pong":
         problems.append("no pong")
-    after = node.check("1", node.bump.old)
+    after = node.checked(record, "at 1 after the refusal", "1", node.bump.old)
     if after.fingerprint != before.fingerprint:
         problems.append(f"kept {before.fingerprint} became {after.fingerprint}")
     if not after.ok:
@@ -438,7 +487,9 @@ def refusal(done: Done, node: Node, before: Check) -> Step:
 
 
 def errors_of_build(done: Done) -> list[str]:
-    return [line for line in (done.out + done.err).splitlines() if line.startswith("ERROR")]
+    """The backend's ERROR lines (not pypa/build's own `ERROR Backend subprocess exited ...`)."""
+    lines = (done.out + done.err).splitlines()
+    return [s for s in lines if s.startswith("ERROR") and not s.startswith("ERROR Backend ")]
 
 
 def exercise(bump: Bump, world: World, top: Path, wheels: Path) -> Record:
@@ -451,33 +502,31 @@ def exercise(bump: Bump, world: World, top: Path, wheels: Path) -> Record:
         must(node.lock())
         must(node.build())
         node.deploy()
-        before = node.check("1", bump.old)
+        before = node.checked(record, "at 1 before the upgrade", "1", bump.old)
         if before.wrong:  # the probes must be right for version 1 before they can blame anyone
             raise HarnessError(f"version 1 before the upgrade: {before.summary()}")
-        if before.check_code not in ("empty", "unknown command"):
-            record.notes.append(f"check-code at version 1 before the upgrade: {before.check_code}")
         node.version_2()
         must(node.lock())
         built = node.build()
         if built.code != 0:
-            record.up = refusal(built, node, before)
+            record.up = refusal(built, node, before, record)
             record.up.line = f"build: {record.up.line}"
             return record
         package = node.project / "dist" / f"{bump.release}_2.tar.gz"
         upgraded = node.node("upgrade", "--probation", "0", package)
         if upgraded.code != 0:
-            record.up = refusal(upgraded, node, before)
+            record.up = refusal(upgraded, node, before, record)
             return record
-        after = node.check("2", bump.new)
+        after = node.checked(record, "at 2 after the upgrade", "2", bump.new)
         record.up = Step("consistent" if after.ok else "mixed", check=after)
         downgraded = node.node("downgrade", "1")
         if downgraded.code != 0:
             lines = downgraded.lines()
-            back = node.check("2", bump.new)
-            untouched = len(lines) == 1 and back.ok
+            back = node.checked(record, "at 2 after the refused downgrade", "2", bump.new)
+            untouched = len(lines) == 1 and back.ok and node.permanent_is("2") == ""
             record.down = Step("refused" if untouched else "broken", "; ".join(lines), back)
             return record
-        again = node.check("1", bump.old)
+        again = node.checked(record, "at 1 after the downgrade", "1", bump.old)
         record.down = Step("consistent" if again.ok else "mixed", check=again)
         return record
     except (HarnessError, AssertionError, subprocess.TimeoutExpired) as exc:
@@ -486,6 +535,7 @@ def exercise(bump: Bump, world: World, top: Path, wheels: Path) -> Record:
     finally:
         node.stop()
         record.seconds = time.monotonic() - started
+        record.times = node.times
 
 
 # --------------------------------------------------------------------------- the tests
@@ -494,22 +544,31 @@ TEST_NAME = "test_a_library_bump_upgrades_and_downgrades_consistently_or_is_refu
 
 
 def table(records: Sequence[Record], wall: float) -> str:
-    rows = [("library", "bump", "upgrade", "downgrade", "s")]
+    rows = [("library", "bump", "upgrade", "downgrade", "check-code", "s")]
     for r in records:
         up = r.up.cell() if r.up else f"harness: {r.error.splitlines()[0][:80] if r.error else '?'}"
         down = r.down.cell() if r.down else "-"
-        rows.append((r.bump.dist, f"{r.bump.old} -> {r.bump.new}", up, down, f"{r.seconds:.0f}"))
+        bump = f"{r.bump.old} -> {r.bump.new}"
+        rows.append((r.bump.dist, bump, up, down, r.check_code()[:60], f"{r.seconds:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     details = []
     for r in records:
         for name, step in (("upgrade", r.up), ("downgrade", r.down)):
-            if step is not None and step.outcome != "consistent" and step.check is not None:
+            if step is not None and step.check is not None and step.check.wrong:
                 details.append(f"{r.bump.label}, {name}: {step.check.summary()}")
+        if r.check_code() not in ("empty", "not run"):
+            details.append(f"{r.bump.label}, check-code: {r.check_code()}")
         details += [f"{r.bump.label}: {note}" for note in r.notes]
         if r.error:
             details.append(f"{r.bump.label}: harness: {r.error}")
+    spent: dict[str, float] = {}
+    for r in records:
+        for what, seconds in r.times.items():
+            spent[what] = spent.get(what, 0.0) + seconds
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])
+    details.append("seconds by command: " + ", ".join(f"{k} {v:.1f}" for k, v in ranked))
     ok = sum(r.acceptable for r in records)
     head = f"library corpus: {len(records)} bumps, {ok} consistent or refused, wall {wall:.1f} s"
     return "\n".join([head, *lines, "", *details])
