@@ -38,10 +38,14 @@ class Bump:
     probes: dict[str, str] = field(default_factory=dict)
     setup: str = ""
     """Statements run before the probes, in their namespace (helper functions)."""
+    restart: bool = False
+    """Version 2 of the app declares `restart_application` up from 1 and down to 1 (the
+    build's way out for a changed compiled extension; the store's state is made anew)."""
 
     @property
     def slug(self) -> str:
-        return "".join(c if c.isalnum() else "_" for c in self.dist.lower())
+        name = "".join(c if c.isalnum() else "_" for c in self.dist.lower())
+        return f"{name}_restart" if self.restart else name
 
     @property
     def release(self) -> str:
@@ -50,7 +54,8 @@ class Bump:
 
     @property
     def label(self) -> str:
-        return f"{self.dist} {self.old} -> {self.new}"
+        how = ", restart_application" if self.restart else ""
+        return f"{self.dist} {self.old} -> {self.new}{how}"
 
 
 REFUSED_GET = '''
@@ -66,6 +71,24 @@ def refused(get, caught):
         return f"not caught: {new(type(exc).__init__)} {mro[:3]}"
     return "no exception"
 '''
+
+MARKUPSAFE_USES = (
+    "import markupsafe\nfrom markupsafe import Markup\n\n\n"
+    "def compute() -> object:\n    return Markup('<b>%s</b>') % '<i>'\n"
+)
+MARKUPSAFE_PROBES = {
+    "isinstance(kept, markupsafe.Markup)": "isinstance(kept, markupsafe.Markup)",
+    "the app's `from` Markup is markupsafe.Markup": "Markup is markupsafe.Markup",
+    "the kept Markup's striptags": "new(type(kept).striptags)",
+    "markupsafe.escape's module": (
+        "sys.modules[markupsafe.escape.__module__].__file__.startswith(LIB)"
+    ),
+    "markupsafe._speedups": (
+        "'markupsafe._speedups' not in sys.modules or "
+        "sys.modules['markupsafe._speedups'].__file__.startswith(LIB)"
+    ),
+    "escaping works": "str(markupsafe.escape('<a>')) == '&lt;a&gt;'",
+}
 
 BUMPS: tuple[Bump, ...] = (
     Bump(
@@ -260,19 +283,18 @@ BUMPS: tuple[Bump, ...] = (
         "3.0.2",
         "a major bump of a library with a compiled extension (_speedups) that changes; the "
         "state keeps a Markup (a str subclass)",
-        "import markupsafe\nfrom markupsafe import Markup\n\n\n"
-        "def compute() -> object:\n    return Markup('<b>%s</b>') % '<i>'\n",
-        {
-            "isinstance(kept, markupsafe.Markup)": "isinstance(kept, markupsafe.Markup)",
-            "the kept Markup's striptags": "new(type(kept).striptags)",
-            "markupsafe.escape's module": (
-                "sys.modules[markupsafe.escape.__module__].__file__.startswith(LIB)"
-            ),
-            "markupsafe._speedups": (
-                "'markupsafe._speedups' not in sys.modules or "
-                "sys.modules['markupsafe._speedups'].__file__.startswith(LIB)"
-            ),
-        },
+        MARKUPSAFE_USES,
+        MARKUPSAFE_PROBES,
+    ),
+    Bump(
+        "markupsafe",
+        "2.1.5",
+        "3.0.2",
+        "the same bump with the build's way out declared: restart_application of the app, "
+        "which must bring the new compiled extension (or refuse)",
+        MARKUPSAFE_USES,
+        MARKUPSAFE_PROBES,
+        restart=True,
     ),
     Bump(
         "pyyaml",
