@@ -51,7 +51,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.corpus import BUMPS, Bump
-from tests.e2e.world import THIRD_PARTY, UV, World, build_world, download
+from tests.e2e.world import THIRD_PARTY, UV, World, download, make_world
 
 pytestmark = pytest.mark.e2e
 
@@ -594,7 +594,7 @@ def corpus(
     top = tmp_path_factory.mktemp("corpus")
     tools = tools_wheelhouse(top)
     wheels = {bump.label: bump_wheelhouse(bump, top) for bump in selected}
-    world = build_world(top / "world", wheelhouse=tools, lock=True)
+    world = make_world(top / "world", wheelhouse=tools, lock=True)
     tops = {bump.label: top / bump.slug for bump in selected}
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         futures = [

@@ -1,10 +1,7 @@
 """Your own service, outside this repository: primes new, python -m build, tar, start, upgrade.
 
-Everything runs through the real commands a user types, in a temporary directory. The
-primes-build and primes-runtime wheels are built into a local directory that serves as the
-only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they
-need are put there first with `pip download` (from pip's cache when it has them):
-tests/e2e/world.py, shared with the library corpus.
+Everything runs through the real commands a user types, in a temporary directory, against the
+local index of tests/e2e/world.py (the `world` fixture).
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.world import REPO, World, build_world, run
+from tests.e2e.world import REPO, World, run
 
 STORE_V2 = '''"""The store, version 2: the state counts writes next to the table."""
 
@@ -81,12 +78,6 @@ def code_change(old_vsn: object, state: Any, extra: object) -> State:
         return {"items": dict(state), "writes": 0}
     return state
 '''
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    """Build the two wheels into a local index and install primes-build from it into a venv."""
-    return build_world(tmp_path_factory.mktemp("world"))
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""What the e2e tests that act as a user outside this repository share: a local package index
-holding the primes-build and primes-runtime wheels built from this checkout, a venv with
-primes-build installed from it, and `run` for one real command.
+"""A user's world outside this repository, shared by the e2e tests that build their own service.
 
-The index is the only one the commands see (PIP_NO_INDEX with PIP_FIND_LINKS). The third-party
-wheels primes-build needs are put there with `pip download`, or copied from a wheelhouse that
-holds them already (the library corpus keeps one in its cache dir, so that it runs offline).
+The primes-build and primes-runtime wheels are built into a local directory that serves as the
+only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they need are
+put there first with `pip download` (from pip's cache when it has them), or copied from a
+wheelhouse that holds them (the library corpus keeps one in its cache dir, so that it runs
+offline). The `world` fixture (tests/e2e/conftest.py) makes it once per session.
 """
 
 from __future__ import annotations
@@ -58,16 +58,6 @@ def run(argv: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None
     return done.stdout
 
 
-def user_env(index: Path) -> dict[str, str]:
-    """This process's environment without pip's, Python's and venv settings, with `index` as
-    the only package index."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
-    env.update(
-        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    )
-    return env
-
-
 def download(requirements: Sequence[str], into: Path, cwd: Path) -> None:
     """`pip download` binary wheels of `requirements` (and what they need) into `into`."""
     argv = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
@@ -75,9 +65,9 @@ def download(requirements: Sequence[str], into: Path, cwd: Path) -> None:
     run([*argv, "-d", into, *requirements], cwd=cwd, env=env)
 
 
-def build_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) -> World:
+def make_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) -> World:
     """Build the two wheels into a local index under `top` and install primes-build from it
-    into a venv (with its `lock` extra, uv, when `lock`).
+    into a venv there (with its `lock` extra, uv, when `lock`).
 
     The third-party wheels come from `wheelhouse` when given (it must hold them all), else
     from `pip download`.
@@ -96,7 +86,10 @@ def build_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) -
     else:
         for wheel in wheelhouse.glob("*.whl"):
             shutil.copy(wheel, index)
-    env = user_env(index)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
+    env.update(
+        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    )
     venv = top / "venv"
     run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
     wanted = "primes-build[lock]" if lock else "primes-build"

@@ -99,6 +99,12 @@ COMMANDS: dict[str, Command] = {
             ("ARG", "*", "Python literals"),
         ),
     ),
+    "check-code": Command(
+        lazy("remote", "cmd_check_code"),
+        "list what still runs code from an old lib dir, with who holds it (exit 1 if any)",
+        "Code",
+        json=True,
+    ),
     "remote_console": Command(
         lazy("console", "cmd_remote_console"),
         "an interactive Python prompt inside the running node",
@@ -190,8 +196,8 @@ def overview(name: str) -> str:
     lines.append(f"  help{' ' * 21}this text ('{name} COMMAND --help' for one command)")
     lines += [
         "",
-        "--json after status, versions, check, unpack, install, upgrade or downgrade prints",
-        "one JSON object instead of text (docs/operations.md lists its fields).",
+        "--json after status, versions, check-code, check, unpack, install, upgrade or downgrade",
+        "prints one JSON object instead of text (docs/operations.md lists its fields).",
         f"The cookie is the node's own (run/cookie or node.toml) unless --cookie or {ENV_VAR}",
         "names another. Set PRIMES_PYTHON to choose the Python interpreter.",
         "Exit status: 0 done, 1 refused or failed (node unchanged), 2 usage error,",

@@ -73,7 +73,17 @@ def status_data(value: Data, name: str) -> Data:
         "packages": str(value.get("packages", "unsigned")),
         "leaked_code_change_workers": [str(w) for w in _listed(value.get("code_change_workers"))],
         "old_code": [str(line) for line in _listed(value.get("old_code"))],
+        "stale_code": _listed(value.get("stale_code")),
     }
+
+
+def stale_line(item: object) -> str:
+    """One object of check-code's list, as `kind name (file) held by ...`."""
+    if not isinstance(item, dict):
+        return str(item)
+    held = "; ".join(str(h) for h in _listed(item.get("held_by")))
+    text = f"{item.get('kind')} {item.get('object')} ({item.get('file')})"
+    return text + (f" held by {held}" if held else "")
 
 
 def _listed(value: object) -> list[object]:
@@ -100,6 +110,7 @@ def status_text(value: Data, name: str) -> str:
             for worker in _listed(value.get("code_change_workers"))
         ),
         *(f"old code: {line}" for line in _listed(value.get("old_code"))),
+        *(f"stale:    {stale_line(item)}" for item in _listed(value.get("stale_code"))),
         "applications:",
         *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
         "processes:",

@@ -45,6 +45,22 @@ def cmd_status(inv: Invocation) -> int:
     return 0
 
 
+def cmd_check_code(inv: Invocation) -> int:
+    """List what still runs code of an old lib dir; exit 1 if anything does."""
+    value = inv.ask("check-code", timeout=None).value
+    if not isinstance(value, dict) or not isinstance(value.get("stale"), list):
+        raise ControlError("the node sent a malformed check-code answer")
+    found = value["stale"]
+    if inv.json:
+        output.emit_json(inv.command, value)
+    elif found:
+        for item in found:
+            print(output.stale_line(item))
+    else:
+        print(f"every loaded module, function and class runs release {value.get('release')}'s code")
+    return 1 if found else 0
+
+
 def cmd_versions(inv: Invocation) -> int:
     try:
         pairs = [(str(r[0]), str(r[1])) for r in output.rows(inv.ask("versions").value)]

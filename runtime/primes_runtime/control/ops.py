@@ -20,6 +20,7 @@ from primes_runtime.node import Node
 
 if TYPE_CHECKING:
     from primes_runtime.release.reports import InstallReport
+    from primes_runtime.swap.stale import Stale
 
 # release.signature and release.reports load with the first request that needs them: the
 # node's boot (its control channel) does not wait for them.
@@ -143,8 +144,24 @@ def _status(session: Session, args: Message) -> Reply:
             "packages": signature.mode(Path(node.root)),
             "code_change_workers": lingering_code_changes(),
             "old_code": node.lingering_lines(),
+            "stale_code": [s.to_data() for s in _stale(node)],
         }
     )
+
+
+def _stale(node: Node) -> list[Stale]:
+    """What in the node still runs code from a lib dir its current release does not use."""
+    from primes_runtime.release import target
+    from primes_runtime.swap import stale
+
+    root = Path(node.root)
+    dirs = stale.old_dirs(root, target.load(root, node.release).paths())
+    return stale.find(root, dirs, stale.process_owners(node.processes))
+
+
+def _check_code(session: Session, args: Message) -> Reply:
+    node = session.node
+    return success({"release": node.release, "stale": [s.to_data() for s in _stale(node)]})
 
 
 def _eval(session: Session, args: Message) -> Reply:
@@ -244,6 +261,7 @@ OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {
     "rpc": _rpc,
     "console": _console,
     "versions": _versions,
+    "check-code": _check_code,
     "check": _release_op("check", "target"),
     "unpack": _release_op("unpack", "package"),
     "install": _release_op("install", "version"),

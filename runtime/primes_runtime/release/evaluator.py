@@ -18,11 +18,12 @@ from typing import Any, Protocol, TypeVar
 
 from primes_runtime import code_server, supervisor, system
 from primes_runtime.application import Applications
-from primes_runtime.code_server import PreparedModule
-from primes_runtime.errors import NoProcess
+from primes_runtime.errors import CodeLoadError, NoProcess
 from primes_runtime.pid import Pid
 from primes_runtime.process import Guard, Process
 from primes_runtime.registry import ProcessTable
+from primes_runtime.swap import distribution, stale
+from primes_runtime.swap.journal import Journal
 from primes_runtime.system import ProcessSnapshot
 
 from .relup import (
@@ -104,7 +105,12 @@ class Evaluator:
     script: Relup
     old: Release
     new: Release
-    prepared: dict[str, PreparedModule] = field(default_factory=dict)
+    dists: dict[str, distribution.Prepared] = field(default_factory=dict)
+    """Each app or library whose new version was imported in a shadow, by name."""
+    journals: dict[str, Journal] = field(default_factory=dict)
+    """Each distribution swapped in, and how to undo it."""
+    owner: dict[str, str] = field(default_factory=dict)
+    """Module -> the app or library whose load_object_code lists it."""
     held: dict[Pid, _Held] = field(default_factory=dict)
     paused: list[tuple[Pid, _Held, float, float]] = field(default_factory=list)
     """Each pause as it ended: process, record, since, until (monotonic seconds)."""
@@ -125,6 +131,11 @@ class Evaluator:
             Pause(str(pid), held.name, held.module, (until - since) * 1000.0)
             for pid, held, since, until in self.paused
         ]
+
+    @property
+    def prepared(self) -> list[str]:
+        """The modules the swaps will execute again, every distribution's."""
+        return sorted(m for d in self.dists.values() for m in d.modules)
 
     @property
     def root(self) -> Path:
@@ -214,9 +225,9 @@ class Evaluator:
             case SwitchAppPath():
                 self._switch_app_path(instruction)
             case Load(module=module):
-                if module not in self.prepared:
+                if module not in self.owner:
                     self._fail(instruction, f"{module} was not prepared by load_object_code")
-                self._install(module)
+                self._swap(self.owner[module])
             case CodeChange(modules=modules, old_vsn=old_vsn, extra=extra, timeout=timeout):
                 targets = [
                     (pid, held)
@@ -231,7 +242,8 @@ class Evaluator:
                 self._resume_all(pairs)
                 self._upgrade_children(pairs)
             case Remove(module=module):
-                self._log(f"remove {module}", code_server.remove(module).undo)
+                if module in sys.modules:
+                    self._log(f"remove {module}", code_server.remove(module).undo)
             case StartApp(app=app):
                 self._start_app(instruction, app)
             case StopApp(app=app):
@@ -252,59 +264,95 @@ class Evaluator:
     def _load_object_code(
         self, instruction: Instruction, code_dir: Path, modules: tuple[str, ...]
     ) -> None:
+        """Import the distribution's new version in a shadow (every module the node loaded
+        from its old dir, together) and check it can go in whole; modules the node never
+        loaded are only compiled (they load from the new dir on first use)."""
         if not code_dir.is_dir():
             self._fail(instruction, f"code directory {code_dir} does not exist; unpack it first")
+        assert isinstance(instruction, LoadObjectCode)
+        name = instruction.app
         for module in modules:
-            if module in self.prepared:
-                continue  # imported already by another new module's top level: keep that object
+            self.owner[module] = name
+        old_dir = self._old_dir(name)
+        loaded: set[str] = set()
+        if old_dir is not None and old_dir != code_dir:
             try:
-                self._prepare(module, code_dir)
-            except Exception as exc:
-                self._fail(instruction, f"{module} does not load: {type(exc).__name__}: {exc}")
+                prepared = distribution.prepare(
+                    name, old_dir, code_dir, self.owners(), self._restarting(name)
+                )
+            except CodeLoadError as exc:
+                self._fail(instruction, str(exc))
+            self.dists[name] = prepared
+            loaded = set(prepared.names)
+        for module in modules:
+            if module not in loaded:
+                self._compile(instruction, module, code_dir)
 
-    def _prepare(self, module: str, code_dir: Path) -> None:
-        """Prepare one module; modules only the new code dir has, which its top level imports,
-        are prepared with it (and taken back out of sys.modules) instead of failing."""
-        entry = str(code_dir)
-        before = set(sys.modules)
-        added = entry not in sys.path
-        if added:  # last: every module the node has keeps resolving to its current code
-            sys.path.append(entry)
+    def _compile(self, instruction: Instruction, module: str, code_dir: Path) -> None:
         try:
-            self.prepared[module] = code_server.prepare(module, code_dir)
-        finally:
-            if added:
-                sys.path.remove(entry)
-                sys.path_importer_cache.pop(entry, None)
-            for name in set(sys.modules) - before:
-                source = getattr(sys.modules[name], "__file__", None)
-                if source is not None and Path(source).is_relative_to(code_dir):
-                    side = sys.modules.pop(name)
-                    self.prepared.setdefault(name, PreparedModule(name, Path(source), side))
+            source, _ = code_server.find_source(module, code_dir)
+            compile(source.read_bytes(), str(source), "exec", dont_inherit=True)
+        except CodeLoadError:
+            return  # a compiled extension or a namespace package: nothing to compile
+        except (OSError, SyntaxError, ValueError) as exc:
+            self._fail(instruction, f"{module} does not load: {type(exc).__name__}: {exc}")
 
-    def _install(self, module: str) -> None:
-        """Make a prepared module current; new modules prepared but not yet loaded that hold
-        the old module object are pointed at the new one too."""
-        prepared = self.prepared[module]
-        old = sys.modules.get(module)
-        self._log(f"load {module}", code_server.install(prepared).undo)
-        if old is None:
+    def _old_dir(self, name: str) -> Path | None:
+        """The code dir the running release has for app or library ``name``."""
+        app = self.old.apps.get(name)
+        if app is not None:
+            return self.root / app.path
+        for lib in self.old.manifest.libraries:
+            if lib.name == name:
+                return self.root / lib.path
+        return None
+
+    def _restarting(self, name: str) -> bool:
+        """Whether the script stops and starts ``name`` (or, for a library, any app)."""
+        stops = {i.app for i in self.script.instructions if isinstance(i, StopApp)}
+        return name in stops or (name not in self.old.apps and bool(stops))
+
+    def owners(self) -> list[tuple[str, object]]:
+        """The node's processes, as roots that hold state (for naming holders)."""
+        return stale.process_owners(self.node.processes)
+
+    def _swap(self, name: str) -> None:
+        """Put a prepared distribution's new code behind every reference (once)."""
+        prepared = self.dists.get(name)
+        if prepared is None or name in self.journals:
             return
-        changed: list[tuple[dict[str, object], str]] = []
-        for other in self.prepared.values():
-            if other is prepared or sys.modules.get(other.name) is other.module:
-                continue
-            namespace = other.module.__dict__
-            for key, value in list(namespace.items()):
-                if value is old:
-                    namespace[key] = prepared.module
-                    changed.append((namespace, key))
+        journal = self.journals[name] = Journal()
+        try:
+            distribution.install(prepared, journal)
+        finally:
+            self._log(f"swap of {name} back to {prepared.old_dir}", _undoing(journal))
 
-        def back() -> None:
-            for namespace, key in changed:
-                namespace[key] = old
+    def stale_code(self) -> list[stale.Stale]:
+        """What still runs code of the old dirs this install swapped (empty when whole)."""
+        dirs = [d.old_dir for d in self.dists.values() if d.name in self.journals]
+        ignore: list[object] = []
+        for journal in self.journals.values():
+            ignore.extend(journal.containers())
+        return stale.find(self.root, dirs, self.owners(), ignore)
 
-        self._log(f"references to {module} in new modules", back)
+    def verify(self, wait: float = 2.0) -> None:
+        """Fail (StepFailed) if anything still runs the old code of a swapped distribution;
+        coroutines and threads in old code get ``wait`` seconds to finish first."""
+        deadline = time.monotonic() + wait
+        while True:
+            found = self.stale_code()
+            if not found:
+                return
+            finishing = all(s.kind in ("coroutine", "thread") for s in found)
+            if not finishing or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        step = FailedStep(
+            _display(self.root, self.script.path), 0, "check-code",
+            f"old code still runs after the swap: {found[0].line()}{more}",
+        )  # fmt: skip
+        raise StepFailed(step)
 
     def _suspend_all(self, modules: tuple[str, ...], timeout: float) -> None:
         """Suspend every live process of `modules`; one undo step resumes them all."""
@@ -471,6 +519,7 @@ class Evaluator:
         to_path = self.root / instruction.to_path if instruction.to_path else None
         self._log(f"switch back to {from_path}", code_server.switch_path(from_path, to_path).undo)
         app = instruction.app
+        self._swap(app)
         if app in self.new.apps and app in self.old.apps:
             new, old = self.new.apps[app], self.old.apps[app]
             apps = self.node.applications
@@ -576,6 +625,18 @@ def _guarded(module: ModuleType, abandoned: threading.Event) -> ModuleType:
 
     shim.code_change = code_change  # type: ignore[attr-defined]
     return shim
+
+
+def _undoing(journal: Journal) -> Callable[[], None]:
+    """An undo step for a swap: what it could not put back is raised together."""
+
+    def undo() -> None:
+        problems = journal.undo()
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise RuntimeError(problems[0] + more)
+
+    return undo
 
 
 def _cause(exc: BaseException) -> str:

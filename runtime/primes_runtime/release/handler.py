@@ -214,6 +214,7 @@ def _install(
         evaluator.guard = trial.guard
     try:
         evaluator.run()
+        evaluator.verify()  # every reference runs the new code, or it is all undone
     except StepFailed as failed:
         trial.close()
         problems = evaluator.rollback()

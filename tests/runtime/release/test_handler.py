@@ -217,6 +217,7 @@ def test_a_refused_upgrade_from_a_package_leaves_the_tree_as_it_was(
     tmp_path: Path, mod: str
 ) -> None:
     node = only_v1(tmp_path, mod)
+    pid = server.start(mod)  # loaded, so its new version is imported before anything changes
     broken = counter(2) + '\nraise RuntimeError("version 2 does not load")\n'
     pkg = make_package(tmp_path, "2", [App("counter", "2", {mod: broken})],
                        relups={"up_from_1": up_script(mod)})  # fmt: skip
@@ -226,6 +227,7 @@ def test_a_refused_upgrade_from_a_package_leaves_the_tree_as_it_was(
     assert tree_state(node.root) == before
     assert statuses(node) == [("1", "permanent")]
     assert not [p for p in (node.root / "releases").iterdir() if p.name.startswith(".")]
+    assert primes_runtime.call(pid, "vsn") == 1
 
 
 def test_an_upgrade_rolled_back_after_the_point_of_no_return_removes_what_it_unpacked(

@@ -1,0 +1,236 @@
+"""Find what still runs code from an old lib dir, and who holds it.
+
+An object is bound to an old lib dir when it is a module loaded from one, a function whose
+code was compiled from a file in one, a generator or coroutine in progress in such code, a
+thread running such code, or a class of a loaded module that is no longer the one its
+module holds under its name. After a good upgrade the list is empty.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import AsyncGeneratorType, CoroutineType, FrameType, FunctionType, GeneratorType
+from typing import Any, Protocol
+
+UNRESOLVED = "objects more than"
+"""How a holder label begins when no module, process or frame was found near enough."""
+
+_HOLDER_LOOKUPS = 40
+"""At most this many objects get their holders looked up (each lookup walks the heap)."""
+
+
+@dataclass(frozen=True)
+class Stale:
+    """One object bound to an old lib dir."""
+
+    kind: str
+    name: str
+    file: str
+    held_by: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """`kind object (file) held by ...` on one line."""
+        held = f" held by {'; '.join(self.held_by)}" if self.held_by else ""
+        return f"{self.kind} {self.name} ({self.file}){held}"
+
+    def to_data(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "object": self.name,
+            "file": self.file,
+            "held_by": list(self.held_by),
+        }
+
+
+class _Table(Protocol):
+    def all(self) -> list[Any]: ...
+    def name_of(self, pid: Any) -> str | None: ...
+
+
+def process_owners(table: _Table) -> list[tuple[str, object]]:
+    """A node's processes as holders to name: ("process <pid> (<name>)", process)."""
+    owners: list[tuple[str, object]] = []
+    for proc in table.all():
+        name = table.name_of(proc.pid)
+        owners.append((f"process {proc.pid}" + (f" ({name})" if name else ""), proc))
+    return owners
+
+
+def old_dirs(root: Path, current: Collection[str]) -> list[Path]:
+    """The directories under ``root/lib`` that the current release does not use."""
+    lib = root / "lib"
+    keep = {(root / p).resolve() for p in current}
+    try:
+        entries = sorted(p for p in lib.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    return [p for p in entries if p.resolve() not in keep]
+
+
+def find(
+    root: Path,
+    dirs: Iterable[Path],
+    owners: Iterable[tuple[str, object]] = (),
+    ignore: Iterable[object] = (),
+) -> list[Stale]:
+    """Every object bound to one of ``dirs``, with its holders.
+
+    ``owners`` names roots that are not modules (a process and its state object);
+    ``ignore`` holds containers whose references do not count (an undo journal's).
+    """
+    prefixes = tuple(str(d) + os.sep for d in dirs)
+    if not prefixes:
+        return []
+    gc.collect()
+    found: list[tuple[str, str, str, object]] = []
+    for name, module in list(sys.modules.items()):
+        where = _module_file(module)
+        if where is not None and where.startswith(prefixes):
+            found.append(("module", name, where, module))
+    lib = str(root / "lib") + os.sep
+    for obj in gc.get_objects():
+        entry = _bound(obj, prefixes, lib)
+        if entry is not None:
+            found.append((*entry, obj))
+    for thread_id, frame in sys._current_frames().items():
+        for code_name, where in _frames(frame, prefixes):
+            label = f"{code_name} in thread {_thread_name(thread_id)}"
+            found.append(("thread", label, where, None))
+    roots = _Roots(owners, ignore)
+    result: list[Stale] = []
+    for index, (kind, name, where, obj) in enumerate(found):
+        held: tuple[str, ...] = ()
+        if obj is not None and kind != "module" and index < _HOLDER_LOOKUPS:
+            holders = roots.holders(obj)
+            if holders is None:
+                continue  # only the ignored containers keep it
+            held = tuple(holders)
+        result.append(Stale(kind, name, _relative(root, where), held))
+    return result
+
+
+def _module_file(module: object) -> str | None:
+    where = getattr(module, "__file__", None)
+    return where if isinstance(where, str) else None
+
+
+def _bound(obj: object, prefixes: tuple[str, ...], lib: str) -> tuple[str, str, str] | None:
+    """(kind, name, file) if ``obj`` is code from an old dir, else None."""
+    kind = type(obj)
+    if kind is FunctionType:
+        code = obj.__code__  # type: ignore[attr-defined]
+        if code.co_filename.startswith(prefixes):
+            return "function", f"{obj.__module__}.{obj.__qualname__}", code.co_filename  # type: ignore[attr-defined]
+        return None
+    if kind is GeneratorType or kind is CoroutineType or kind is AsyncGeneratorType:
+        frame = getattr(obj, "gi_frame", None) or getattr(obj, "cr_frame", None)
+        frame = frame or getattr(obj, "ag_frame", None)
+        code = frame.f_code if frame is not None else None
+        if code is not None and code.co_filename.startswith(prefixes):
+            label = "generator" if kind is GeneratorType else "coroutine"
+            return label, code.co_qualname, code.co_filename
+        return None
+    if isinstance(obj, type):
+        return _replaced_class(obj, lib)
+    return None
+
+
+def _replaced_class(cls: type, lib: str) -> tuple[str, str, str] | None:
+    """A class of a module loaded from lib/ that its module no longer holds under its name."""
+    module = sys.modules.get(getattr(cls, "__module__", "") or "")
+    where = _module_file(module)
+    qualname = getattr(cls, "__qualname__", "")
+    if module is None or where is None or not where.startswith(lib) or "<" in qualname:
+        return None
+    holder: object = module
+    for part in qualname.split("."):
+        holder = getattr(holder, part, None)
+        if holder is None:
+            return None
+    if holder is cls:
+        return None
+    return "class", f"{cls.__module__}.{qualname}", where
+
+
+def _frames(frame: FrameType | None, prefixes: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename.startswith(prefixes):
+            yield code.co_qualname, code.co_filename
+        frame = frame.f_back
+
+
+def _thread_name(ident: int) -> str:
+    for thread in threading.enumerate():
+        if thread.ident == ident:
+            return thread.name
+    return str(ident)
+
+
+def _relative(root: Path, where: str) -> str:
+    try:
+        return Path(where).relative_to(root).as_posix()
+    except ValueError:
+        return where
+
+
+class _Roots:
+    """Names the places that keep an object alive: a module's name, an owner, a frame."""
+
+    def __init__(self, owners: Iterable[tuple[str, object]], ignore: Iterable[object]) -> None:
+        self.modules = {id(m.__dict__): n for n, m in list(sys.modules.items()) if m is not None}
+        self.owners = {id(obj): label for label, obj in owners}
+        self.ignore = {id(obj) for obj in ignore}
+        self.ignore.add(id(sys.modules))
+
+    def holders(self, obj: object, depth: int = 4) -> list[str] | None:
+        """Labels of the roots that reach ``obj`` within ``depth`` references; None if every
+        path ends in an ignored container."""
+        frontier = [obj]
+        seen = {id(obj), id(frontier)}
+        labels: list[str] = []
+        unresolved = False
+        mine = sys._getframe()
+        for level in range(depth):
+            upper: list[object] = []
+            seen.add(id(upper))
+            for item in frontier:
+                for ref in gc.get_referrers(item):
+                    if id(ref) in seen or id(ref) in self.ignore or ref is mine:
+                        continue
+                    if isinstance(ref, FrameType) and ref.f_code.co_filename == __file__:
+                        continue
+                    seen.add(id(ref))
+                    label = self._label(ref, item)
+                    if label is not None:
+                        labels.append(label)
+                    elif level + 1 < depth:
+                        upper.append(ref)
+                    else:
+                        unresolved = True
+            frontier = upper
+            if not frontier:
+                break
+        if labels:
+            return labels
+        if unresolved or frontier:
+            return [f"{UNRESOLVED} {depth} references away from any module or process"]
+        return None
+
+    def _label(self, ref: object, item: object) -> str | None:
+        name = self.modules.get(id(ref))
+        if name is not None:
+            keys = [k for k, v in ref.items() if v is item]  # type: ignore[attr-defined]
+            return f"module {name} name {keys[0]}" if keys else f"module {name}"
+        owner = self.owners.get(id(ref))
+        if owner is not None:
+            return owner
+        if isinstance(ref, FrameType):
+            return f"a running {ref.f_code.co_qualname}"
+        return None

@@ -1,0 +1,7 @@
+"""Changed by version 2: greet. greeter holds it through `from .helpers import greet`."""
+
+from __future__ import annotations
+
+
+def greet() -> str:
+    return "v1"

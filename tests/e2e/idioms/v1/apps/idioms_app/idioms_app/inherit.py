@@ -1,0 +1,13 @@
+"""Changed by version 2: a subclass method that calls super()."""
+
+from __future__ import annotations
+
+
+class Base:
+    def answer(self) -> str:
+        return "v"
+
+
+class Child(Base):
+    def answer(self) -> str:
+        return super().answer() + "1"

@@ -1,0 +1,10 @@
+"""Changed by version 2: a function decorated with decorators.traced (functools.wraps)."""
+
+from __future__ import annotations
+
+from .decorators import traced
+
+
+@traced
+def answer() -> str:
+    return "v1"

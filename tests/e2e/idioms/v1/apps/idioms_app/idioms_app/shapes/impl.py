@@ -1,0 +1,12 @@
+"""Changed by version 2; the package's __init__ re-exports area and Square."""
+
+from __future__ import annotations
+
+
+def area() -> str:
+    return "v1"
+
+
+class Square:
+    def answer(self) -> str:
+        return "v1"

@@ -1,0 +1,13 @@
+"""Changed by version 2: a classmethod and a staticmethod."""
+
+from __future__ import annotations
+
+
+class Tool:
+    @classmethod
+    def build(cls) -> str:
+        return "v1"
+
+    @staticmethod
+    def version() -> str:
+        return "v1"

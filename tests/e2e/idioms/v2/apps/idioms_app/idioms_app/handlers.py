@@ -1,0 +1,12 @@
+"""Version 2; callbacks keeps a partial of answer and a bound Handler.answer."""
+
+from __future__ import annotations
+
+
+def answer() -> str:
+    return "v2"
+
+
+class Handler:
+    def answer(self) -> str:
+        return "v2"
