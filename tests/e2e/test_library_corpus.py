@@ -15,12 +15,15 @@ The checks inside the node, after each step:
    whose file is under the tree's lib/ is under a dir of the running release (its apps', its
    libraries', its runtime's).
 
-Each step ends **consistent** (every check passes) or **refused** (non-zero exit with one
-line, before the point of no return: the node still runs release 1 as permanent, answers,
-keeps the same object in its state, and passes every version-1 check); anything else is
-**mixed** (exit 0, some checks failed) or **broken** (refused, but the node was changed or the
-message was not one line), and fails the bump's test. A build that refuses version 2 with
-one ERROR line counts as refused (nothing reached the node).
+Each step (upgrade, downgrade) ends **consistent** (every probe passes) or **refused**: a
+non-zero exit with one line before the point of no return (`--json`'s failure has a null
+`report`), the node still running the release it ran as permanent, answering, keeping the same
+object in its state and passing every probe for that release. A build that refuses version 2
+with one ERROR line counts as refused (nothing reached the node). Anything else fails the
+bump's test: **mixed** (exit 0, a probe wrong), **rolled back** (the install failed after the
+point of no return and was undone: the node ran the new code meanwhile), **broken** (the node
+was changed, or the message was not one line). So does check-code answering anything but an
+empty list, at any check, including `unknown command` (its own column in the table).
 
 Wheels are fetched from PyPI once, into a cache dir outside the repository
 (`PRIMES_CORPUS_CACHE`, default `~/.cache/primes-corpus`); every command then runs offline:
@@ -240,7 +243,7 @@ class Step:
     """How one step (upgrade or downgrade) ended."""
 
     outcome: str
-    """consistent, refused, mixed or broken."""
+    """consistent, refused, mixed, rolled back or broken."""
     line: str = ""
     """The refusal's line, or the command's failure."""
     check: Check | None = None
@@ -252,8 +255,8 @@ class Step:
             wrong = len(self.check.wrong)
             total = len(self.check.probes)
             return f"mixed: {wrong} of {total} probes wrong"
-        if self.outcome == "broken":
-            return f"broken: {self.line}"
+        if self.outcome in ("broken", "rolled back"):
+            return f"{self.outcome}: {self.line}"
         return self.outcome
 
     @property
@@ -439,8 +442,8 @@ class Node:
             return f"unexpected answer (exit {done.code}): {done.out.strip()[:200]}"
         if (done.code == 0) != (not stale):
             return f"exit {done.code} with {len(stale)} stale"
-        text = self.node("check-code")
-        if text.code != done.code or len(text.out.splitlines()) != len(stale):
+        text = self.node("check-code")  # one line per stale object (one line saying none)
+        if text.code != done.code or len(text.out.splitlines()) != max(len(stale), 1):
             return (
                 f"its text form (exit {text.code}, {len(text.out.splitlines())} lines) "
                 f"disagrees with --json (exit {done.code}, {len(stale)} stale)"
@@ -471,25 +474,58 @@ def node_python() -> str:
     return str(exact if exact.exists() else Path(sys.executable).resolve())
 
 
-def refusal(done: Done, node: Node, before: Check, record: Record) -> Step:
-    """The upgrade (or the build) said no: refused if with one line and the node untouched."""
-    lines = done.lines() if done.argv[-1].endswith(".tar.gz") else errors_of_build(done)
+@dataclass(frozen=True)
+class Stay:
+    """Where a refused step must leave the node: the release and library version it runs,
+    and the kept object's fingerprint."""
+
+    vsn: str
+    library_version: str
+    fingerprint: str
+
+
+def refusal(done: Done, node: Node, stay: Stay, record: Record) -> Step:
+    """A build, upgrade or downgrade said no: **refused** if it said so in one line before the
+    point of no return (the JSON failure's `report` is null) and left the node as it was;
+    **rolled back** if the install failed after the point of no return and was undone (not a
+    refusal: the node ran the new code for a while); **broken** if the node was changed."""
+    if done.argv[1] == "-m":  # python -m build
+        lines = errors_of_build(done)
+        after_ponr = False
+    else:
+        lines, after_ponr = failure_of(done, node.bump.release)
     line = lines[0] if lines else f"exit {done.code} with no message"
     problems = []
     if len(lines) != 1:
         problems.append(f"{len(lines)} lines of error")
-    if (running := node.permanent_is("1")) != "":
+    if (running := node.permanent_is(stay.vsn)) != "":
         problems.append(running)
     if node.node("ping").out.strip() != "pong":
         problems.append("no pong")
-    after = node.checked(record, "at 1 after the refusal", "1", node.bump.old)
-    if after.fingerprint != before.fingerprint:
-        problems.append(f"kept {before.fingerprint} became {after.fingerprint}")
+    when = f"at {stay.vsn} after the refused {kind(done.argv)}"
+    after = node.checked(record, when, stay.vsn, stay.library_version)
+    if after.fingerprint != stay.fingerprint:
+        problems.append(f"kept {stay.fingerprint} became {after.fingerprint}")
     if not after.ok:
-        problems.append(f"at version 1 again: {after.summary()}")
+        problems.append(f"at version {stay.vsn} again: {after.summary()}")
     if problems:
         return Step("broken", f"{line} [{'; '.join(problems)}]", after)
-    return Step("refused", line, after)
+    return Step("rolled back" if after_ponr else "refused", line, after)
+
+
+def failure_of(done: Done, name: str) -> tuple[list[str], bool]:
+    """A failed `upgrade --json` or `downgrade --json`: its error lines (the JSON's `error`,
+    which stderr must say alone, after the node's name) and whether it failed after the point
+    of no return."""
+    try:
+        answer = json.loads(done.out)
+    except json.JSONDecodeError:
+        return [*done.lines(), f"no JSON on stdout: {done.out.strip()[:200]}"], False
+    error = str(answer.get("error", ""))
+    lines = error.splitlines() or [f"no error in {done.out.strip()[:200]}"]
+    said = [line.removeprefix(f"{name}: ") for line in done.lines()]
+    lines += [f"stderr: {line}" for line in said if line != error]
+    return lines, answer.get("report") is not None
 
 
 def errors_of_build(done: Done) -> list[str]:
@@ -511,26 +547,24 @@ def exercise(bump: Bump, world: World, top: Path, wheels: Path) -> Record:
         before = node.checked(record, "at 1 before the upgrade", "1", bump.old)
         if before.wrong:  # the probes must be right for version 1 before they can blame anyone
             raise HarnessError(f"version 1 before the upgrade: {before.summary()}")
+        at_1 = Stay("1", bump.old, before.fingerprint)
         node.version_2()
         must(node.lock())
         built = node.build()
         if built.code != 0:
-            record.up = refusal(built, node, before, record)
+            record.up = refusal(built, node, at_1, record)
             record.up.line = f"build: {record.up.line}"
             return record
         package = node.project / "dist" / f"{bump.release}_2.tar.gz"
-        upgraded = node.node("upgrade", "--probation", "0", package)
+        upgraded = node.node("upgrade", "--probation", "0", "--json", package)
         if upgraded.code != 0:
-            record.up = refusal(upgraded, node, before, record)
+            record.up = refusal(upgraded, node, at_1, record)
             return record
         after = node.checked(record, "at 2 after the upgrade", "2", bump.new)
         record.up = Step("consistent" if after.ok else "mixed", check=after)
-        downgraded = node.node("downgrade", "1")
+        downgraded = node.node("downgrade", "--json", "1")
         if downgraded.code != 0:
-            lines = downgraded.lines()
-            back = node.checked(record, "at 2 after the refused downgrade", "2", bump.new)
-            untouched = len(lines) == 1 and back.ok and node.permanent_is("2") == ""
-            record.down = Step("refused" if untouched else "broken", "; ".join(lines), back)
+            record.down = refusal(downgraded, node, Stay("2", bump.new, after.fingerprint), record)
             return record
         again = node.checked(record, "at 1 after the downgrade", "1", bump.old)
         record.down = Step("consistent" if again.ok else "mixed", check=again)
