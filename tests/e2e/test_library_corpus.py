@@ -630,17 +630,19 @@ def corpus(
     wheels = {bump.label: bump_wheelhouse(bump, top) for bump in selected}
     world = make_world(top / "world", wheelhouse=tools, lock=True)
     tops = {bump.label: top / bump.slug for bump in selected}
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futures = [
-            pool.submit(exercise, b, world, tops[b.label], wheels[b.label]) for b in selected
-        ]
-        records = [f.result() for f in futures]
-    wall = time.monotonic() - started
-    print("\n" + table(records, wall))
-    yield {r.bump.label: r for r in records}
-    for place in tops.values():  # exercise stops each node; this catches what it could not
-        for script in (place / "srv" / "bin").glob("*"):
-            subprocess.run([script, "stop"], capture_output=True, check=False, timeout=60)
+    try:
+        with ThreadPoolExecutor(max_workers=JOBS) as pool:
+            futures = [
+                pool.submit(exercise, b, world, tops[b.label], wheels[b.label]) for b in selected
+            ]
+            records = [f.result() for f in futures]
+        wall = time.monotonic() - started
+        print("\n" + table(records, wall))
+        yield {r.bump.label: r for r in records}
+    finally:  # exercise stops each node it started; this catches what it could not
+        for place in tops.values():
+            for script in (place / "srv" / "bin").glob("*"):
+                subprocess.run([script, "stop"], capture_output=True, check=False, timeout=60)
 
 
 @pytest.mark.parametrize("bump", BUMPS, ids=[b.label for b in BUMPS])
