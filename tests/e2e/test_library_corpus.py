@@ -99,7 +99,7 @@ def tools_wheelhouse(top: Path) -> Path:
 
 def bump_wheelhouse(bump: Bump, top: Path) -> Path:
     """The old and the new version's wheels and what each needs."""
-    name = f"{bump.slug}-{bump.old}-{bump.new}"
+    name = f"{bump.dist.lower().replace('-', '_')}-{bump.old}-{bump.new}"
     return cached(name, [[f"{bump.dist}=={bump.old}"], [f"{bump.dist}=={bump.new}"]], top)
 
 
