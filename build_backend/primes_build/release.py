@@ -10,7 +10,7 @@ from primes_runtime.formats import FormatError, releases, relup, sha256sums, sta
 from primes_runtime.formats.hashing import sha256_hex
 
 from primes_build import config as config_mod
-from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile
+from primes_build import deps, guard, manifest, nodeconfig, startscript, tomlfile, toplevel
 from primes_build.appmeta import read_app, read_project_name
 from primes_build.builds import Builds, Built
 from primes_build.cache import WheelCache
@@ -86,6 +86,13 @@ def build_release(
     app_docs = [(meta.name, meta.doc) for meta in metas]
     libraries = deps.ship_libraries(config.root, outdir, app_docs, wheelhouse, say)
     libraries = deps_reuse.settle(libraries, earlier, say)
+    toplevel.refuse_shared(
+        [
+            toplevel.Shipped(f"the runtime {runtime.name} {runtime.version}", runtime.files),
+            *(toplevel.Shipped(f"app {m.name} {i.version}", i.files) for m, i in apps),
+            *(toplevel.Shipped(f"library {x.name} {x.version}", x.files) for x in libraries),
+        ]
+    )
     say(f"==> release {config.name} {config.version}")
     _note_runtime_change(runtime.version, earlier, say)
     libs = {manifest.lib_path(i.name, i.version): i for i in [runtime] + [i for _, i in apps]}

@@ -10,11 +10,9 @@ from __future__ import annotations
 import importlib.util
 import re
 
-_N = r"(?:0|[1-9][0-9]*)"
-NORMAL = re.compile(
-    rf"^(?:[1-9][0-9]*!)?{_N}(?:\.{_N})*(?:(?:a|b|rc){_N})?(?:\.post{_N})?(?:\.dev{_N})?"
-    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?$"
-)
+from primes_runtime.formats import version
+
+NORMAL = version.NORMAL
 """A version in PEP 440's normal form (what str(packaging.version.Version(v)) gives)."""
 _CLAUSE = r"\s*(?:~=|==|!=|<=|>=|<|>|===)\s*[A-Za-z0-9.*+!_-]+\s*"
 SPECIFIER = re.compile(rf"^(?:{_CLAUSE}(?:,{_CLAUSE})*)?$")

@@ -33,16 +33,17 @@ __all__ = ["AppInfo", "AppSpec", "Applications", "app_env"]
 @dataclass(frozen=True)
 class AppInfo:
     """A snapshot of one application: status is 'starting', 'running' or 'failed'
-    (its top supervisor exited)."""
+    (its top supervisor exited; `reason` says why)."""
 
     name: str
     version: str
     status: str
     path: str
+    reason: str | None = None
 
 
 class _App:
-    __slots__ = ("env", "path", "spec", "status", "top", "version")
+    __slots__ = ("env", "path", "reason", "spec", "status", "top", "version")
 
     def __init__(self, spec: AppSpec, path: Path, env: dict[str, Any]) -> None:
         self.spec = spec
@@ -51,6 +52,7 @@ class _App:
         self.env = env
         self.top: Pid | None = None
         self.status = "starting"
+        self.reason: str | None = None
 
 
 _WATCH_KEY = object()  # the key of the controller's watch on each top supervisor
@@ -116,6 +118,7 @@ class Applications:
                 if app.top != pid:
                     return
                 app.status = "failed"
+                app.reason = str(reason) if isinstance(reason, Exception) else repr(reason)
             log.error(
                 "application %s exited: its top supervisor %s ended with %r", name, pid, reason
             )
@@ -202,7 +205,10 @@ class Applications:
     def running(self) -> list[AppInfo]:
         """Snapshots of the applications, in start order."""
         with self._lock:
-            return [AppInfo(n, a.version, a.status, str(a.path)) for n, a in self._apps.items()]
+            return [
+                AppInfo(n, a.version, a.status, str(a.path), a.reason)
+                for n, a in self._apps.items()
+            ]
 
     def version_of(self, name: str | None) -> str | None:
         """The running version of an app (None if unknown)."""

@@ -7,9 +7,18 @@ import logging.handlers
 import os
 from pathlib import Path
 
+from . import safetext
 from .errors import ConfigError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+
+
+class Formatter(logging.Formatter):
+    """FORMAT, with control characters escaped: a record cannot forge another or drive a
+    terminal (safetext.record)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safetext.record(super().format(record))
 
 
 def private_file(path: Path) -> None:
@@ -32,7 +41,7 @@ def setup(root: Path, max_bytes: int, backups: int) -> logging.Handler:
         raise ConfigError(
             f"cannot write {path}: {exc.strerror}; make {directory} writable by the node's user"
         ) from None
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(Formatter(FORMAT))
     top = logging.getLogger()
     top.addHandler(handler)
     if top.level == logging.NOTSET or top.level > logging.INFO:

@@ -219,18 +219,26 @@ def stdlib_paths() -> list[str]:
 
 
 def code_path(root: Path, manifest: release_manifest.Manifest) -> list[str]:
-    """The runtime dir, the libraries in dependency order, then each app's code dir."""
-    libraries = [root / lib.path for lib in manifest.libraries]  # deps (issue 14)
-    dirs = [root / manifest.runtime.path, *libraries, *(root / app.path for app in manifest.apps)]
-    return [str(d) for d in dirs]
+    """The runtime dir, each app's code dir, then the libraries in dependency order."""
+    apps = [root / app.path for app in manifest.apps]
+    libraries = [root / lib.path for lib in manifest.libraries]
+    return [str(d) for d in (root / manifest.runtime.path, *apps, *libraries)]
+
+
+def boot_path(root: Path, manifest: release_manifest.Manifest) -> list[str]:
+    """The node's sys.path: the runtime dir and the apps, the standard library, then the
+    libraries, so that no library shadows an app or a standard module."""
+    code = code_path(root, manifest)
+    ours = len(code) - len(manifest.libraries)
+    return [*code[:ours], *stdlib_paths(), *code[ours:]]
 
 
 def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> Node:
     """Boot release ``version`` (default: the permanent one) of the tree at ``root``.
 
-    Reads the manifest and node.toml, logs to root/log/node.log, sets sys.path to the
-    runtime dir + app code dirs + the standard library (``set_path=False`` leaves
-    sys.path alone, for tests), and starts the apps in manifest order.
+    Reads the manifest and node.toml, logs to root/log/node.log, sets sys.path to
+    :func:`boot_path` (``set_path=False`` leaves sys.path alone, for tests), and starts the
+    apps in manifest order.
     """
     from . import logsetup
 
@@ -243,7 +251,7 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     handler = logsetup.setup(root, config.log_max_bytes, config.log_backups)
     threading.excepthook = _log_thread_crash
     if set_path:
-        sys.path[:] = [*code_path(root, manifest), *stdlib_paths()]
+        sys.path[:] = boot_path(root, manifest)
         importlib.invalidate_caches()
     node = Node(root, version, manifest, config)
     node._log_handler = handler

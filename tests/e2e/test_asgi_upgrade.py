@@ -14,17 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.asgi_example import (
-    Load,
-    build,
-    copy_example,
-    ctl,
-    deploy,
-    fill_wheelhouse,
-    get,
-    load,
-    make_v2,
-)
+from tools.asgi_example import Load, build, copy_example, ctl, get, load, make_v2
 
 pytestmark = pytest.mark.e2e
 
@@ -38,26 +28,20 @@ class Packages:
     v2: Path
 
 
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The locked wheels (uvicorn, starlette and theirs), downloaded once per session."""
-    return fill_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
-
-
 @pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Packages:
+def packages(
+    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, ratelimiter_v1: Path
+) -> Packages:
     """ratelimiter 1 and 2 (with its relup from 1), built with python -m build."""
-    dist = tmp_path_factory.mktemp("dist")
     src = copy_example(tmp_path_factory.mktemp("src") / "ratelimiter")
-    v1 = build(src, dist, wheelhouse)
     make_v2(src)
-    v2 = build(src, dist, wheelhouse, previous=v1)
-    return Packages(v1, v2)
+    v2 = build(src, tmp_path_factory.mktemp("dist"), wheelhouse, previous=ratelimiter_v1)
+    return Packages(ratelimiter_v1, v2)
 
 
 @pytest.fixture
-def node(tmp_path: Path, packages: Packages) -> Iterator[Path]:
-    script = deploy(packages.v1, tmp_path / "srv" / "ratelimiter")
+def node(deployed: Path) -> Iterator[Path]:
+    script = deployed
     ctl(script, "start")
     try:
         yield script

@@ -25,3 +25,11 @@ def connections() -> list[str]:
     value = call(LISTENER, "connections")
     assert isinstance(value, list)
     return [str(line) for line in value]
+
+
+def limits() -> dict[str, object]:
+    """The connection bounds in force: max_connections (after the fd cap), keep_alive,
+    header_timeout (what `bin/<release> rpc asgi_host.app limits` prints)."""
+    value = call(LISTENER, "limits")
+    assert isinstance(value, dict)
+    return {str(k): v for k, v in value.items()}

@@ -1,7 +1,8 @@
 """The listener: an async process that owns the listening socket and the uvicorn server.
 
 The socket is bound in ``init`` (a bad host or port fails the start with one clear
-line) and handed to uvicorn, which serves on the node's event loop. Neither is touched by
+line); the listener accepts on it (acceptor.py) and uvicorn serves each connection on the
+node's event loop, under the guard's bounds (guard.py). Neither is touched by
 an upgrade of the served application: the socket and idle keep-alive connections stay,
 and each new request looks the application up again (dispatch.py). Why uvicorn: see
 docs/asyncio-and-web.md.
@@ -22,33 +23,42 @@ from primes_runtime import Pid, PrimesError, app_env, self_pid, start_async_serv
 from primes_runtime.context import current_node
 from primes_runtime.server import Reply
 
+from asgi_host.acceptor import accept_loop
 from asgi_host.dispatch import AppSpec, Dispatch
 from asgi_host.errors import AsgiHostError
+from asgi_host.guard import Guard, Limits, fd_cap, protocol_for
 
 NAME = "asgi_host"
 APP = "asgi_host"
 STARTUP_TIMEOUT = 10.0
+FD_RESERVE_FACTOR = 2
+"""HTTP connections leave this many times the control channel's reserved_fds free."""
 
 log = logging.getLogger("asgi_host")
 
 
 @dataclass(frozen=True)
 class State:
-    """The running server: socket, uvicorn, its task, the dispatcher and its watcher."""
+    """The running server: socket, uvicorn, its task, the accept loop, the dispatcher and its
+    watcher, and the guard of its connections."""
 
     sock: socket.socket
     server: uvicorn.Server
     task: asyncio.Task[None]
+    acceptor: asyncio.Task[None]
     watcher: asyncio.Task[None]
     dispatch: Dispatch
     port: int
     shutdown_timeout: float
+    guard: Guard
 
 
 DEFAULTS: dict[str, object] = {
     "host": "127.0.0.1",
     "port": 0,
     "keep_alive": 5.0,
+    "header_timeout": 10.0,
+    "max_connections": 10000,
     "shutdown_timeout": 5.0,
 }
 
@@ -56,8 +66,8 @@ DEFAULTS: dict[str, object] = {
 def start_link(settings: Mapping[str, object] | None = None) -> Pid:
     """Start the listener, registered as ``asgi_host`` (the supervisor's child spec).
 
-    ``settings`` override the app env keys (app, host, port, keep_alive, shutdown_timeout,
-    handover_after).
+    ``settings`` override the app env keys (app, host, port, keep_alive, header_timeout,
+    max_connections, shutdown_timeout, handover_after).
     """
     return start_async_server(__name__, dict(settings or {}), name=NAME)
 
@@ -75,6 +85,14 @@ def seconds(settings: Mapping[str, object], key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise AsgiHostError(f"app env asgi_host.{key} must be a positive number ({value!r})")
     return float(value)
+
+
+def count(settings: Mapping[str, object], key: str) -> int:
+    """A setting that is a positive integer; AsgiHostError otherwise."""
+    value = setting(settings, key)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise AsgiHostError(f"app env asgi_host.{key} must be a positive integer ({value!r})")
+    return value
 
 
 def bind(host: object, port: object) -> socket.socket:
@@ -108,6 +126,7 @@ async def init(args: Mapping[str, object]) -> State:
     except (AsgiHostError, AttributeError, PrimesError) as exc:
         raise AsgiHostError(f"app env asgi_host.app = {setting(args, 'app')!r}: {exc}") from None
     keep_alive, shutdown = seconds(args, "keep_alive"), seconds(args, "shutdown_timeout")
+    limits = Limits(count(args, "max_connections"), keep_alive, seconds(args, "header_timeout"))
     sock = bind(setting(args, "host"), setting(args, "port"))
     handover_after = setting(args, "handover_after")
     if isinstance(handover_after, bool) or not isinstance(handover_after, int | float):
@@ -126,7 +145,8 @@ async def init(args: Mapping[str, object]) -> State:
     )
     server = uvicorn.Server(config)
     # Requests run as no process (a fresh context): self_pid() is None in a request.
-    task = loop.create_task(server.serve(sockets=[sock]), context=contextvars.Context())
+    # uvicorn gets no socket: the accept loop below hands it each connection.
+    task = loop.create_task(server.serve(sockets=[]), context=contextvars.Context())
     watcher = loop.create_task(dispatch.watch(), context=contextvars.Context())
     waited = 0.0
     while not server.started:
@@ -138,11 +158,28 @@ async def init(args: Mapping[str, object]) -> State:
             raise AsgiHostError(f"uvicorn did not start within {STARTUP_TIMEOUT:g} s")
         await asyncio.sleep(0.01)
         waited += 0.01
+    node = current_node()
+    reserve = FD_RESERVE_FACTOR * node.config.control.reserved_fds
+    guard = Guard(limits, fd_cap(limits.max_connections, reserve))
+    protocol = protocol_for(guard)
+
+    def connection() -> asyncio.Protocol:
+        return protocol(
+            config=config, server_state=server.server_state, app_state=server.lifespan.state
+        )
+
+    acceptor = loop.create_task(accept_loop(sock, connection, guard), context=contextvars.Context())
     port = sock.getsockname()[1]
-    me = self_pid()
-    current_node().lingering[me] = dispatch.old_lines
-    log.info("asgi_host: serving %s:%s on port %d", spec.module, spec.attribute, port)
-    return State(sock, server, task, watcher, dispatch, port, shutdown)
+    node.lingering[self_pid()] = dispatch.old_lines
+    log.info(
+        "asgi_host: serving %s:%s on port %d (at most %d connections, %d descriptors kept free)",
+        spec.module,
+        spec.attribute,
+        port,
+        guard.cap,
+        reserve,
+    )
+    return State(sock, server, task, acceptor, watcher, dispatch, port, shutdown, guard)
 
 
 async def handle_call(request: Any, caller: Any, state: State) -> Reply:
@@ -152,11 +189,22 @@ async def handle_call(request: Any, caller: Any, state: State) -> Reply:
         return Reply(state.dispatch.lines(), state)
     if request == "open_connections":
         return Reply(len(state.server.server_state.connections), state)
+    if request == "limits":
+        limits = state.guard.limits
+        return Reply(
+            {
+                "max_connections": state.guard.cap,
+                "keep_alive": limits.keep_alive,
+                "header_timeout": limits.header_timeout,
+            },
+            state,
+        )
     return Reply(("error", "unknown_request"), state)
 
 
 async def terminate(reason: object, state: State) -> None:
     current_node().lingering.pop(self_pid(), None)
+    state.acceptor.cancel()
     state.server.should_exit = True
     state.watcher.cancel()
     try:

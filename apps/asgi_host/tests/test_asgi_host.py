@@ -232,3 +232,44 @@ def _read_until(sock: socket.socket, marker: bytes) -> bytes:
         assert chunk, f"connection closed before {marker!r}: {data!r}"
         data += chunk
     return data
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("max_connections", 0, "asgi_host.max_connections must be a positive integer (0)"),
+        ("max_connections", "many", "asgi_host.max_connections must be a positive integer"),
+        ("header_timeout", -1, "asgi_host.header_timeout must be a positive number (-1)"),
+    ],
+)
+def test_a_bad_connection_limit_fails_the_start_naming_the_key(
+    web: tuple[str, Path], key: str, value: object, says: str
+) -> None:
+    name, _ = web
+    with pytest.raises(StartError) as raised:
+        listener.start_link({"app": f"{name}:app", "handover_after": 0.0, key: value})
+    assert says in str(raised.value.__cause__)
+
+
+def test_past_the_cap_the_oldest_idle_connection_is_closed_and_with_none_idle_a_503(
+    web: tuple[str, Path],
+) -> None:
+    name, _ = web
+    settings = {"app": f"{name}:app", "max_connections": 2, "handover_after": 0.0}
+    pid = listener.start_link({**settings, "shutdown_timeout": 1.0})
+    port = int(call(pid, "port"))  # type: ignore[call-overload]
+    old = sys.modules[name]
+    try:
+        idle = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        _wait_for(lambda: call(pid, "open_connections") == 1)
+        busy = [http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT) for _ in range(2)]
+        for conn in busy:
+            conn.request("GET", "/slow")  # held at the gate: in the middle of a request
+        assert idle.recv(1) == b""  # the idle one made room for the second busy one
+        _wait_for(lambda: len(_dispatch().live) == 2)
+        third = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        assert _read_until(third, b"\r\n\r\n").startswith(b"HTTP/1.1 503")
+        current_node().aio.loop.call_soon_threadsafe(old.gate.set)
+        assert [c.getresponse().status for c in busy] == [200, 200]
+    finally:
+        stop(pid, timeout=10)

@@ -6,6 +6,7 @@ import ast
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import CodeType
 
 from primes_build.errors import BuildError
 
@@ -38,6 +39,11 @@ class ModuleFacts:
     namedtuple fields)."""
     handlers: Mapping[str, str] = field(default_factory=dict)
     """Top-level handle_* callbacks, each with a digest of its code (not of its lines)."""
+    closures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Functions defined inside functions, by qualified name, with their free variables."""
+    layouts: Mapping[str, str] = field(default_factory=dict)
+    """Classes (nested ones too), by qualified name, with their bases, metaclass and
+    __slots__ as written."""
 
 
 def analyse(name: str, source: bytes, *, is_package: bool, origin: str) -> ModuleFacts:
@@ -61,7 +67,46 @@ def analyse(name: str, source: bytes, *, is_package: bool, origin: str) -> Modul
         from_imports=tuple(_from_imports(tree, package)),
         class_fields=_classes(tree),
         handlers=_handlers(tree),
+        closures=_closures(tree, name),
+        layouts=_layouts(tree.body, ""),
     )
+
+
+def _closures(tree: ast.Module, name: str) -> dict[str, tuple[str, ...]]:
+    """Each nested function's free variables, as the compiler sees them."""
+    try:
+        top = compile(tree, name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    stack = [top]
+    while stack:
+        code = stack.pop()
+        for const in code.co_consts:
+            if isinstance(const, CodeType):
+                if "<locals>" in const.co_qualname and const.co_freevars:
+                    found[const.co_qualname] = const.co_freevars
+                stack.append(const)
+    return found
+
+
+def _layouts(body: list[ast.stmt], prefix: str) -> dict[str, str]:
+    """Bases, keywords (metaclass) and __slots__ of each class, nested classes included."""
+    found: dict[str, str] = {}
+    for node in body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        name = prefix + node.name
+        slots = [
+            ast.unparse(n.value)
+            for n in node.body
+            if isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__slots__" for t in n.targets)
+        ]
+        bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
+        found[name] = f"({bases})" + (f" __slots__ = {slots[-1]}" if slots else "")
+        found.update(_layouts(node.body, name + "."))
+    return found
 
 
 def _handlers(tree: ast.Module) -> dict[str, str]:

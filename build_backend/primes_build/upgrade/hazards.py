@@ -1,9 +1,8 @@
-"""Hazards the build can see: stale `from m import f` names, changed process-state classes,
-changed handlers with no code_change."""
+"""Hazards the build can see: what cannot take new code in place, changed process-state
+classes, changed handlers with no code_change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from primes_build.upgrade.analysis import ModuleFacts
@@ -28,24 +27,28 @@ class FieldChange:
         return f"class {self.cls} in {self.module} changed its fields ({'; '.join(parts)})"
 
 
-def stale_from_imports(
-    replaced: Iterable[str], modules: Iterable[ModuleFacts], module_names: frozenset[str]
-) -> list[str]:
-    """Warnings for modules that bound a name of a replaced module with `from m import f`."""
-    gone = set(replaced)
+def in_place_hazards(before: ModuleFacts, after: ModuleFacts) -> list[str]:
+    """What a node cannot put new code into in place: a closure whose free variables changed,
+    a class whose bases, metaclass or __slots__ changed. The node refuses the upgrade while
+    such an object is alive (and held outside the module); the build says so first."""
+    module = after.name
     warnings = []
-    for facts in modules:
-        for imp in facts.from_imports:
-            if imp.source not in gone or f"{imp.source}.{imp.name}" in module_names:
-                continue
-            if imp.name == "*":
-                use = f"`import {imp.source}` and `{imp.source}.<name>`"
-            else:
-                use = f"`import {imp.source}` and `{imp.source}.{imp.name}`"
+    for name in sorted(set(before.closures) & set(after.closures)):
+        old, new = before.closures[name], after.closures[name]
+        if old != new:
             warnings.append(
-                f"{facts.name} (line {imp.line}) binds `{imp.name}` with "
-                f"`from {imp.source} import {imp.name}`; after {imp.source} is replaced it still "
-                f"holds the old object; use {use} instead"
+                f"{module}: closure {name} changed its free variables ({', '.join(old)} -> "
+                f"{', '.join(new)}); the node refuses the upgrade while a closure made by the "
+                "old code is held outside the module: replace it in a code_change, declare "
+                "restart_application, or restart the node"
+            )
+    for name in sorted(set(before.layouts) & set(after.layouts)):
+        old_layout, new_layout = before.layouts[name], after.layouts[name]
+        if old_layout != new_layout:
+            warnings.append(
+                f"{module}: class {name} changed its layout ({old_layout} -> {new_layout}); "
+                "the node refuses the upgrade while an instance of it is alive: rebuild them "
+                "in a code_change, declare restart_application, or restart the node"
             )
     return warnings
 

@@ -10,16 +10,17 @@ from primes_runtime.formats.relup import Mode
 from primes_build.errors import BuildError
 from primes_build.release_view import ReleaseView
 from primes_build.upgrade import instructions as hl
+from primes_build.upgrade.analysis import ModuleFacts
 from primes_build.upgrade.check import check_declared
 from primes_build.upgrade.declare import AppDeclarations
 from primes_build.upgrade.derive import derive
 from primes_build.upgrade.extensions import check_extensions, extension_changes
 from primes_build.upgrade.hazards import (
     field_changes,
-    stale_from_imports,
+    in_place_hazards,
     unconverted_handlers,
 )
-from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps, module_owners
+from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps
 
 
 @dataclass(frozen=True)
@@ -161,12 +162,25 @@ def plan_pair(
     for app, _ in removed:
         say(f"    {app} {src_apps[app]['version']}: removed (stop_app)")
     _check_app_instructions(declared_apps, added, tuple(app for app, _ in removed))
-    names = frozenset(module_owners(dst))
-    warnings.extend(stale_from_imports(replaced, facts.all_of(dst), names))
+    warnings.extend(_in_place(replaced, facts.all_of(src), facts.all_of(dst)))
     return PairPlan(
         str(src.manifest.get("name", "")), mode, src.version, dst.version,
         tuple(steps), added, removed, tuple(warnings),
     )  # fmt: skip
+
+
+def _in_place(
+    replaced: list[str], before: list[ModuleFacts], after: list[ModuleFacts]
+) -> list[str]:
+    """in_place_hazards of every replaced module both releases have."""
+    old = {m.name: m for m in before}
+    new = {m.name: m for m in after}
+    return [
+        warning
+        for module in dict.fromkeys(replaced)
+        if module in old and module in new
+        for warning in in_place_hazards(old[module], new[module])
+    ]
 
 
 def _list(instrs: tuple[hl.HighLevel, ...]) -> str:

@@ -379,13 +379,14 @@ def report(name: str, command: str, as_json: bool, exc: ControlError) -> int:
     Without --json, what the node's code printed comes first on stdout, and an install
     report's details (pauses, rollback problems) follow the line.
     """
+    from primes_runtime import safetext
     from primes_runtime.cli import output
 
     code = exit_code(exc)
     remote = exc if isinstance(exc, RemoteError) else None
     if remote is not None and remote.out and not as_json:
         output.write_out(remote.out)
-    print(f"{name}: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+    print(f"{name}: {safetext.escape(str(exc))}", file=sys.stderr, flush=True)
     if as_json:
         output.emit_failure_json(command, exc, code)
     elif remote is not None and remote.report is not None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import socket
 
-from primes_runtime.control import auth, frames
+from primes_runtime.control import auth
+from primes_runtime.control.sealed import Sealed
 
 COMMANDS = ("ping", "pid")
 COOKIE_VAR = "PRIMES_COOKIE"
@@ -54,6 +55,8 @@ def _cookie(root: str) -> str | None:
     if any("cookie" in line.lower() or "\\" in line for line in settings):
         return None  # a cookie may be configured: the full CLI reads node.toml properly
     with open(os.path.join(root, "run", "cookie"), encoding="utf-8") as f:
+        if os.fstat(f.fileno()).st_mode & 0o077:
+            return None  # open to others: the full CLI warns
         value = f.read().strip()
     return value or None
 
@@ -65,9 +68,9 @@ def _ask(path: str, cookie: str, op: str) -> object:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(10.0)
         sock.connect(path)
-        auth.client_handshake(sock, cookie)
-        frames.send(sock, {"op": op, "args": {}})
-        reply = frames.recv(sock)
+        sealed = Sealed(sock, auth.client_handshake(sock, cookie), node=False)
+        sealed.send({"op": op, "args": {}})
+        reply = sealed.recv()
     if reply is None or reply.get("ok") is not True or reply.get("out"):
         return None
     value = reply.get("value")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from primes_runtime.control.client import Answer, Client
 from primes_runtime.control.cookie import client_cookie
 from primes_runtime.control.tree import Tree
+
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,14 @@ class Invocation:
     def client(self, timeout: float | None = 30.0) -> Client:
         """An authenticated connection to the tree's node."""
         return Client.connect(
-            self.tree, lambda: client_cookie(self.tree, self.cookie), timeout=timeout
+            self.tree, lambda: client_cookie(self.tree, self.cookie, self._warn), timeout=timeout
         )
+
+    def _warn(self, line: str) -> None:
+        """One line on stderr, once per command however many connections it opens."""
+        if line not in _WARNED:
+            _WARNED.add(line)
+            print(f"{self.name}: {line}", file=sys.stderr, flush=True)
 
     def ask(self, op: str, timeout: float | None = 30.0, **args: object) -> Answer:
         """One request on a fresh connection; `timeout` bounds the reply (None: wait for it)."""

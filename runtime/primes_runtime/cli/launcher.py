@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from primes_runtime import safetext
 from primes_runtime.cli import spawn
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
@@ -33,7 +34,7 @@ def recover_idle(inv: Invocation) -> None:
     from primes_runtime.release import recovery
 
     for repair in recovery.recover_idle(inv.tree.root, inv.tree.node_lock):
-        print(f"{inv.name}: recovered: {repair}", file=sys.stderr)
+        print(f"{inv.name}: recovered: {safetext.escape(repair)}", file=sys.stderr)
 
 
 def node_config(tree: Tree) -> NodeConfig:
@@ -72,6 +73,11 @@ def refuse_if_running(inv: Invocation) -> None:
     record = pidfile.read(tree)
     if record is not None and pidfile.is_node(record, tree.root):
         raise ControlError(f"the node is already running (pid {record.pid}); use stop or restart")
+    for lost in nodelock.lost_holders(tree):
+        raise ControlError(
+            f"the node is already running (pid {lost.pid}) on the files of this tree from before "
+            "it was removed or extracted again; use stop or restart"
+        )
     if tree.sock.exists():
         try:
             connect(tree.sock, timeout=2.0).close()
@@ -247,7 +253,7 @@ def signal_proved_node(inv: Invocation) -> pidfile.Record:
     """SIGTERM the node found through its lock or pid file; NotRunning if there is none."""
     tree = inv.tree
     held = nodelock.is_held(tree)
-    for record in (nodelock.recorded(tree), pidfile.read(tree)):
+    for record in (nodelock.recorded(tree), pidfile.read(tree), *nodelock.lost_holders(tree)):
         if record is not None and pidfile.signal_node(record, tree.root):
             print(
                 f"{inv.name}: {tree.sock} is gone; sent SIGTERM to pid {record.pid}",
@@ -293,7 +299,7 @@ def cmd_console(inv: Invocation) -> int:
         from primes_runtime.release import recovery
 
         for repair in recovery.recover(tree.root):
-            print(f"{inv.name}: recovered: {repair}", file=sys.stderr)
+            print(f"{inv.name}: recovered: {safetext.escape(repair)}", file=sys.stderr)
     try:
         os.chdir(tree.root)
         from primes_runtime import node as node_module

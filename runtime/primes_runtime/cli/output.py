@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from primes_runtime import safetext
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.errors import ControlError
 from primes_runtime.release.reports import CheckReport, InstallReport
@@ -36,7 +37,7 @@ def rows(value: object) -> list[list[object]]:
 
 def table(lines: list[list[object]], indent: str = "") -> str:
     """Left-aligned columns."""
-    cells = [[str(c) for c in line] for line in lines]
+    cells = [[safetext.escape(str(c)) for c in line] for line in lines]
     widths = [max(len(line[i]) for line in cells if i < len(line)) for i in range(len(cells[0]))]
     return "\n".join(
         indent + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip()
@@ -69,6 +70,11 @@ def status_data(value: Data, name: str) -> Data:
         "release": value.get("release"),
         "uptime_s": float(uptime) if isinstance(uptime, int | float) else 0.0,
         "applications": [dict(zip(APP_FIELDS, r, strict=False)) for r in rows(value.get("apps"))],
+        "failed_applications": [
+            {"name": str(r[0]), "reason": str(r[1])}
+            for r in rows(value.get("failed_apps"))
+            if len(r) >= 2
+        ],
         "processes": processes,
         "packages": str(value.get("packages", "unsigned")),
         "leaked_code_change_workers": [str(w) for w in _listed(value.get("code_change_workers"))],
@@ -111,13 +117,18 @@ def status_text(value: Data, name: str) -> str:
         ),
         *(f"old code: {line}" for line in _listed(value.get("old_code"))),
         *(f"stale:    {stale_line(item)}" for item in _listed(value.get("stale_code"))),
+        *(
+            f"failed:   application {row[0]} gave up and is not running: {row[1]}"
+            for row in rows(value.get("failed_apps"))
+            if len(row) >= 2
+        ),
         "applications:",
         *("  " + " ".join(str(cell) for cell in row) for row in rows(value.get("apps"))),
         "processes:",
     ]
     header: list[object] = ["PID", "NAME", "BEHAVIOUR", "MODULE", "APP", "MAILBOX", "STATUS"]
-    lines.append(table([header, *rows(value.get("processes"))], indent="  "))
-    return "\n".join(lines)
+    processes = table([header, *rows(value.get("processes"))], indent="  ")
+    return safetext.lines(lines) + "\n" + processes
 
 
 def install_report(value: object) -> InstallReport:

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from primes_runtime import safetext
 from primes_runtime.cli import launcher, output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
@@ -77,7 +78,7 @@ def cmd_versions(inv: Invocation) -> int:
     else:
         print(f"{inv.name}: packages: {output.packages_line(packages)}", file=sys.stderr)
         for version, status in pairs:
-            print(version, status)
+            print(safetext.escape(version), safetext.escape(status))
     return 0
 
 
@@ -134,7 +135,7 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
             unpacked = isinstance(value, dict) and value.get("unpacked") is True
             kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
             text = check.summary() + (
-                f"\n  unpacked release {check.to_version} for this check; {kept}"
+                f"\n  unpacked release {safetext.escape(check.to_version)} for this check; {kept}"
                 if unpacked
                 else ""
             )
@@ -144,6 +145,7 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
             text = f"release {target} is permanent"
         else:
             text = f"release {target} uninstalled"
+        text = text if op in ("install", "upgrade", "downgrade", "check") else safetext.escape(text)
         if inv.json:
             output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
         else:

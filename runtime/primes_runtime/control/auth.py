@@ -3,7 +3,9 @@
 The server sends a random nonce; the client answers HMAC-SHA256(cookie, "client" + server nonce
 + client nonce) with its own nonce; the server checks it in constant time and answers
 HMAC-SHA256(cookie, "server" + client nonce + server nonce), which the client checks the same
-way. The labels keep one side's answer from being replayed as the other's.
+way. The labels keep one side's answer from being replayed as the other's. Both sides then
+hold a session key, HMAC-SHA256(cookie, "session" + server nonce + client nonce), which seals
+every later frame (sealed.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import socket
 from primes_runtime.control import frames
 from primes_runtime.control.errors import AuthError, FrameError
 
-PROTOCOL = "primes-control/1"
+PROTOCOL = "primes-control/2"
 NONCE_BYTES = 32
 
 
@@ -25,10 +27,16 @@ def proof(cookie: str, label: bytes, first: bytes, second: bytes) -> bytes:
     return hmac.new(cookie.encode("utf-8"), label + first + second, hashlib.sha256).digest()
 
 
+def session_key(cookie: str, server_nonce: bytes, client_nonce: bytes) -> bytes:
+    """The key that seals the frames after this handshake (sealed.py)."""
+    return proof(cookie, b"session", server_nonce, client_nonce)
+
+
 def server_handshake(
     sock: socket.socket, cookie: str, deadline: float | None = None, depth: int = frames.MAX_DEPTH
-) -> None:
-    """Challenge a client; AuthError (after telling it) if it does not know the cookie.
+) -> bytes:
+    """Challenge a client; the session key, or AuthError (after telling it) if it does not
+    know the cookie.
 
     The whole exchange must finish by `deadline` (time.monotonic()), else TimeoutError.
     """
@@ -47,10 +55,12 @@ def server_handshake(
         raise AuthError("a client gave a wrong cookie")
     answer_proof = proof(cookie, b"server", client_nonce, server_nonce)
     frames.send(sock, {"ok": True, "proof": answer_proof.hex()}, deadline=deadline)
+    return session_key(cookie, server_nonce, client_nonce)
 
 
-def client_handshake(sock: socket.socket, cookie: str) -> None:
-    """Answer the node's challenge and check its proof; AuthError on a wrong cookie either side."""
+def client_handshake(sock: socket.socket, cookie: str) -> bytes:
+    """Answer the node's challenge and check its proof; the session key, or AuthError on a
+    wrong cookie either side."""
     hello = frames.recv(sock, limit=4096)
     if hello is None:
         raise FrameError("the node closed the connection before the handshake")
@@ -73,6 +83,7 @@ def client_handshake(sock: socket.socket, cookie: str) -> None:
     expected = proof(cookie, b"server", client_nonce, server_nonce)
     if not hmac.compare_digest(expected, _hex_field(verdict, "proof")):
         raise AuthError("the process on the socket does not know the cookie; it is not this node")
+    return session_key(cookie, server_nonce, client_nonce)
 
 
 def _hex_field(message: frames.Message, key: str) -> bytes:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
-from primes_runtime.control import auth, frames
+from primes_runtime.control import auth
 from primes_runtime.control.errors import ControlError, FrameError
+from primes_runtime.control.sealed import Sealed
 from primes_runtime.control.tree import Tree, connect
 
 
@@ -32,8 +33,9 @@ class Answer:
 class Client:
     """One authenticated connection to a node; usable as a context manager."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, key: bytes) -> None:
         self._sock = sock
+        self._sealed = Sealed(sock, key, node=False)
 
     @classmethod
     def connect(
@@ -45,11 +47,11 @@ class Client:
         """
         sock = connect(tree.sock, timeout=timeout)
         try:
-            auth.client_handshake(sock, cookie if isinstance(cookie, str) else cookie())
+            key = auth.client_handshake(sock, cookie if isinstance(cookie, str) else cookie())
         except BaseException:
             sock.close()
             raise
-        return cls(sock)
+        return cls(sock, key)
 
     def settimeout(self, timeout: float | None) -> None:
         self._sock.settimeout(timeout)
@@ -57,8 +59,8 @@ class Client:
     def request(self, op: str, **args: object) -> Answer:
         """Send one request and wait for its reply; RemoteError when the node says no."""
         try:
-            frames.send(self._sock, {"op": op, "args": args})
-            reply = frames.recv(self._sock)
+            self._sealed.send({"op": op, "args": args})
+            reply = self._sealed.recv()
         except TimeoutError:
             raise ControlError(f"the node did not answer '{op}' in time") from None
         except OSError as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
+from collections.abc import Callable
 
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.tree import Tree
@@ -41,8 +43,12 @@ def node_cookie(tree: Tree, version: str) -> str:
     return fresh
 
 
-def client_cookie(tree: Tree, explicit: str | None) -> str:
-    """The cookie a client presents: --cookie, else PRIMES_COOKIE, else the node's own."""
+def client_cookie(
+    tree: Tree, explicit: str | None, warn: Callable[[str], None] | None = None
+) -> str:
+    """The cookie a client presents: --cookie, else PRIMES_COOKIE, else the node's own.
+
+    `warn` gets one line when the client reads a run/cookie that others may read."""
     if explicit:
         return explicit
     from_env = os.environ.get(ENV_VAR)
@@ -53,7 +59,7 @@ def client_cookie(tree: Tree, explicit: str | None) -> str:
     if fixed is not None:
         return fixed
     try:
-        return _read(tree)
+        value = _read(tree)
     except FileNotFoundError:
         raise ControlError(
             f"no cookie: {tree.cookie_file} does not exist (the node writes it at its first "
@@ -63,6 +69,24 @@ def client_cookie(tree: Tree, explicit: str | None) -> str:
         raise ControlError(
             f"cannot read {tree.cookie_file}: run as the node's owner, or pass --cookie"
         ) from None
+    exposed = exposure(tree)
+    if exposed is not None and warn is not None:
+        warn(exposed)
+    return value
+
+
+def exposure(tree: Tree) -> str | None:
+    """A warning when run/cookie is open to group or others, else None."""
+    try:
+        mode = stat.S_IMODE(os.stat(tree.cookie_file).st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"warning: {tree.cookie_file} is open to group or others (mode {mode:04o}); whoever "
+        f"reads it can command the node: chmod 600 {tree.cookie_file}"
+    )
 
 
 def _read(tree: Tree) -> str:

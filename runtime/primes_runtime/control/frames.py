@@ -29,10 +29,20 @@ CHUNK = 256
 
 def encode(message: Message, limit: int = MAX_FRAME) -> bytes:
     """The frame for `message` (a JSON object); FrameError if it is larger than `limit`."""
-    body = dumps(message).encode("utf-8")
-    if len(body) > limit:
-        raise FrameError(f"message of {len(body)} bytes is over the {limit}-byte frame limit")
-    return HEADER.pack(len(body)) + body
+    return pack(body(message, limit))
+
+
+def body(message: Message, limit: int = MAX_FRAME) -> bytes:
+    """The UTF-8 JSON of `message`; FrameError if it is larger than `limit`."""
+    data = dumps(message).encode("utf-8")
+    if len(data) > limit:
+        raise FrameError(f"message of {len(data)} bytes is over the {limit}-byte frame limit")
+    return data
+
+
+def pack(data: bytes) -> bytes:
+    """`data` behind its 4-byte length."""
+    return HEADER.pack(len(data)) + data
 
 
 def dumps(value: object) -> str:
@@ -104,15 +114,23 @@ def recv(
     With a `deadline` (a time.monotonic() value) the whole frame must arrive by then, however
     the peer spaces its bytes; past it TimeoutError.
     """
+    data = recv_body(sock, limit, deadline)
+    return None if data is None else decode(data, depth)
+
+
+def recv_body(
+    sock: socket.socket, limit: int = MAX_FRAME, deadline: float | None = None
+) -> bytes | None:
+    """Read one frame's bytes, not decoded; None when the peer closed cleanly between frames."""
     header = _recv_exactly(sock, HEADER.size, eof_ok=True, deadline=deadline)
     if header is None:
         return None
     (size,) = HEADER.unpack(header)
     if size > limit:
         raise FrameError(f"frame announces {size} bytes, over the {limit}-byte limit")
-    body = _recv_exactly(sock, size, eof_ok=False, deadline=deadline)
-    assert body is not None
-    return decode(body, depth)
+    data = _recv_exactly(sock, size, eof_ok=False, deadline=deadline)
+    assert data is not None
+    return data
 
 
 def _arm(sock: socket.socket, deadline: float | None) -> None:

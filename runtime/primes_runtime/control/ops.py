@@ -120,7 +120,9 @@ def _status(session: Session, args: Message) -> Reply:
 
     node = session.node
     name = node.config.name
-    apps = [[a.name, a.version, a.status] for a in primes_runtime.applications()]
+    infos = primes_runtime.applications()
+    apps = [[a.name, a.version, a.status] for a in infos]
+    failed = [[a.name, a.reason] for a in infos if a.reason]
     procs = [
         [
             str(p.pid),
@@ -140,6 +142,7 @@ def _status(session: Session, args: Message) -> Reply:
             "release": node.release,
             "uptime": round(time.monotonic() - session.started, 1),
             "apps": apps,
+            "failed_apps": failed,
             "processes": procs,
             "packages": signature.mode(Path(node.root)),
             "code_change_workers": lingering_code_changes(),
@@ -155,7 +158,8 @@ def _stale(node: Node) -> list[Stale]:
     from primes_runtime.swap import stale
 
     root = Path(node.root)
-    dirs = stale.old_dirs(root, target.load(root, node.release).paths())
+    current = target.load(root, node.release).paths()
+    dirs = stale.successors(root, stale.old_dirs(root, current), current)
     return stale.find(root, dirs, stale.process_owners(node.processes))
 
 

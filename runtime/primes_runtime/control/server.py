@@ -12,10 +12,11 @@ import threading
 import time
 from pathlib import Path
 
-from primes_runtime.control import auth, frames, watch
+from primes_runtime.control import auth, watch
 from primes_runtime.control.cookie import configured, node_cookie
 from primes_runtime.control.errors import AuthError, ControlError, FrameError, NotRunning
 from primes_runtime.control.ops import NodeLike, Session
+from primes_runtime.control.sealed import Sealed, TamperedFrame
 from primes_runtime.control.tree import Tree, address, connect
 from primes_runtime.formats.node_toml import ControlLimits
 
@@ -190,15 +191,16 @@ class ControlServer:
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
-            proved = self._handshake(conn)
-            if self._logged_in(conn) and proved:
-                self._session(conn)
+            key = self._handshake(conn)
+            if self._logged_in(conn) and key is not None:
+                self._session(Sealed(conn, key, node=True))
 
-    def _handshake(self, conn: socket.socket) -> bool:
-        """Run the challenge-response against a total deadline; True if the client proved it."""
+    def _handshake(self, conn: socket.socket) -> bytes | None:
+        """Run the challenge-response against a total deadline; the session key if the client
+        proved the cookie."""
         deadline = time.monotonic() + self.limits.handshake_timeout
         try:
-            auth.server_handshake(conn, self._cookie, deadline, self.limits.json_depth)
+            return auth.server_handshake(conn, self._cookie, deadline, self.limits.json_depth)
         except AuthError:
             log.warning("control channel: refused a client with a wrong cookie")
         except TimeoutError:
@@ -208,29 +210,33 @@ class ControlServer:
             )
         except (FrameError, OSError) as exc:
             log.warning("control channel: closed a connection during the handshake: %s", exc)
-        else:
-            return True
-        return False
+        return None
 
-    def _session(self, conn: socket.socket) -> None:
+    def _session(self, sealed: Sealed) -> None:
         """Answer a logged-in client's requests until it leaves or stays silent too long."""
+        conn = sealed.sock
         conn.settimeout(self.limits.idle_timeout)
         session = Session(self.node, self._started)
         while not self._closed.is_set():
             try:
-                request = frames.recv(conn, depth=self.limits.json_depth)
+                request = sealed.recv(depth=self.limits.json_depth)
                 if request is None:
                     return
                 reply = session.handle(request)
                 try:
-                    data = frames.encode(reply.message)
+                    data = sealed.encode(reply.message)
                 except FrameError as exc:
-                    data = frames.encode({"ok": False, "error": f"reply too large: {exc}"})
+                    data = sealed.encode({"ok": False, "error": f"reply too large: {exc}"})
                 conn.sendall(data)
             except TimeoutError:
                 log.info(
                     "control channel: closed a connection idle for %gs", self.limits.idle_timeout
                 )
+                return
+            except TamperedFrame as exc:
+                log.warning("control channel: refused a request and closed its connection: %s", exc)
+                with contextlib.suppress(OSError):
+                    sealed.send({"ok": False, "error": f"the node refused a request: {exc}"})
                 return
             except FrameError as exc:
                 log.warning("control channel: closed a connection: %s", exc)

@@ -1,4 +1,5 @@
-"""A thread in the node that puts run/ back (socket, pid file, cookie) and bounds console.log."""
+"""A thread in the node that puts run/ back (socket, pid file, cookie) and its lock, bounds
+console.log and reaps children nobody waited for."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from primes_runtime.control import pidfile
+from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
+from primes_runtime.reaper import Reaper
 
 log = logging.getLogger("primes_runtime.control")
 
@@ -29,9 +31,14 @@ class Watch:
     cookie: str | None
     """The generated cookie to write back to run/cookie (None: node.toml sets it)."""
     console_max_bytes: int
+    reaper: Reaper = field(default_factory=Reaper)
 
     def once(self) -> None:
-        """One look: restore what is missing, rotate console.log if it grew too large."""
+        """One look: restore what is missing, rotate console.log if it grew too large, reap
+        children that stayed zombies."""
+        relocked = nodelock.keep(self.tree)
+        if relocked is not None:
+            log.warning("%s", relocked)
         if self.ensure_socket():
             log.warning("control socket %s was gone; listening on a new one", self.tree.sock)
         if not self.tree.pid_file.exists():
@@ -44,6 +51,13 @@ class Watch:
                     f.write(self.cookie + "\n")
                 log.warning("%s was gone; wrote it again", self.tree.cookie_file)
         rotate_console_log(self.tree, self.console_max_bytes)
+        reaped = self.reaper.once()
+        if reaped:
+            log.warning(
+                "reaped %d child process(es) nobody waited for (pids %s)",
+                len(reaped),
+                ", ".join(map(str, reaped)),
+            )
 
 
 def rotate_console_log(tree: Tree, max_bytes: int) -> None:

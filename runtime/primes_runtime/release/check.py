@@ -29,6 +29,8 @@ def static_problems(
     apps = running_apps if running_apps is not None else {}
     known = running_apps is not None
     problems = fmt.problems(script.instructions)
+    apps = dict(apps)  # as the script goes: stop_app, then start_app (restart_application)
+    stopped: dict[str, str] = {}
     # deps (issue 14): a library's dir is switched and its modules prepared like an app's
     new_libs = {lib.name: lib.version for lib in new.manifest.libraries}
     old_libs = {lib.name: lib.version for lib in evaluator.old.manifest.libraries}
@@ -46,8 +48,8 @@ def static_problems(
                 if (to_vsn or None) != new_libs.get(app):
                     problems.append(f"{where}: release {new.version} has no library {app} {to_vsn}")
             case SwitchAppPath(app=app, from_vsn=from_vsn, to_vsn=to_vsn):
-                if known and apps.get(app) != from_vsn:
-                    have = apps.get(app, "not running")
+                if known and apps.get(app, stopped.get(app)) != from_vsn:
+                    have = apps.get(app, stopped.get(app, "not running"))
                     problems.append(f"{where}: app {app} should run {from_vsn}, it runs {have}")
                 if app not in new.apps or new.apps[app].version != to_vsn:
                     problems.append(f"{where}: release {new.version} has no {app} {to_vsn}")
@@ -56,9 +58,12 @@ def static_problems(
                     problems.append(f"{where}: start_app {app}: not in release {new.version}")
                 elif app in apps:
                     problems.append(f"{where}: start_app {app}: it is already running")
+                apps[app] = new.apps[app].version if app in new.apps else ""
             case StopApp(app=app):
                 if known and app not in apps:
                     problems.append(f"{where}: stop_app {app}: it is not running")
+                if app in apps:
+                    stopped[app] = apps.pop(app)
             case _:
                 pass
     return problems

@@ -329,7 +329,7 @@ class Evaluator:
 
     def stale_code(self) -> list[stale.Stale]:
         """What still runs code of the old dirs this install swapped (empty when whole)."""
-        dirs = [d.old_dir for d in self.dists.values() if d.name in self.journals]
+        dirs = {d.old_dir: d.new_dir for d in self.dists.values() if d.name in self.journals}
         ignore: list[object] = []
         for journal in self.journals.values():
             ignore.extend(journal.containers())
@@ -520,9 +520,10 @@ class Evaluator:
         self._log(f"switch back to {from_path}", code_server.switch_path(from_path, to_path).undo)
         app = instruction.app
         self._swap(app)
-        if app in self.new.apps and app in self.old.apps:
+        apps = self.node.applications
+        running = any(info.name == app for info in apps.running())  # not while it restarts
+        if app in self.new.apps and app in self.old.apps and running:
             new, old = self.new.apps[app], self.old.apps[app]
-            apps = self.node.applications
             apps.set_app_version(app, new.version, self.root / new.path, new.env)
             self._log(
                 f"version of {app} back to {old.version}",

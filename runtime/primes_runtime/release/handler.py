@@ -29,14 +29,21 @@ from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.node import Node
 
-from . import argument, recovery, relup, store
+from . import argument, diskfull, forward, layout, recovery, relup, store
 from . import package as packages
 from . import target as targets
 from .check import check_against, dry_run
 from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed, lingering_code_changes
 from .probation import Trial
-from .reports import CheckReport, FailedStep, InstallFailed, InstallReport, ReleaseStatus
+from .reports import (
+    ALREADY_PERMANENT,
+    CheckReport,
+    FailedStep,
+    InstallFailed,
+    InstallReport,
+    ReleaseStatus,
+)
 from .store import StartData, StoredRelease
 
 log = logging.getLogger("primes_runtime.release")
@@ -70,6 +77,8 @@ def _operation(node: Node, what: str) -> Iterator[None]:
         except ReleaseError:
             raise
         except (OSError, PrimesError) as exc:
+            if diskfull.is_full(exc):
+                raise ReleaseError(diskfull.line(f"{what} failed", node.root)) from exc
             raise ReleaseError(f"{what} failed: {' '.join(str(exc).split())}") from exc
 
 
@@ -281,14 +290,24 @@ def _make_permanent(node: Node, version: str) -> None:
 
 def _permanent_again(node: Node, version: str) -> InstallReport | None:
     """An upgrade or downgrade retried after its install succeeded but the permanence did not:
-    make the current release permanent (None when `version` is not current)."""
+    make the current release permanent (None when `version` is not current). One already
+    permanent is reported as such: nothing to do."""
     if version != node.release:
         return None
     releases = store.read_releases(Path(node.root))
-    if _status_of(node, releases, version) != "current":
+    status = _status_of(node, releases, version)
+    if status == "permanent":
+        return InstallReport(version, version, ALREADY_PERMANENT, "up", (), permanent=True)
+    if status != "current":
         return None
     _make_permanent(node, version)
     return InstallReport(version, version, "(already installed)", "up", (), permanent=True)
+
+
+def _permanent(node: Node) -> str:
+    """The release a start boots (the running one if RELEASES names none)."""
+    releases = store.read_releases(Path(node.root))
+    return next((r.version for r in releases if r.status == "permanent"), node.release)
 
 
 def which_releases(node: Node) -> list[ReleaseStatus]:
@@ -319,7 +338,8 @@ def _known(node: Node, version: str) -> None:
 
 def upgrade(node: Node, package_or_version: str, probation: float | None = None) -> InstallReport:
     """Unpack (given a package path, or a version whose package sits in releases/), install,
-    make permanent once the probation window (see `install`) passed. If the install is
+    make permanent once the probation window (see `install`) passed. Only forward: a release
+    not newer than the permanent one is refused (going back is `downgrade`). If the install is
     refused or its script rolled back, what this call unpacked is removed again, so the
     tree is as it was; after a probation rollback the release stays unpacked."""
     with _operation(node, f"upgrade to {package_or_version}"):
@@ -328,6 +348,7 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
         if again is not None:
             return again
         try:
+            forward.refuse_unless_newer(version, _permanent(node))
             report = _install(node, version, None, probation)
         except ReleaseError as exc:
             report_ = getattr(exc, "report", None)
@@ -411,7 +432,11 @@ def _discard(root: Path, rel_dirs: list[str]) -> None:
     """Move the dirs of a release RELEASES no longer lists aside into one trash dir (each a
     rename; releases/<vsn> last, so until then it names the rest), then delete it. A failure
     leaves them to the next recovery pass: the commit (RELEASES) is done."""
-    ordered = sorted(rel_dirs, key=lambda d: d.startswith("releases/"))
+    outside = [d for d in rel_dirs if not layout.is_removable(d)]
+    if outside:
+        log.warning("not removing %s: outside lib/ and releases/", ", ".join(outside))
+    kept = [d for d in rel_dirs if d not in outside]
+    ordered = sorted(kept, key=lambda d: d.startswith("releases/"))
     try:
         trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
         for index, rel_dir in enumerate(ordered):

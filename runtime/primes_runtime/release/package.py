@@ -14,7 +14,7 @@ from pathlib import Path
 
 from primes_runtime.formats.node_toml import UnpackLimits
 
-from . import signature, unpacker, wheeltags
+from . import diskfull, signature, unpacker, wheeltags
 from .errors import ReleaseError
 
 _IGNORED_IN_TREE = ("__pycache__",)
@@ -58,6 +58,8 @@ def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iter
         try:
             staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root / "releases"))
         except OSError as exc:
+            if diskfull.is_full(exc):
+                raise ReleaseError(diskfull.line(f"{source}: cannot unpack", root)) from None
             raise ReleaseError(f"{source}: cannot stage the package in {root} ({exc})") from None
         try:
             found = unpacker.stage_in_child(source, data, staging, limits or UnpackLimits())

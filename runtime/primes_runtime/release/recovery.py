@@ -28,7 +28,7 @@ from pathlib import Path
 from primes_runtime import manifest
 from primes_runtime.errors import ConfigError
 
-from . import store
+from . import layout, store
 from .errors import ReleaseError
 from .store import StartData
 
@@ -104,8 +104,7 @@ def _unlisted_release_dirs(root: Path, listed: set[str]) -> list[str]:
 
 def _paths(root: Path, version: str) -> set[str]:
     """The lib/ dirs release `version` uses, from its release.json."""
-    man = manifest.load(root, version)
-    return {man.runtime.path, *(app.path for app in man.apps)}
+    return layout.code_dirs(manifest.load(root, version))
 
 
 def _remove_release(root: Path, version: str, listed: set[str]) -> str:
@@ -114,14 +113,13 @@ def _remove_release(root: Path, version: str, listed: set[str]) -> str:
         used: set[str] = set()
         for other in listed:
             used |= _paths(root, other)
-        doomed = sorted(_paths(root, version) - used)
+        doomed = sorted(d for d in _paths(root, version) - used if layout.is_lib_dir(d))
     except ConfigError:
         doomed = []  # a listed release is unreadable: keep every lib/ dir
+    doomed = [d for d in doomed if (root / d).is_dir()]
     trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
     for index, rel_dir in enumerate(doomed):
-        source = root / rel_dir
-        if rel_dir.startswith("lib/") and source.is_dir():
-            os.rename(source, trash / str(index))
+        os.rename(root / rel_dir, trash / str(index))
     os.rename(root / "releases" / version, trash / "release")
     shutil.rmtree(trash)
     gone = ", ".join(doomed)

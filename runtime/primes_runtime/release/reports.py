@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass, fields
 
+from .. import safetext
 from .errors import ReleaseError
 
 Data = dict[str, object]
@@ -149,7 +150,7 @@ class CheckReport:
         ]
         lines += [f"  {module}: {count} process(es) to suspend" for module, count in self.processes]
         lines += [f"  warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return safetext.lines(lines)
 
     def to_data(self) -> Data:
         data = asdict(self)
@@ -177,6 +178,10 @@ class CheckReport:
         )
 
 
+ALREADY_PERMANENT = "(already permanent)"
+"""The script of a report on an upgrade or downgrade to the release that is permanent already."""
+
+
 @dataclass(frozen=True)
 class InstallReport:
     """The outcome of an install: the pauses it caused and, if it failed, where and why."""
@@ -202,7 +207,9 @@ class InstallReport:
 
     def summary(self) -> str:
         trial = self.probation
-        if self.failed is None:
+        if self.script == ALREADY_PERMANENT:
+            lines = [f"release {self.to_version} is already permanent; nothing to do"]
+        elif self.failed is None:
             made = " and made permanent" if self.permanent else " (not yet permanent)"
             lines = [
                 f"release {self.to_version} installed over {self.from_version} "
@@ -234,7 +241,7 @@ class InstallReport:
             lines += [f"  rollback problem: {p}" for p in self.rollback_problems]
         lines += _pause_lines(self.pauses)
         lines += [f"  still on old code: {line}" for line in self.old_code]
-        return "\n".join(lines)
+        return safetext.lines(lines)
 
     def to_data(self) -> Data:
         data: Data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict: 10x slower

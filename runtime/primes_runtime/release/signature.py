@@ -7,7 +7,9 @@ signature against releases/allowed_signers (format: ssh-keygen(1), ALLOWED SIGNE
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import IO
@@ -42,6 +44,7 @@ def check(package: Path, data: IO[bytes], root: Path) -> None:
     allowed = signers_file(root)
     if not allowed.exists():
         return
+    _refuse_untrusted(package, allowed)
     sig = signature_of(package)
     if not sig.is_file():
         raise ReleaseError(
@@ -71,6 +74,26 @@ def check(package: Path, data: IO[bytes], root: Path) -> None:
         f"{package}: refused, its signature {sig.name} does not verify against {allowed}; "
         "the package was changed after it was signed"
     )
+
+
+def _refuse_untrusted(package: Path, allowed: Path) -> None:
+    """Refuse to trust an allowed_signers that anyone but the node's user (or root) can change:
+    the file or its directory owned by another user, or writable by group or others."""
+    for path in (allowed, allowed.parent):
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise ReleaseError(f"{package}: refused, cannot read {path} ({exc})") from None
+        if st.st_uid not in (os.geteuid(), 0):
+            why = f"is owned by uid {st.st_uid}, not by the node's user"
+        elif st.st_mode & 0o022:
+            why = f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})"
+        else:
+            continue
+        raise ReleaseError(
+            f"{package}: refused, {path} {why}, so others could add their key to "
+            f"{allowed}; chown it to the node's user and chmod go-w it"
+        )
 
 
 def _run(argv: list[str], stdin: IO[bytes] | None = None) -> subprocess.CompletedProcess[str]:

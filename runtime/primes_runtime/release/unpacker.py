@@ -25,6 +25,7 @@ from primes_runtime import bytecode, child
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.node_toml import UnpackLimits
 
+from . import diskfull, layout
 from .errors import ReleaseError
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -178,10 +179,14 @@ def stage(
                     _write(tar, member, staging / name) if written else _hash(tar, member)
                 )
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        if diskfull.is_full(exc):
+            raise ReleaseError(diskfull.line(f"{source}: cannot unpack", staging.parent)) from None
         raise ReleaseError(f"{source}: not a readable .tar.gz package ({exc})") from None
     version = _release_version(source, hashes)
     _verify_sums(source, version, hashes, staging)
     name = _release_name(source, version, staging)
+    manifest_text = (staging / f"releases/{version}/release.json").read_text(errors="replace")
+    layout.check_package(source, version, manifest_text, hashes)
     return Staged(name, version, hashes)
 
 

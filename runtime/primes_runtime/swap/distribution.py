@@ -88,9 +88,10 @@ def prepare(
     except CodeLoadError as exc:
         raise CodeLoadError(f"{name}: {exc}{_way_out(name, exc)}") from exc
     defined = {n: frozenset(m.__dict__) for n, m in run.modules.items()}
-    changed = frozenset(n for n in names if n not in reuse and not _same_source(n, run))
+    changed = frozenset(n for n in names if not _same_source(n, run, run.extensions))
     prepared = Prepared(name, old_dir, new_dir, names, run, tops, defined, changed)
-    _check(prepared, list(owners))
+    with stale.visible():
+        _check(prepared, list(owners))
     return prepared
 
 
@@ -127,6 +128,9 @@ def install(prepared: Prepared, journal: Journal) -> None:
     )
     journal.step(lambda: _put_back(current, prepared.tops), *current.values())
     with _quiet():
+        for fn, code in prepared.closures:  # first: what the changed code calls makes new code
+            journal.function(fn)
+            fn.__code__ = code
         run = shadow.import_together(prepared.modules, plan, keep=True)
         for name in run.missing:
             _drop_module(name, current.get(name))
@@ -135,9 +139,6 @@ def install(prepared: Prepared, journal: Journal) -> None:
             if name not in prepared.changed and made is not None and made.__spec__ is not None:
                 spec = made.__spec__
                 shadow.set_import_attrs(module, spec, spec.loader)  # type: ignore[arg-type]
-        for fn, code in prepared.closures:
-            journal.function(fn)
-            fn.__code__ = code
         _rebind(_new_values(before, current), set(before), journal)
     prepared.run.modules.clear()  # the shadow's objects go: nothing may hold them
     prepared.closures.clear()
@@ -153,7 +154,7 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
         if old is None or new is None or old is new or module_name not in prepared.changed:
             continue
         dry.merge_module(module_name, dict(old.__dict__), dict(new.__dict__))
-    mine = set(prepared.names)
+    mine = set(prepared.changed)  # the modules executed again: their names start afresh
     for replaced in dry.replaced:
         held = _held_outside(replaced, mine, owners)
         if held:
@@ -165,7 +166,8 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]]) -> None:
     replaced_ids = {id(r.old) for r in dry.replaced}
     files = _old_files(prepared)
     codes = _CodeIndex(prepared.run.codes)
-    candidates = list(_old_code_objects(files))
+    changed_files = {f for f, m in files.items() if m in prepared.changed}
+    candidates = list(_old_code_objects(files, changed_files))
     roots = stale._Roots(owners, [candidates])
     for obj in candidates:
         if id(obj) in merged or id(obj) in replaced_ids:
@@ -240,8 +242,9 @@ def _old_files(prepared: Prepared) -> dict[str, str]:
     return files
 
 
-def _old_code_objects(files: dict[str, str]) -> Iterator[object]:
-    """Functions and generators in progress whose code comes from ``files``."""
+def _old_code_objects(files: dict[str, str], changed: set[str]) -> Iterator[object]:
+    """Functions whose code comes from ``files``, and generators in progress in code the new
+    version changes (one in unchanged code goes on with the same code)."""
     for obj in gc.get_objects():
         kind = type(obj)
         if kind is FunctionType:
@@ -249,7 +252,7 @@ def _old_code_objects(files: dict[str, str]) -> Iterator[object]:
                 yield obj
         elif kind is GeneratorType:
             frame = obj.gi_frame  # type: ignore[attr-defined]
-            if frame is not None and frame.f_code.co_filename in files:
+            if frame is not None and frame.f_code.co_filename in changed:
                 yield obj
 
 
@@ -312,9 +315,12 @@ def _tops(names: list[str], new_dir: Path) -> frozenset[str]:
     return frozenset(tops)
 
 
-def _same_source(name: str, run: shadow.Run) -> bool:
-    """Whether a loaded module's new source is byte for byte its old one."""
+def _same_source(name: str, run: shadow.Run, extensions: dict[str, ModuleType]) -> bool:
+    """Whether a loaded module's new file is byte for byte its old one (an extension kept as
+    it is counts as the same)."""
     old = getattr(sys.modules.get(name), "__file__", None)
+    if name in extensions:
+        return extensions[name] is sys.modules.get(name)
     new = getattr(run.modules.get(name), "__file__", None)
     if not isinstance(old, str) or not isinstance(new, str):
         return False

@@ -12,11 +12,15 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import AsyncGeneratorType, CoroutineType, FrameType, FunctionType, GeneratorType
 from typing import Any, Protocol
+
+_HERE = os.path.dirname(__file__)
+"""The swap package's own frames hold what they look at: never a holder."""
 
 UNRESOLVED = "objects more than"
 """How a holder label begins when no module, process or frame was found near enough."""
@@ -33,6 +37,8 @@ class Stale:
     name: str
     file: str
     held_by: tuple[str, ...] = ()
+    path: str = field(default="", compare=False, repr=False)
+    """The file as the code names it (absolute)."""
 
     def line(self) -> str:
         """`kind object (file) held by ...` on one line."""
@@ -75,27 +81,78 @@ def old_dirs(root: Path, current: Collection[str]) -> list[Path]:
 
 def find(
     root: Path,
-    dirs: Iterable[Path],
+    dirs: Mapping[Path, Path | None],
     owners: Iterable[tuple[str, object]] = (),
     ignore: Iterable[object] = (),
 ) -> list[Stale]:
-    """Every object bound to one of ``dirs``, with its holders.
+    """Every object bound to one of the old dirs ``dirs`` (each mapped to the dir that
+    replaced it, if any), with its holders.
 
-    ``owners`` names roots that are not modules (a process and its state object);
-    ``ignore`` holds containers whose references do not count (an undo journal's).
+    A generator, coroutine or thread in progress in a file the replacing dir has byte for
+    byte runs the same code: not listed. ``owners`` names roots that are not modules (a
+    process); ``ignore`` holds containers whose references do not count (an undo journal's).
     """
-    prefixes = tuple(str(d) + os.sep for d in dirs)
-    if not prefixes:
+    old = tuple(str(d) + os.sep for d in dirs)
+    if not old:
         return []
-    gc.collect()
+    new = tuple(str(d) + os.sep for d in dirs.values() if d is not None)
+    same = _SameSource(dirs)
+    with visible():
+        gc.collect()
+        found = _find(root, old, old + new, owners, ignore)
+    return [s for s in found if not same.running(s)]
+
+
+def successors(
+    root: Path, old: Iterable[Path], current: Collection[str]
+) -> dict[Path, Path | None]:
+    """Each old dir ``lib/<name>-<vsn>`` mapped to the current release's dir of ``name``."""
+    by_name = {Path(p).name.rpartition("-")[0]: root / p for p in current}
+    return {d: by_name.get(d.name.rpartition("-")[0]) for d in old}
+
+
+class _SameSource:
+    """Whether code in progress from an old dir is byte for byte the replacing dir's."""
+
+    def __init__(self, dirs: Mapping[Path, Path | None]) -> None:
+        self.dirs = dirs
+        self.known: dict[str, bool] = {}
+
+    def running(self, item: Stale) -> bool:
+        if item.kind not in ("generator", "coroutine", "thread"):
+            return False
+        known = self.known.get(item.path)
+        if known is None:
+            known = self.known[item.path] = self._compare(Path(item.path))
+        return known
+
+    def _compare(self, old: Path) -> bool:
+        for base, new_base in self.dirs.items():
+            if new_base is None or not old.is_relative_to(base):
+                continue
+            try:
+                same: bool = old.read_bytes() == (new_base / old.relative_to(base)).read_bytes()
+            except OSError:
+                return False
+            return same
+        return False
+
+
+def _find(
+    root: Path,
+    prefixes: tuple[str, ...],
+    classes: tuple[str, ...],
+    owners: Iterable[tuple[str, object]],
+    ignore: Iterable[object],
+) -> list[Stale]:
+    """What `find` lists; classes are looked at in modules loaded from ``classes`` dirs."""
     found: list[tuple[str, str, str, object]] = []
     for name, module in list(sys.modules.items()):
         where = _module_file(module)
         if where is not None and where.startswith(prefixes):
             found.append(("module", name, where, module))
-    lib = str(root / "lib") + os.sep
     for obj in gc.get_objects():
-        entry = _bound(obj, prefixes, lib)
+        entry = _bound(obj, prefixes, classes)
         if entry is not None:
             found.append((*entry, obj))
     for thread_id, frame in sys._current_frames().items():
@@ -111,8 +168,22 @@ def find(
             if holders is None:
                 continue  # only the ignored containers keep it
             held = tuple(holders)
-        result.append(Stale(kind, name, _relative(root, where), held))
+        result.append(Stale(kind, name, _relative(root, where), held, where))
     return result
+
+
+@contextmanager
+def visible() -> Iterator[None]:
+    """Objects the node froze at boot (gc.freeze) are seen by gc's walks meanwhile; what
+    is alive is frozen again after."""
+    frozen = gc.get_freeze_count() > 0
+    if frozen:
+        gc.unfreeze()
+    try:
+        yield
+    finally:
+        if frozen:
+            gc.freeze()
 
 
 def _module_file(module: object) -> str | None:
@@ -120,7 +191,9 @@ def _module_file(module: object) -> str | None:
     return where if isinstance(where, str) else None
 
 
-def _bound(obj: object, prefixes: tuple[str, ...], lib: str) -> tuple[str, str, str] | None:
+def _bound(
+    obj: object, prefixes: tuple[str, ...], classes: tuple[str, ...]
+) -> tuple[str, str, str] | None:
     """(kind, name, file) if ``obj`` is code from an old dir, else None."""
     kind = type(obj)
     if kind is FunctionType:
@@ -137,16 +210,17 @@ def _bound(obj: object, prefixes: tuple[str, ...], lib: str) -> tuple[str, str, 
             return label, code.co_qualname, code.co_filename
         return None
     if isinstance(obj, type):
-        return _replaced_class(obj, lib)
+        return _replaced_class(obj, classes)
     return None
 
 
-def _replaced_class(cls: type, lib: str) -> tuple[str, str, str] | None:
-    """A class of a module loaded from lib/ that its module no longer holds under its name."""
+def _replaced_class(cls: type, dirs: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """A class of a module loaded from ``dirs`` that its module no longer holds under its
+    name."""
     module = sys.modules.get(getattr(cls, "__module__", "") or "")
     where = _module_file(module)
     qualname = getattr(cls, "__qualname__", "")
-    if module is None or where is None or not where.startswith(lib) or "<" in qualname:
+    if module is None or where is None or not where.startswith(dirs) or "<" in qualname:
         return None
     holder: object = module
     for part in qualname.split("."):
@@ -204,7 +278,7 @@ class _Roots:
                 for ref in gc.get_referrers(item):
                     if id(ref) in seen or id(ref) in self.ignore or ref is mine:
                         continue
-                    if isinstance(ref, FrameType) and ref.f_code.co_filename == __file__:
+                    if isinstance(ref, FrameType) and ref.f_code.co_filename.startswith(_HERE):
                         continue
                     seen.add(id(ref))
                     label = self._label(ref, item)

@@ -219,3 +219,31 @@ def test_the_same_library_version_is_byte_identical_across_releases(
     mine = {p: d for p, d in members(first).items() if p.startswith("lib/tiny")}
     theirs = {p: d for p, d in members(second).items() if p.startswith("lib/tiny")}
     assert mine and mine == theirs
+
+
+def test_a_library_shipping_a_module_named_like_an_app_is_refused_naming_both(
+    sample: Path, tmp_path: Path
+) -> None:
+    house = tmp_path / "wheelhouse"
+    write_wheel(house, "evilpm", "1.0", {"alpha/__init__.py": b"HIJACKED = True\n"})
+    add_dependencies(sample, "beta", ["evilpm>=1"])
+    write_lock(sample, sorted(house.glob("*.whl")))
+    with pytest.raises(BuildError) as caught:
+        build(sample, tmp_path / "dist")
+    assert str(caught.value) == (
+        "app alpha 1 and library evilpm 1.0 both provide the top-level module `alpha`; one "
+        "would shadow the other on the node's sys.path: rename one, or drop the dependency "
+        "that ships it"
+    )
+
+
+def test_two_libraries_sharing_a_namespace_package_with_distinct_modules_are_shipped(
+    sample: Path, tmp_path: Path
+) -> None:
+    house = tmp_path / "wheelhouse"
+    write_wheel(house, "nsone", "1.0", {"ns/one/__init__.py": b"ONE = 1\n"})
+    write_wheel(house, "nstwo", "1.0", {"ns/two.py": b"TWO = 2\n"})
+    add_dependencies(sample, "alpha", ["nsone>=1", "nstwo>=1"])
+    write_lock(sample, sorted(house.glob("*.whl")))
+    package, _ = build(sample, tmp_path / "dist")
+    assert "lib/nstwo-1.0/ns/two.py" in members(package)

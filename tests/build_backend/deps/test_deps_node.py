@@ -21,11 +21,14 @@ def tiny() -> str:
 '''
 
 
-def tiny_wheels(house: Path, version: str) -> list[Path]:
+def tiny_wheels(
+    house: Path, version: str, base_extra: dict[str, bytes] | None = None
+) -> list[Path]:
     source = f'"""tinylib {version}."""\nfrom tinybase import BASE\n\n\ndef describe():\n'
     source += f'    return "tinylib {version} on base " + str(BASE)\n'
+    base = {"tinybase.py": b"BASE = 1\n", **(base_extra or {})}
     return [
-        write_wheel(house, "tinybase", "1.0", {"tinybase.py": b"BASE = 1\n"}),
+        write_wheel(house, "tinybase", "1.0", base),
         write_wheel(
             house, "tinylib", version, {"tinylib/__init__.py": source.encode()}, ["tinybase>=1"]
         ),
@@ -34,7 +37,8 @@ def tiny_wheels(house: Path, version: str) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """primenode 1 with prime_miner needing tinylib, built with python -m build, offline."""
+    """primenode 1 with prime_miner needing tinylib, built with python -m build, offline;
+    tinybase also ships a module named like a standard one (colorsys)."""
     src = copy_sources(tmp_path_factory.mktemp("src"))
     house = tmp_path_factory.mktemp("wheelhouse")
     pyproject = src / "apps" / "prime_miner" / "pyproject.toml"
@@ -42,7 +46,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pyproject.write_text(text.replace('["primes-runtime"]', '["primes-runtime", "tinylib>=1"]'))
     with (src / "apps" / "prime_miner" / "pm.py").open("a") as pm:
         pm.write(TINY_CALL)
-    write_lock(src, tiny_wheels(house, "1.0"))
+    write_lock(src, tiny_wheels(house, "1.0", {"colorsys.py": b"HIJACKED = True\n"}))
     dist = tmp_path_factory.mktemp("dist")
     command = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist)]
     run([*command, f"-Cwheelhouse={house}", str(src)], cwd=src)
@@ -70,12 +74,22 @@ def test_nothing_outside_the_release_is_on_the_nodes_path(node: Path) -> None:
     shown = primenode(node, "eval", "[p for p in __import__('sys').path]").stdout
     entries = [e.strip(" '\"") for e in shown.strip().strip("[]").split(",") if e.strip()]
     ours = [e for e in entries if e.startswith(str(node))]
-    assert ours[:3] == [
-        str(node / "lib" / "primes_runtime-1"),
-        str(node / "lib" / "tinybase-1.0"),
-        str(node / "lib" / "tinylib-1.0"),
-    ]
+    assert ours[0] == str(node / "lib" / "primes_runtime-1")
+    assert ours[-2:] == [str(node / "lib" / "tinybase-1.0"), str(node / "lib" / "tinylib-1.0")]
     assert not [e for e in entries if "site-packages" in e]
+
+
+def test_a_library_cannot_shadow_a_standard_module_or_an_app_on_the_nodes_path(
+    node: Path,
+) -> None:
+    shown = primenode(node, "eval", "__import__('colorsys').__file__").stdout.strip(" \n'\"")
+    assert not shown.startswith(str(node)), shown
+    assert primenode(node, "eval", "hasattr(__import__('colorsys'), 'HIJACKED')").stdout == (
+        "False\n"
+    )
+    shown = primenode(node, "eval", "[p for p in __import__('sys').path]").stdout
+    last_app = max(shown.index(f"lib/{app}-1'") for app in ("prime_miner", "frontman", "primes"))
+    assert last_app < shown.index("lib/tinybase-1.0'")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,13 +206,32 @@ def make_package(
     )
     files["releases/2/SHA256SUMS"] = sums
     package = directory / "primenode_2.tar.gz"
+    write_tar(package, {path: text.encode() for path, text in files.items()})
+    return package
+
+
+def write_tar(package: Path, files: dict[str, bytes]) -> None:
+    """A .tar.gz of `files` (tree path -> content), sorted, each 0644."""
     with tarfile.open(package, "w:gz") as tar:
-        for path, text in sorted(files.items()):
-            data = text.encode()
+        for path, data in sorted(files.items()):
             info = tarfile.TarInfo(path)
             info.size = len(data)
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
+
+
+def repack(package: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
+    """Rewrite `package` in place: `edit` changes its files (tree path -> content), then every
+    SHA256SUMS is recomputed, as anyone who holds the file (but no signing key) can."""
+    with tarfile.open(package, "r:gz") as tar:
+        files = {m.name: (tar.extractfile(m) or io.BytesIO()).read() for m in tar if m.isfile()}
+    edit(files)
+    for sums in [p for p in files if p.startswith("releases/") and p.endswith("/SHA256SUMS")]:
+        del files[sums]
+        files[sums] = "".join(
+            f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
+        ).encode()
+    write_tar(package, files)
     return package
 
 

@@ -10,7 +10,7 @@ from primes_runtime.control.cookie import client_cookie, node_cookie
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.tree import Tree
 
-from .conftest import build_tree
+from .conftest import Script, build_tree
 
 
 def test_the_first_start_generates_a_private_cookie_file_and_keeps_it(tree: Path) -> None:
@@ -53,3 +53,21 @@ def test_a_cookie_of_the_wrong_type_in_node_toml_names_the_key(tmp_path: Path) -
     (root / "releases" / "1" / "node.toml").write_text("[node]\ncookie = 5\n")
     with pytest.raises(ControlError, match=r"node\.toml: key node\.cookie has the wrong type"):
         node_cookie(Tree(root), "1")
+
+
+def test_a_cookie_file_others_can_read_gets_one_warning_line_and_the_command_still_runs(
+    running: Script,
+) -> None:
+    cookie_file = running.root / "run" / "cookie"
+    cookie_file.chmod(0o644)
+    for command in ("ping", "versions"):
+        result = running.run(command)
+        assert result.returncode == 0, result.stderr
+        warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+        assert warnings == [
+            f"primenode: warning: {cookie_file} is open to group or others (mode 0644); whoever "
+            f"reads it can command the node: chmod 600 {cookie_file}"
+        ]
+    assert running.ok("ping") == "pong\n"
+    cookie_file.chmod(0o600)
+    assert running.run("ping").stderr == ""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Script, make_package
+from .conftest import Script, make_package, repack
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +25,11 @@ def test_a_tree_no_node_ever_ran_on_is_not_touched_by_versions(tree: Path, scrip
     assert sorted(p.name for p in tree.iterdir()) == before
 
 
-def staged(tmp_path: Path) -> Path:
-    """Package 2's files unpacked into a scratch dir (what the unpacker stages)."""
+def staged(tmp_path: Path, package: Path | None = None) -> Path:
+    """Package 2's (or `package`'s) files unpacked into a scratch dir (what the unpacker
+    stages)."""
     scratch = tmp_path / "scratch"
-    with tarfile.open(make_package(tmp_path)) as tar:
+    with tarfile.open(package or make_package(tmp_path)) as tar:
         tar.extractall(scratch, filter="data")
     return scratch
 
@@ -66,6 +67,30 @@ def test_an_unpack_killed_after_its_second_rename_is_undone_and_can_be_redone(
         )
     finally:
         script.run("stop")
+
+
+def with_a_library(files: dict[str, bytes]) -> None:
+    """Release 2 ships a library of its own, lib/somelib-1."""
+    manifest = json.loads(files["releases/2/release.json"])
+    manifest["libraries"] = [
+        {"name": "somelib", "version": "1", "path": "lib/somelib-1", "tags": ["py3-none-any"]}
+    ]
+    files["releases/2/release.json"] = json.dumps(manifest).encode()
+    files["lib/somelib-1/somelib.py"] = b"LIB = 1\n"
+
+
+def test_an_unpack_killed_after_renaming_a_new_library_removes_the_library_dir_too(
+    tree: Path, script: Script, tmp_path: Path
+) -> None:
+    scratch = staged(tmp_path, repack(make_package(tmp_path), with_a_library))
+    for new_dir in ("releases/2", "lib/demo_app-2", "lib/somelib-1"):  # every rename, then kill
+        (scratch / new_dir).rename(tree / new_dir)
+
+    result = script.run("versions")
+
+    assert result.returncode == 0, result.stderr
+    assert "(and lib/demo_app-2, lib/somelib-1)" in result.stderr
+    assert sorted(p.name for p in (tree / "lib").iterdir()) == ["demo_app-1", "primes_runtime-1"]
 
 
 def test_an_uninstall_killed_after_its_first_rename_is_finished_at_the_next_start(

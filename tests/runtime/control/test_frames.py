@@ -9,6 +9,7 @@ import struct
 import pytest
 from primes_runtime.control import frames
 from primes_runtime.control.errors import FrameError
+from primes_runtime.control.sealed import Sealed, TamperedFrame
 
 
 def pair() -> tuple[socket.socket, socket.socket]:
@@ -85,3 +86,28 @@ def test_a_message_with_long_lists_encodes_to_the_same_text_as_one_json_dumps() 
     expected = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     assert frames.dumps(message) == expected
     assert frames.decode(frames.encode(message)[frames.HEADER.size :]) == json.loads(expected)
+
+
+def test_a_sealed_frame_replayed_reordered_or_sent_back_fails_its_check() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        client, node = Sealed(a, b"k" * 32, node=False), Sealed(b, b"k" * 32, node=True)
+        first = client.encode({"n": 1})
+        a.sendall(first)
+        assert node.recv() == {"n": 1}
+        a.sendall(first)  # replayed
+        with pytest.raises(TamperedFrame):
+            node.recv()
+    a, b = socket.socketpair()
+    with a, b:
+        client, node = Sealed(a, b"k" * 32, node=False), Sealed(b, b"k" * 32, node=True)
+        client.encode({"n": 1})
+        a.sendall(client.encode({"n": 2}))  # the first one dropped: out of order
+        with pytest.raises(TamperedFrame):
+            node.recv()
+    a, b = socket.socketpair()
+    with a, b:
+        client = Sealed(a, b"k" * 32, node=False)
+        b.sendall(client.encode({"op": "ping"}))
+        with pytest.raises(TamperedFrame):
+            client.recv()  # its own request reflected back as a reply

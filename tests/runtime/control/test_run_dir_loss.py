@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tarfile
 import time
+from pathlib import Path
 
 from primes_runtime.cli.launcher import node_command
 from primes_runtime.control import pidfile
@@ -85,3 +87,30 @@ def test_the_node_lock_lives_outside_run_and_names_the_node(running: Script) -> 
     lock = running.root / ".node.lock"
     assert pidfile.load(lock) == pidfile.record_of(pid)
     assert lock.stat().st_mode & 0o077 == 0
+
+
+def test_a_tree_removed_and_extracted_again_under_its_node_keeps_one_node(
+    script: Script, tmp_path: Path
+) -> None:
+    package = tmp_path / "tree.tar.gz"
+    with tarfile.open(package, "w:gz") as tar:
+        tar.add(script.root, arcname=".")
+    script.ok("start")
+    pid = node_pid(script)
+    while script.root.exists():  # the node may still be writing bytecode into lib/
+        shutil.rmtree(script.root, ignore_errors=True)
+    with tarfile.open(package) as tar:
+        tar.extractall(script.root, filter="tar")
+    result = script.run("start")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"primenode: the node is already running (pid {pid}) on the files of this tree from "
+        "before it was removed or extracted again; use stop or restart\n"
+    )
+    wait_for_pong(script)
+    assert node_pid(script) == pid
+    assert node_processes(script.root) == [pid]  # it locked the new tree's .node.lock
+    assert script.run("start").returncode == 1
+    script.ok("stop")
+    assert not pidfile.alive(pid)
+    assert script.run("ping").returncode == 3

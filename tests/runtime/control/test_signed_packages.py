@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
+import os
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import Script, make_package
+from .conftest import Script, make_package, repack
 
 
 def keypair(directory: Path, name: str) -> Path:
@@ -45,18 +43,11 @@ def sign(package: Path, key: Path) -> None:
 
 def tamper(package: Path) -> None:
     """Rewrite demo_api.py and recompute SHA256SUMS: what an attacker with the file can do."""
-    with tarfile.open(package, "r:gz") as tar:
-        files = {m.name: (tar.extractfile(m) or io.BytesIO()).read() for m in tar if m.isfile()}
-    files["lib/demo_app-2/demo_api.py"] += b"\ndef owned():\n    return 'evil'\n"
-    del files["releases/2/SHA256SUMS"]
-    files["releases/2/SHA256SUMS"] = "".join(
-        f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
-    ).encode()
-    with tarfile.open(package, "w:gz") as tar:
-        for name, body in sorted(files.items()):
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
+
+    def owned(files: dict[str, bytes]) -> None:
+        files["lib/demo_app-2/demo_api.py"] += b"\ndef owned():\n    return 'evil'\n"
+
+    repack(package, owned)
 
 
 def refused(node: Script, package: Path, reason: str) -> None:
@@ -139,3 +130,30 @@ def test_a_tree_without_allowed_signers_accepts_unsigned_packages_and_says_so(
     assert "packages: unsigned accepted" in running.run("versions").stderr
     running.ok("upgrade", str(make_package(tmp_path)))
     assert running.ok("rpc", "demo_api", "version") == "two\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "change"),
+    [
+        ("releases/allowed_signers", "chmod 0666"),
+        ("releases/allowed_signers", "chmod 0620"),
+        ("releases", "chmod 0777"),
+        ("releases/allowed_signers", "chown nobody"),
+    ],
+)
+def test_an_allowed_signers_others_can_write_is_not_trusted_and_nothing_is_unpacked(
+    trusted: tuple[Script, Path], tmp_path: Path, target: str, change: str
+) -> None:
+    node, _ = trusted
+    path = node.root / target
+    if change == "chown nobody":
+        os.chown(path, 65534, 65534)
+    else:
+        path.chmod(int(change.split()[1], 8))
+    intruder = keypair(tmp_path, "intruder")
+    trust(node.root, intruder)  # what anyone who can write the file (or its directory) can do
+    package = make_package(tmp_path)
+    tamper(package)
+    sign(package, intruder)
+    refused(node, package, f"refused, {path} is ")
+    assert node.run("rpc", "demo_api", "owned").returncode != 0

@@ -124,3 +124,30 @@ def test_check_refuses_a_switch_from_a_version_that_is_not_running(
     node = app_node(tmp_path, mod, relup, extra_start=None)
     with pytest.raises(handler.ReleaseError, match="line 4: app counter should run 0, it runs 1"):
         handler.check(node, "2")
+
+
+def restart_script(mod: str) -> str:
+    return f"""\
+load_object_code {{"app": "counter", "from_vsn": "1", "to_vsn": "2", "path": "lib/counter-2", "modules": ["{mod}"]}}
+point_of_no_return
+stop_app {{"app": "counter"}}
+switch_app_path {{"app": "counter", "from_vsn": "1", "to_vsn": "2", "from_path": "lib/counter-1", "to_path": "lib/counter-2"}}
+load {{"module": "{mod}"}}
+start_app {{"app": "counter"}}
+"""  # noqa: E501
+
+
+def test_restart_application_of_a_running_app_starts_it_on_the_new_code(
+    tmp_path: Path, mod: str
+) -> None:
+    node = app_node(tmp_path, mod, restart_script(mod), extra_start=None)
+    other = primes_runtime.whereis(f"{mod}_old")
+    assert other is not None
+    primes_runtime.cast(other, "kept")
+    handler.install(node, "2")
+    pid = primes_runtime.whereis(f"{mod}_server")
+    assert pid is not None
+    assert primes_runtime.call(pid, "vsn") == 2  # a new process, on the new code
+    assert versions() == {"counter": "2", "old": "1"}
+    assert primes_runtime.whereis(f"{mod}_old") == other  # the other app was not touched
+    assert primes_runtime.call(other, "state")["seen"] == ["kept"]
