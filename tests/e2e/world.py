@@ -2,8 +2,9 @@
 
 The primes-build and primes-runtime wheels are built into a local directory that serves as the
 only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they need are
-put there first with `pip download` (from pip's cache when it has them). The `world` fixture
-(tests/e2e/conftest.py) makes it once per session.
+put there first with `pip download` (from pip's cache when it has them), or copied from a
+wheelhouse that holds them (the library corpus keeps one in its cache dir, so that it runs
+offline). The `world` fixture (tests/e2e/conftest.py) makes it once per session.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ THIRD_PARTY = (
 )
 """What primes-build depends on (and pytest, for the app's own tests)."""
 
+UV = "uv==0.13.8"
+"""primes-build's `lock` extra: what `primes lock` runs (docs/build.md)."""
+
 
 @dataclass(frozen=True)
 class World:
@@ -54,9 +58,20 @@ def run(argv: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None
     return done.stdout
 
 
-def make_world(top: Path) -> World:
+def download(requirements: Sequence[str], into: Path, cwd: Path) -> None:
+    """`pip download` binary wheels of `requirements` (and what they need) into `into`."""
+    argv = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PIP_NO_INDEX", "PIP_FIND_LINKS")}
+    run([*argv, "-d", into, *requirements], cwd=cwd, env=env)
+
+
+def make_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) -> World:
     """Build the two wheels into a local index under `top` and install primes-build from it
-    into a venv there."""
+    into a venv there (with its `lock` extra, uv, when `lock`).
+
+    The third-party wheels come from `wheelhouse` when given (it must hold them all), else
+    from `pip download`.
+    """
     index = top / "index"
     built = top / "built"
     for project in ("build_backend", "runtime"):
@@ -66,13 +81,17 @@ def make_world(top: Path) -> World:
     index.mkdir()
     for wheel in built.glob("*.whl"):
         shutil.copy(wheel, index)
-    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"]
-    run([*download, "-d", index, *THIRD_PARTY], cwd=top)
+    if wheelhouse is None:
+        download([*THIRD_PARTY, *([UV] if lock else [])], index, top)
+    else:
+        for wheel in wheelhouse.glob("*.whl"):
+            shutil.copy(wheel, index)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
     env.update(
         {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     )
     venv = top / "venv"
     run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
-    run([venv / "bin/python", "-m", "pip", "install", "-q", "primes-build"], cwd=top, env=env)
+    wanted = "primes-build[lock]" if lock else "primes-build"
+    run([venv / "bin/python", "-m", "pip", "install", "-q", wanted], cwd=top, env=env)
     return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
