@@ -23,6 +23,7 @@ from primes_runtime.errors import CodeLoadError
 
 from . import shadow, stale
 from .journal import Journal
+from .outside import Outside
 from .patch import Patcher, Replaced, functions_of
 
 _SWITCH_INTERVAL = 0.1
@@ -127,6 +128,8 @@ def install(prepared: Prepared, journal: Journal) -> None:
         fresh_extension=lambda _n, _p: True,
         executed=executed,
     )
+    outside = Outside(lambda n: n.partition(".")[0] in prepared.tops)
+    journal.step(outside.restore, outside, *outside.containers())
     journal.step(lambda: _put_back(current, prepared.tops), *current.values())
     with _quiet():
         for fn, code in prepared.closures:  # first: what the changed code calls makes new code

@@ -29,6 +29,8 @@ from types import CodeType, ModuleType
 
 from primes_runtime.errors import CodeLoadError
 
+from .outside import Outside
+
 Executed = Callable[[str, ModuleType, dict[str, object] | None], None]
 """Called right after a module's code ran: its name, module, and its namespace before (None
 for a module new to the node)."""
@@ -165,6 +167,7 @@ def import_together(names: Sequence[str], plan: Plan, keep: bool = False) -> Run
     run = Run()
     finder = _Finder(plan, run)
     wanted = set(names)
+    outside = None if keep else Outside(lambda n: n.partition(".")[0] in plan.tops)
     with _import_lock():
         saved = {n: sys.modules.pop(n) for n in list(sys.modules) if n in wanted}
         parents = _parent_attrs(saved)
@@ -194,6 +197,8 @@ def import_together(names: Sequence[str], plan: Plan, keep: bool = False) -> Run
                     run.modules[made] = sys.modules[made]
                     if not keep:
                         del sys.modules[made]
+            if outside is not None:
+                outside.restore()
             if not keep:
                 sys.modules.update(saved)
                 _restore_parent_attrs(parents)

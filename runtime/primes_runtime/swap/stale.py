@@ -144,30 +144,66 @@ def _find(
     ignore: Iterable[object],
 ) -> list[Stale]:
     """What `find` lists."""
-    found: list[tuple[str, str, str, object]] = []
+    found: list[tuple[str, str, str]] = []
+    objects: list[object] = []  # beside `found`, so that only this list refers to them
+    obj: object = None
     for name, module in list(sys.modules.items()):
         where = _module_file(module)
         if where is not None and where.startswith(prefixes):
-            found.append(("module", name, where, module))
+            found.append(("module", name, where))
+            objects.append(None)
     for obj in gc.get_objects():
         entry = _bound(obj, prefixes)
         if entry is not None:
-            found.append((*entry, obj))
+            found.append(entry)
+            objects.append(obj)
+    del obj
     for thread_id, frame in sys._current_frames().items():
         for code_name, where in _frames(frame, prefixes):
-            label = f"{code_name} in thread {_thread_name(thread_id)}"
-            found.append(("thread", label, where, None))
-    roots = _Roots(owners, ignore)
+            found.append(("thread", f"{code_name} in thread {_thread_name(thread_id)}", where))
+            objects.append(None)
+    owners = list(owners)
+    ignored = [*ignore, objects]
+    roots = _Roots(owners, ignored)
+    reach: set[int] | None = None
     result: list[Stale] = []
-    for index, (kind, name, where, obj) in enumerate(found):
+    for index, (kind, name, where) in enumerate(found):
         held: tuple[str, ...] = ()
-        if obj is not None and kind != "module" and index < _HOLDER_LOOKUPS:
-            holders = roots.holders(obj)
+        item = objects[index]
+        if item is not None and index < _HOLDER_LOOKUPS:
+            holders = roots.holders(item)
             if holders is None:
                 continue  # only the ignored containers keep it
+            if holders[0].startswith(UNRESOLVED):
+                if reach is None:
+                    reach = _reachable([obj for _, obj in owners], ignored)
+                if id(item) not in reach:
+                    continue  # garbage only an undo log (or a C registry) keeps
             held = tuple(holders)
         result.append(Stale(kind, name, _relative(root, where), held, where))
     return result
+
+
+def _reachable(owners: list[object], ignore: list[object]) -> set[int]:
+    """Ids of every object reachable from the modules, the threads' frames and ``owners``,
+    not through ``ignore``."""
+    skip = {id(o) for o in ignore}
+    skip.update(id(o) for o in (ignore, owners))
+    stack: list[object] = [sys.modules, *owners]
+    stack.extend(f for f in sys._current_frames().values() if not _mine(f))
+    seen: set[int] = set()
+    while stack:
+        obj = stack.pop()
+        key = id(obj)
+        if key in seen or key in skip:
+            continue
+        seen.add(key)
+        stack.extend(gc.get_referents(obj))
+    return seen
+
+
+def _mine(frame: FrameType) -> bool:
+    return frame.f_code.co_filename.startswith(_HERE)
 
 
 @contextmanager
