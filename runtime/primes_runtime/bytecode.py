@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import child
+from . import child, threadstart
 
 NICENESS = 10
 """How much a compiling child lowers its CPU priority (nice(2) increment)."""
@@ -58,7 +58,8 @@ def in_background(dirs: Iterable[str]) -> threading.Thread | None:
     except OSError:
         return None
     reaper = threading.Thread(target=compiler.wait, name="primes-bytecode", daemon=True)
-    reaper.start()
+    if not threadstart.started(reaper, "the node reaps the compiler once it exits"):
+        return None
     return reaper
 
 

@@ -33,10 +33,14 @@ def settle() -> None:
     gc.freeze()
 
 
-def settle_later(delay: float = SETTLE_AFTER) -> threading.Timer:
-    """`settle` on a daemon timer thread `delay` seconds from now."""
+def settle_later(delay: float = SETTLE_AFTER) -> threading.Timer | None:
+    """`settle` on a daemon timer thread `delay` seconds from now; None when no thread can
+    start (logged): the garbage then waits for a later install's settle."""
+    from primes_runtime import threadstart
+
     timer = threading.Timer(delay, settle)
     timer.name = "primes-collector"
     timer.daemon = True
-    timer.start()
+    if not threadstart.started(timer, "its garbage waits for the next install"):
+        return None
     return timer

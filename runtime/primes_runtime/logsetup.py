@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 from pathlib import Path
 
 from . import safetext
 from .errors import ConfigError
+from .loghandler import NodeLogHandler
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 
@@ -34,9 +34,7 @@ def setup(root: Path, max_bytes: int, backups: int) -> logging.Handler:
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         private_file(path)
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
-        )
+        handler = NodeLogHandler(path, max_bytes, backups)
     except OSError as exc:
         raise ConfigError(
             f"cannot write {path}: {exc.strerror}; make {directory} writable by the node's user"

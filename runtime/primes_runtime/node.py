@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from . import application, context
+from . import application, context, threadstart
 from . import manifest as release_manifest
 from .errors import ConfigError, PrimesError
 from .formats import FormatError, start_data
@@ -164,10 +164,13 @@ class Node:
         if self._aio is not None:
             self._aio.close()
 
-    def wait(self) -> None:
-        """Block until the node has shut down."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the node has shut down (or `timeout` seconds passed); True once it has."""
+        if timeout is not None:
+            return self._done.wait(timeout)
         while not self._done.wait(1.0):  # a timeout keeps the main thread signal-responsive
             pass
+        return True
 
     @property
     def stopped(self) -> bool:
@@ -257,6 +260,7 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
     node._log_handler = handler
     node.applications.configure(root, config.env)
     node.make_default()
+    node.scheduler.start()  # its workers exist before the node serves, whatever comes later
     log.info("node %s: booting release %s from %s", config.name, version, root)
     try:
         node.applications.start_all(manifest.apps)
@@ -345,14 +349,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signalled = threading.Event()
     holder: list[Node] = []
+    deferred: list[float] = []  # a shutdown no thread could start for: the main thread's
 
     def stop_in_background() -> None:
         node = holder[0]
         bound = node.config.shutdown_timeout
         failsafe = threading.Timer(bound + 5.0, os._exit, args=(0,))
         failsafe.daemon = True
-        failsafe.start()
-        threading.Thread(target=node.shutdown, args=(bound,), name="shutdown", daemon=True).start()
+        threadstart.started(failsafe, "no exit is forced if the shutdown hangs")
+        worker = threading.Thread(target=node.shutdown, args=(bound,), name="shutdown", daemon=True)
+        if not threadstart.started(worker, "the main thread shuts the node down"):
+            deferred.append(bound)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if not signalled.is_set():
@@ -399,7 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if node.manifest is not None:  # a fresh tree has no bytecode: compile it off the GIL
             bytecode.in_background(code_path(Path(node.root), node.manifest))
-    node.wait()
+    while not node.wait(1.0):
+        if deferred:
+            node.shutdown(deferred.pop())
     if held is not None:
         held.release()
     return 0

@@ -22,6 +22,8 @@ import threading
 import time
 from typing import Protocol
 
+from . import threadstart
+
 log = logging.getLogger("primes_runtime.scheduler")
 
 
@@ -69,6 +71,10 @@ class Scheduler:
             self._start()
         self._queue.put(proc)
 
+    def start(self) -> None:
+        """Start the workers now rather than at the first message (a node does at boot)."""
+        self._start()
+
     def close(self) -> None:
         """Let every worker and the watchdog exit once the queue ahead of them is done."""
         with self._lock:
@@ -83,12 +89,18 @@ class Scheduler:
             self._started = True
             for _ in range(self.min_workers):
                 self._spawn_locked()
-            threading.Thread(target=self._watchdog, name="primes-sysmon", daemon=True).start()
+            watchdog = threading.Thread(target=self._watchdog, name="primes-sysmon", daemon=True)
+            threadstart.started(watchdog, "the pool will not grow when its workers block")
 
-    def _spawn_locked(self) -> None:
+    def _spawn_locked(self) -> bool:
+        """Start one more worker; False when no thread can start (those running do the work)."""
         self._workers += 1
         name = f"primes-worker-{self._workers}"
-        threading.Thread(target=self._work, name=name, daemon=True).start()
+        worker = threading.Thread(target=self._work, name=name, daemon=True)
+        if threadstart.started(worker, "the workers started so far do the work"):
+            return True
+        self._workers -= 1
+        return False
 
     def _work(self) -> None:
         get = self._queue.get
@@ -123,8 +135,8 @@ class Scheduler:
             # every worker is blocked. Add one.
             if pending and not self._queue.empty() and self._progress == before:
                 with self._lock:
-                    if self._workers < self.max_workers and not self._closed.is_set():
-                        self._spawn_locked()
+                    room = self._workers < self.max_workers and not self._closed.is_set()
+                    if room and self._spawn_locked():
                         log.debug("scheduler: grew to %d workers", self._workers)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from primes_runtime import threadstart
 from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
@@ -108,7 +108,7 @@ def _stop(session: Session, args: Message) -> Reply:
     log.info("stop requested over the control channel")
 
     def shut_down() -> None:
-        threading.Thread(target=node.shutdown, args=(seconds,), name="primes-stop").start()
+        threadstart.start_or_run(node.shutdown, (seconds,), name="primes-stop", daemon=False)
 
     return Reply({"ok": True, "value": os.getpid(), "out": ""}, then=shut_down)
 

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from primes_runtime import threadstart
 from primes_runtime.control import auth, watch
 from primes_runtime.control.cookie import configured, node_cookie
 from primes_runtime.control.errors import AuthError, ControlError, FrameError, NotRunning
@@ -120,7 +121,8 @@ class ControlServer:
         old, self._listener = self._listener, listener
         closer = threading.Timer(2.0, old.close)  # the accept loop moves on within 0.5 s
         closer.daemon = True
-        closer.start()
+        if not threadstart.started(closer, "closing the old socket now"):
+            old.close()
         return True
 
     def _accept_loop(self) -> None:
@@ -143,9 +145,7 @@ class ControlServer:
             if not self._admit(conn):
                 conn.close()
                 continue
-            threading.Thread(
-                target=self._serve, args=(conn,), name="primes-control-conn", daemon=True
-            ).start()
+            threadstart.start_or_run(self._serve, (conn,), name="primes-control-conn", daemon=True)
 
     def _admit(self, conn: socket.socket) -> bool:
         """Count a new connection as pending, closing the oldest stranger past the limits."""

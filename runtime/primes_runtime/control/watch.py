@@ -10,7 +10,9 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from primes_runtime import safetext
 from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.reaper import Reaper
@@ -66,14 +68,34 @@ def rotate_console_log(tree: Tree, max_bytes: int) -> None:
     try:
         if path.stat().st_size <= max_bytes:
             return
-        old = path.with_name(path.name + ".1")
-        tmp = path.with_name(f".{path.name}.1.tmp")
+    except OSError:
+        return
+    old = path.with_name(path.name + ".1")
+    tmp = path.with_name(f".{path.name}.1.tmp")
+    try:
         shutil.copyfile(path, tmp)
         os.chmod(tmp, 0o600)
         os.replace(tmp, old)
         os.truncate(path, 0)
-    except OSError:
-        return
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        _empty_through_own_fd(path, exc)
+
+
+def _empty_through_own_fd(path: Path, exc: OSError) -> None:
+    """Empty console.log through the node's own stderr or stdout when it cannot be rotated
+    (log/ read-only): the limit holds, what it held is lost, and the file says so."""
+    with contextlib.suppress(OSError):
+        found = os.stat(path)
+        for fd in (2, 1):
+            held = os.fstat(fd)
+            if (held.st_dev, held.st_ino) == (found.st_dev, found.st_ino):
+                os.ftruncate(fd, 0)
+                why = safetext.escape(f"{type(exc).__name__}: {exc.strerror or exc}")
+                line = f"console.log passed its limit and cannot be rotated ({why}); emptied\n"
+                os.write(fd, line.encode("utf-8", "backslashreplace"))
+                return
 
 
 def start(watch: Watch, stopped: threading.Event) -> threading.Thread:

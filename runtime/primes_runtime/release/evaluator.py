@@ -560,7 +560,10 @@ class _Worker:
         self.batches: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self.abandoned = False
         self.thread = threading.Thread(target=self._serve, name=WORKER, daemon=True)
-        self.thread.start()
+        try:
+            self.thread.start()
+        except RuntimeError as exc:
+            raise RuntimeError(f"cannot start the {WORKER} thread ({exc})") from None
 
     def _serve(self) -> None:
         while (batch := self.batches.get()) is not None:
