@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import CodeType, FunctionType, GeneratorType, ModuleType
 
 from primes_runtime.errors import CodeLoadError
@@ -144,6 +144,7 @@ def install(prepared: Prepared, journal: Journal) -> None:
                 spec = made.__spec__
                 shadow.set_import_attrs(module, spec, spec.loader)  # type: ignore[arg-type]
         _rebind(_new_values(before, current, prepared.changed), set(before), journal)
+        _move_paths(prepared.old_dir, prepared.new_dir, journal)
     prepared.run.modules.clear()  # the shadow's objects go: nothing may hold them
     prepared.closures.clear()
 
@@ -473,6 +474,26 @@ def _rebind(values: dict[int, tuple[object, object]], executed: set[str], journa
             found = values.get(id(value))
             if found is not None and found[0] is value:
                 namespace[key] = found[1]
+                journal.step(_setter(namespace, key, value), value)
+
+
+def _move_paths(old_dir: Path, new_dir: Path, journal: Journal) -> None:
+    """A module global holding a path into the old dir (a cached data file's, say) gets the
+    same path in the new dir, where the new dir has that file."""
+    prefix = str(old_dir) + os.sep
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            if not isinstance(value, str | PurePath) or key.startswith("__"):
+                continue
+            text = str(value)
+            if not text.startswith(prefix):
+                continue
+            moved = new_dir / text[len(prefix) :]
+            if moved.exists():
+                namespace[key] = str(moved) if isinstance(value, str) else type(value)(moved)
                 journal.step(_setter(namespace, key, value), value)
 
 

@@ -1,6 +1,7 @@
 """Find what still runs code from an old lib dir, and who holds it.
 
-An object is bound to an old lib dir when it is a module loaded from one, a function whose
+An object is bound to an old lib dir when it is a module loaded from one, a module global
+holding a path into one, a function whose
 code was compiled from a file in one, a generator or coroutine in progress in such code, a
 thread running such code, or a class of a loaded module that is no longer the one its
 module holds under its name. After a good upgrade the list is empty.
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import AsyncGeneratorType, CoroutineType, FrameType, FunctionType, GeneratorType
 from typing import Any, Protocol
 
@@ -152,6 +153,9 @@ def _find(
         if where is not None and where.startswith(prefixes):
             found.append(("module", name, where))
             objects.append(None)
+        for key, path in _paths(module, prefixes):
+            found.append(("path", f"{name}.{key}", path))
+            objects.append(None)
     for obj in gc.get_objects():
         entry = _bound(obj, prefixes)
         if entry is not None:
@@ -218,6 +222,18 @@ def visible() -> Iterator[None]:
     finally:
         if frozen:
             gc.freeze()
+
+
+def _paths(module: object, prefixes: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+    """A module's globals that hold a path into one of the old dirs (a cached data file)."""
+    namespace = getattr(module, "__dict__", None)
+    if not isinstance(namespace, dict):
+        return
+    for key, value in list(namespace.items()):
+        if isinstance(value, str | PurePath) and not key.startswith("__"):
+            text = str(value)
+            if text.startswith(prefixes):
+                yield key, text
 
 
 def _module_file(module: object) -> str | None:
@@ -290,7 +306,9 @@ class _Roots:
     """Names the places that keep an object alive: a module's name, an owner, a frame."""
 
     def __init__(self, owners: Iterable[tuple[str, object]], ignore: Iterable[object]) -> None:
-        self.modules = {id(m.__dict__): n for n, m in list(sys.modules.items()) if m is not None}
+        self.modules = {
+            id(m.__dict__): (n, m.__dict__) for n, m in list(sys.modules.items()) if m is not None
+        }
         self.owners = {id(obj): label for label, obj in owners}
         self.ignore = {id(obj) for obj in ignore}
         self.ignore.add(id(sys.modules))
@@ -330,9 +348,10 @@ class _Roots:
         return None
 
     def _label(self, ref: object, item: object) -> str | None:
-        name = self.modules.get(id(ref))
-        if name is not None:
-            keys = [k for k, v in ref.items() if v is item]  # type: ignore[attr-defined]
+        module = self.modules.get(id(ref))
+        if module is not None and module[1] is ref:
+            name, namespace = module
+            keys = [k for k, v in namespace.items() if v is item]
             return f"module {name} name {keys[0]}" if keys else f"module {name}"
         owner = self.owners.get(id(ref))
         if owner is not None:
