@@ -291,8 +291,9 @@ def _old_code_objects(files: dict[str, str], changed: set[str]) -> Iterator[obje
     for obj in gc.get_objects():
         kind = type(obj)
         if kind is FunctionType:
-            if obj.__code__.co_filename in files:  # type: ignore[attr-defined]
-                yield obj
+            code = obj.__code__  # type: ignore[attr-defined]
+            if code.co_filename in files and code.co_name != "<module>":
+                yield obj  # (a module's own top level is wrapped in one while it runs)
         elif kind is GeneratorType:
             frame = obj.gi_frame  # type: ignore[attr-defined]
             if frame is not None and frame.f_code.co_filename in changed:

@@ -246,7 +246,7 @@ def _bound(obj: object, prefixes: tuple[str, ...]) -> tuple[str, str, str] | Non
     kind = type(obj)
     if kind is FunctionType:
         code = obj.__code__  # type: ignore[attr-defined]
-        if code.co_filename.startswith(prefixes):
+        if code.co_filename.startswith(prefixes) and code.co_name != "<module>":
             return "function", f"{obj.__module__}.{obj.__qualname__}", code.co_filename  # type: ignore[attr-defined]
         return None
     if kind is GeneratorType or kind is CoroutineType or kind is AsyncGeneratorType:
