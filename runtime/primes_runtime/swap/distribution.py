@@ -186,6 +186,8 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
     changed_files = {f for f, m in files.items() if m in prepared.changed}
     candidates = list(_old_code_objects(files, changed_files))
     roots = stale._Roots(owners, [candidates])
+    executed_again = [sys.modules[n].__dict__ for n in mine if n in sys.modules]
+    reach: set[int] | None = None
     for obj in candidates:
         if id(obj) in merged or id(obj) in replaced_ids:
             continue
@@ -207,6 +209,11 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
         held = [h for h in roots.holders(obj) or [] if _outside(h, mine)]
         if code is None and _rebound(obj, files, prepared.defined):
             held = [h for h in held if not h.startswith("module ")]
+        if not held:
+            if reach is None:  # far from any module: does anything but the old code keep it?
+                reach = stale.reachable([o for _, o in owners], [candidates, *executed_again])
+            if id(obj) in reach:
+                held = [f"{stale.UNRESOLVED} 4 references away from any module or process"]
         if held:
             label = f"{files.get(_file_of(obj), '?')}.{obj.__qualname__}"  # type: ignore[attr-defined]
             problems.append(

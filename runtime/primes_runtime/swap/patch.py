@@ -85,6 +85,10 @@ class Patcher:
         """The object that stands for ``obj`` after the swap."""
         return self.canonical.get(id(obj), obj)
 
+    @property
+    def _kept(self) -> set[int]:
+        return {id(v) for v in self.canonical.values()}
+
     def pair(self, new: object, old: object) -> None:
         """Let ``new`` stand for ``old`` (an object of a module that is not executed again)."""
         self.canonical[id(new)] = old
@@ -110,7 +114,22 @@ class Patcher:
             else:
                 self.replaced.append(Replaced(before, value, f"{name}.{key}", self._why(before)))
         if not self.dry:
+            self._settle(new)
             self._adopt_instances(new)
+
+    def _settle(self, namespace: dict[str, object]) -> None:
+        """Values set before their class or function was merged (a class attribute naming a
+        class defined later in the module) now name the object that stays."""
+        merged = [v for v in namespace.values() if isinstance(v, type) and id(v) in self._kept]
+        for key, value in list(namespace.items()):
+            kept = self.canonical.get(id(value))
+            if kept is not None and kept is not value:
+                namespace[key] = kept
+        for cls in merged:
+            for key, value in list(vars(cls).items()):
+                kept = self.canonical.get(id(value))
+                if kept is not None and kept is not value and not key.startswith("__"):
+                    self._set(cls, key, kept)
 
     # -- one pair -------------------------------------------------------------------------
 
@@ -169,6 +188,10 @@ class Patcher:
 
     def merge_class(self, old: type, new: type) -> bool:
         """The old class gets the new namespace; its instances get the new methods."""
+        if len(old.__bases__) == len(new.__bases__):  # bases first, whatever the order
+            for old_base, new_base in zip(old.__bases__, new.__bases__, strict=True):
+                if old_base is not new_base and old_base.__qualname__ == new_base.__qualname__:
+                    self.merge(old_base, new_base, f"{old_base.__module__}.{old_base.__qualname__}")
         if self._layout(old) != self._layout(new):
             return False
         is_enum = issubclass(old, enum.Enum)

@@ -180,7 +180,7 @@ def _find(
                 continue  # only the ignored containers keep it
             if holders[0].startswith(UNRESOLVED):
                 if reach is None:
-                    reach = _reachable([obj for _, obj in owners], ignored)
+                    reach = reachable([obj for _, obj in owners], ignored)
                 if id(item) not in reach:
                     continue  # garbage only an undo log (or a C registry) keeps
             held = tuple(holders)
@@ -188,7 +188,7 @@ def _find(
     return result
 
 
-def _reachable(owners: list[object], ignore: list[object]) -> set[int]:
+def reachable(owners: list[object], ignore: list[object]) -> set[int]:
     """Ids of every object reachable from the modules, the threads' frames and ``owners``,
     not through ``ignore``."""
     skip = {id(o) for o in ignore}

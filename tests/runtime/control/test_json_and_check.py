@@ -43,12 +43,13 @@ def test_status_json_names_every_field(running: Script) -> None:
     status = as_json(running, "status")
     assert set(status) == {
         "ok", "command", "node", "pid", "release", "uptime_s", "applications", "processes",
-        "packages", "leaked_code_change_workers", "old_code", "failed_applications",
+        "packages", "leaked_code_change_workers", "old_code", "failed_applications", "stale_code",
     }  # fmt: skip
     assert status["packages"] == "unsigned"
     assert status["leaked_code_change_workers"] == []
     assert status["old_code"] == []
     assert status["failed_applications"] == []
+    assert status["stale_code"] == []
     assert status["node"] == "testnode"
     assert status["pid"] == node_pid(running)
     assert status["release"] == "1"
