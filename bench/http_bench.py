@@ -37,6 +37,8 @@ PRIMES = 200_000
 QUICK_PRIMES = 20_000
 BASELINE_S = 1.0
 AFTER_S = 0.3
+STALL_S = 1.0
+"""A connection this slow waited for the kernel's first SYN retransmit (a full listen backlog)."""
 
 
 WRK_THREADS = 2
@@ -80,6 +82,8 @@ class Hit:
     start: float
     end: float
     failure: str | None  # None: 200 with a body
+    connect: float = 0.0
+    """Seconds its TCP connect took."""
 
 
 @dataclass
@@ -106,22 +110,49 @@ class Load:
         clock = time.perf_counter
         while not self._stop.is_set():
             start = clock()
-            failure = self._get()
-            self.hits.append(Hit(start, clock(), failure))  # list.append is atomic
+            failure, connected = self._get()
+            self.hits.append(Hit(start, clock(), failure, connected - start))  # atomic append
 
-    def _get(self) -> str | None:
+    def _get(self) -> tuple[str | None, float]:
+        """How the request ended, and when its connection was made."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30.0)
+        connected = time.perf_counter()
         try:
+            conn.connect()
+            connected = time.perf_counter()
             conn.request("GET", "/")
             reply = conn.getresponse()
             body = reply.read()
             if reply.status != 200 or b"largest_prime" not in body:
-                return f"HTTP {reply.status}: {body[:200]!r}"
-            return None
+                return f"HTTP {reply.status}: {body[:200]!r}", connected
+            return None, connected
         except (OSError, http.client.HTTPException) as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return f"{type(exc).__name__}: {exc}", connected
         finally:
             conn.close()
+
+
+def listen_overflows() -> int:
+    """The kernel's count of connections dropped because a listen queue was full
+    (TcpExt ListenOverflows, the whole machine's), -1 where /proc/net/netstat is missing."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return -1
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return int(table.get("ListenOverflows", -1))
+    return -1
+
+
+def stalls(hits: list[Hit]) -> dict[str, object]:
+    """How many of `hits` took STALL_S or more, and the slowest connect, in ms."""
+    return {
+        "requests": len(hits),
+        "at_least_1s": sum(1 for h in hits if h.end - h.start >= STALL_S),
+        "slowest_connect_ms": round(max((h.connect for h in hits), default=0.0) * 1e3, 3),
+    }
 
 
 def main() -> int:
@@ -145,6 +176,7 @@ def main() -> int:
                     stderr=subprocess.STDOUT,
                     text=True,
                 )
+            overflows_before = listen_overflows()
             load = Load(port)
             load.start(CLIENTS)
             try:
@@ -156,11 +188,15 @@ def main() -> int:
             finally:
                 load.stop()
             wrk_out = wrk_proc.communicate(timeout=60)[0] if wrk_proc is not None else ""
+            overflows = listen_overflows() - overflows_before if overflows_before >= 0 else -1
             versions = primenode(root, "versions").stdout.split()
             kept = int(primenode(root, "rpc", "pm", "count").stdout.strip())
             errors = log_errors(root)
     window = [h for h in load.hits if h.end > t0 and h.start < t1]
     baseline = [h for h in load.hits if h.end <= t0]
+    after = [h for h in load.hits if h.start >= t1]
+    slow = {"baseline": stalls(baseline), "upgrade": stalls(window), "after": stalls(after)}
+    stalled = sum(int(str(w["at_least_1s"])) for w in slow.values())
     failures = [h.failure for h in load.hits if h.failure is not None]
     failed_window = [h.failure for h in window if h.failure is not None]
     during = latency_ms([h.end - h.start for h in window])
@@ -171,6 +207,7 @@ def main() -> int:
     targets = {
         "zero_failed_requests": not failures and wrk_ok,
         "state_kept": kept >= count,
+        "no_connection_1s": stalled == 0,
     }
     python_client = f"python http.client, {CLIENTS} threads, new connection per request"
     generator = (
@@ -193,6 +230,8 @@ def main() -> int:
         "first_failure": failures[0] if failures else None,
         "during_upgrade": during,
         "baseline": before,
+        "python_client_1s_stalls": slow,
+        "listen_overflows_machine": overflows,
         "versions_after": versions,
         "targets": targets,
     }
@@ -213,8 +252,18 @@ def main() -> int:
             "max / p99 latency without upgrade",
             f"{before['max_ms']:.1f} / {before['p99_ms']:.1f} ms",
         ),
+        (
+            "requests >= 1 s (baseline / upgrade / after)",
+            " / ".join(f"{w['at_least_1s']} of {w['requests']}" for w in slow.values()),
+        ),
+        (
+            "slowest connect (baseline / upgrade / after)",
+            " / ".join(f"{w['slowest_connect_ms']:.1f}" for w in slow.values()) + " ms",
+        ),
+        ("kernel listen overflows meanwhile (whole machine)", str(overflows)),
         ("upgrade wall time", f"{wall:.3f} s"),
         ("target 0 failed requests", verdict(targets["zero_failed_requests"])),
+        ("target no request >= 1 s", verdict(targets["no_connection_1s"])),
         ("state kept", verdict(targets["state_kept"])),
     ]
     emit("http", results, rows)

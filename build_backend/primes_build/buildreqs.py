@@ -57,13 +57,18 @@ def frontend_requires(root: Path) -> list[str]:
     `python -m build`'s isolated env, whose [build-system] requires is empty) also every
     project's build requirements, so one install serves every app and no app needs an env of
     its own; a requirement two projects spell differently is left to a per-app env. Where
-    primes-build's imports are already installed (`--no-isolation`) nothing more is asked: an
-    app whose requirements are missing there gets an isolated env of its own, as before.
+    primes-build's imports are already installed (`--no-isolation`, or an isolated env that
+    installed primes-build itself) no app's requirements are asked for: an app whose
+    requirements are missing there gets an isolated env of its own, and `build` (not a
+    dependency of primes-build) is asked for to make it.
     """
     wanted = list(OURS)
     if (root / "pylock.toml").is_file():
         wanted.append(BUILD)
     if all(importlib.util.find_spec(m) is not None for m in OUR_MODULES):
+        dirs = project_dirs(root)
+        if BUILD not in wanted and any(unmet(declared(d / "pyproject.toml")) for d in dirs):
+            wanted.append(BUILD)
         return wanted
     spellings: dict[str, set[str]] = {}
     for directory in project_dirs(root):

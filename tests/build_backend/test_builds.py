@@ -151,6 +151,15 @@ def test_requirements_two_projects_spell_differently_are_left_to_their_own_envs(
     assert out.strip() == str([*buildreqs.OURS, buildreqs.BUILD])
 
 
+def test_where_primes_build_is_installed_build_is_asked_for_only_for_an_app_lacking_its_backend(
+    sample: Path,
+) -> None:
+    assert buildreqs.frontend_requires(sample) == list(buildreqs.OURS)
+    beta = sample / "apps" / "beta" / "pyproject.toml"
+    beta.write_text(beta.read_text().replace('"setuptools>=68"', '"primes-no-such-backend>=1"'))
+    assert buildreqs.frontend_requires(sample) == [*buildreqs.OURS, buildreqs.BUILD]
+
+
 def test_the_sdist_needs_the_stdlib_only_and_is_the_same_as_with_packaging(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,16 +20,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
 THIRD_PARTY = (
-    "build>=1.2",
-    "pyproject_hooks>=1.0",
     "installer>=0.7",
     "packaging>=24.2",
     "jinja2>=3.1",
     "setuptools>=68",
-    "wheel>=0.41",
+    "build>=1.2",
+    "pyproject_hooks>=1.0",
     "pytest>=8",
 )
-"""What primes-build depends on (and pytest, for the app's own tests)."""
+"""What primes-build depends on, the `build` frontend a user runs (with what it needs), and
+pytest, for the app's own tests."""
 
 UV = "uv==0.13.8"
 """primes-build's `lock` extra: what `primes lock` runs (docs/build.md)."""
@@ -93,5 +93,6 @@ def make_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) ->
     venv = top / "venv"
     run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
     wanted = "primes-build[lock]" if lock else "primes-build"
-    run([venv / "bin/python", "-m", "pip", "install", "-q", wanted], cwd=top, env=env)
+    pip = [venv / "bin/python", "-m", "pip", "install", "-q"]
+    run([*pip, wanted, "build"], cwd=top, env=env)
     return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))

@@ -109,7 +109,7 @@ def bind(host: object, port: object) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
-        sock.listen(1024)
+        sock.listen(socket.SOMAXCONN)  # the kernel caps it at net.core.somaxconn
     except OSError as exc:
         raise AsgiHostError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); "

@@ -273,3 +273,24 @@ def test_past_the_cap_the_oldest_idle_connection_is_closed_and_with_none_idle_a_
         assert [c.getresponse().status for c in busy] == [200, 200]
     finally:
         stop(pid, timeout=10)
+
+
+def listen_backlogs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The backlog of every socket.listen() call from here on."""
+    backlogs: list[object] = []
+    real = socket.socket.listen
+
+    def listen(sock: socket.socket, *args: int) -> None:
+        backlogs.append(args[0] if args else None)
+        real(sock, *args)
+
+    monkeypatch.setattr(socket.socket, "listen", listen)
+    return backlogs
+
+
+def test_the_listening_socket_takes_the_systems_largest_backlog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backlogs = listen_backlogs(monkeypatch)
+    listener.bind("127.0.0.1", 0).close()
+    assert backlogs == [socket.SOMAXCONN]

@@ -42,6 +42,9 @@ class Listener(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = socket.SOMAXCONN
+    """The listen backlog (socketserver's is 5: a burst of new connections past it has its
+    SYNs dropped, and each such client waits the kernel's 1 s retransmit)."""
 
     def __init__(self, port: int, request_timeout: float) -> None:
         self.request_timeout = request_timeout

@@ -242,3 +242,25 @@ def test_terminate_also_stops_a_listener_an_older_frontman_started() -> None:
     server.terminate("shutdown", server.ServerState(listener=old, thread=thread))
     assert not thread.is_alive()
     assert refused(port)
+
+
+def listen_backlogs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The backlog of every socket.listen() call from here on."""
+    backlogs: list[object] = []
+    real = socket.socket.listen
+
+    def listen(sock: socket.socket, *args: int) -> None:
+        backlogs.append(args[0] if args else None)
+        real(sock, *args)
+
+    monkeypatch.setattr(socket.socket, "listen", listen)
+    return backlogs
+
+
+def test_the_listening_socket_takes_the_systems_largest_backlog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backlogs = listen_backlogs(monkeypatch)
+    pid = server.start_link({"port": 0})
+    stop(pid)
+    assert backlogs == [socket.SOMAXCONN]

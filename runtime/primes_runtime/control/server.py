@@ -71,15 +71,7 @@ class ControlServer:
                 sock_path.unlink(missing_ok=True)
             else:
                 raise ControlError(f"another node already answers on {sock_path}; stop it first")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            listener.bind(address(sock_path))
-            os.chmod(sock_path, 0o600)
-            listener.listen(16)
-            listener.settimeout(0.5)
-        except BaseException:
-            listener.close()
-            raise
+        listener = _listening(sock_path)
         self._inode = sock_path.stat().st_ino
         self._listener = listener
         threading.Thread(target=self._accept_loop, name="primes-control", daemon=True).start()
@@ -108,15 +100,7 @@ class ControlServer:
                 return False
         self.tree.make_run_dir()
         self.tree.sock.unlink(missing_ok=True)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            listener.bind(address(self.tree.sock))
-            os.chmod(self.tree.sock, 0o600)
-            listener.listen(16)
-            listener.settimeout(0.5)
-        except BaseException:
-            listener.close()
-            raise
+        listener = _listening(self.tree.sock)
         self._inode = self.tree.sock.stat().st_ino
         old, self._listener = self._listener, listener
         closer = threading.Timer(2.0, old.close)  # the accept loop moves on within 0.5 s
@@ -246,6 +230,22 @@ class ControlServer:
                 return
             if reply.then is not None:
                 reply.then()
+
+
+def _listening(path: Path) -> socket.socket:
+    """A Unix socket bound at `path` (0600), listening with the system's largest backlog
+    (as servers of the field do: a full queue makes a connecting client wait), its accept
+    waking every 0.5 s."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(address(path))
+        os.chmod(path, 0o600)
+        listener.listen(socket.SOMAXCONN)
+        listener.settimeout(0.5)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
 
 
 def start(node: NodeLike) -> ControlServer:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import inspect
 import logging
 import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from primes_runtime import code_server, supervisor, system
 from primes_runtime.application import Applications
+from primes_runtime.context import current_process
 from primes_runtime.errors import CodeLoadError, NoProcess
 from primes_runtime.pid import Pid
 from primes_runtime.process import Guard, Process
@@ -437,16 +439,19 @@ class Evaluator:
         per process: it says which call it is in and since when, and this thread wakes only
         when that call's time is up or all are done. Every target's state is logged for
         restore first; after a failure the worker has stopped (or is abandoned) before the
-        rollback touches any state.
+        rollback touches any state. A result is set into its process only through `gate`,
+        which the timeout and the restore close: one that returns at the deadline is either
+        set before the restore or dropped, never set over a restored state.
         """
+        gate = _Gate()
         if targets:
             what = f"restore the state of {_count([pid for pid, _ in targets])}"
-            self._log(what, _restorer([held for _, held in targets]))
-        abandoned, finished = threading.Event(), threading.Event()
+            self._log(what, _restorer([held for _, held in targets], gate))
+        finished = threading.Event()
         shims: dict[str, ModuleType] = {}
         for _, held in targets:
             if held.module not in shims:
-                shims[held.module] = _guarded(code_server.current(held.module), abandoned)
+                shims[held.module] = _guarded(code_server.current(held.module), gate)
         errors: dict[int, BaseException] = {}
         at = _Progress(0, time.monotonic())
         fallback, change, clock = self.fallback, system.change_code, time.monotonic
@@ -457,12 +462,17 @@ class Evaluator:
                     if at.stop:
                         return
                     at.index, at.since = index, clock()
+                    shim = shims[held.module]
                     try:
-                        change(held.proc, shims[held.module], old_vsn, extra)
+                        if not isinstance(shim, _Shim):  # no code_change: only its module is set
+                            gate.enter()
+                        change(held.proc, shim, old_vsn, extra)
                     except BaseException as exc:
                         errors[index] = exc
                         if pid not in fallback:
                             return
+                    finally:
+                        gate.leave()
             finally:
                 at.index = len(targets)
                 finished.set()
@@ -476,7 +486,7 @@ class Evaluator:
             index, since = at.index, at.since
             late = time.monotonic() - since
             if index < len(targets) and late >= timeout:
-                abandoned.set()  # if it ever returns, its result is dropped: state stays restored
+                gate.close()  # if it ever returns, its result is dropped: state stays restored
                 at.stop = True
                 pid, held = targets[index]
                 self._abandon(worker, pid, held.module, timeout)
@@ -587,9 +597,54 @@ class _Progress:
     stop: bool = False
 
 
-def _restorer(held: list[_Held]) -> Callable[[], None]:
-    """The undo step that puts each held process's old state back."""
-    return lambda: _each(held, lambda h: system.restore(h.proc, h.snapshot))
+class _Gate:
+    """The hand-off between the code_change worker and the rollback, under one lock.
+
+    The worker enters once a code_change returned and leaves once its result is set into
+    the process (state and module); closing waits for a result being set and drops every
+    later one. So the rollback, which closes it before it restores, never has its restored
+    state overwritten by a code_change that returned at its deadline or after it.
+    """
+
+    __slots__ = ("held", "lock", "shut")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.shut = False
+        self.held = False
+
+    def enter(self) -> None:
+        """In the worker: hold the gate until `leave`; raise if it is closed."""
+        self.lock.acquire()
+        if self.shut:
+            self.lock.release()
+            raise TimeoutError("code_change returned after its timeout; result dropped")
+        self.held = True
+
+    def leave(self) -> None:
+        """In the worker, once the result is set (or the call failed)."""
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+    def close(self) -> None:
+        """From here on no result is set; one being set when this is called is set first."""
+        if not self.lock.acquire(blocking=False):
+            log.info("a code_change returned as its timeout passed; its result is set, then undone")
+            self.lock.acquire()
+        self.shut = True
+        self.lock.release()
+
+
+def _restorer(held: list[_Held], gate: _Gate) -> Callable[[], None]:
+    """The undo step that puts each held process's old state back, once no code_change
+    result can be set any more."""
+
+    def undo() -> None:
+        gate.close()
+        _each(held, lambda h: system.restore(h.proc, h.snapshot))
+
+    return undo
 
 
 def _each(items: list[_T], undo: Callable[[_T], object]) -> None:
@@ -612,27 +667,47 @@ def _count(items: list[Any]) -> str:
     return f"process {items[0]}" if len(items) == 1 else f"{len(items)} processes"
 
 
-def _guarded(module: ModuleType, abandoned: threading.Event) -> ModuleType:
-    """A stand-in for `module` whose code_change raises instead of returning once abandoned.
+class _Shim(ModuleType):
+    """A module's stand-in whose code_change goes through a `_Gate`."""
+
+
+def _guarded(module: ModuleType, gate: _Gate) -> ModuleType:
+    """A stand-in for `module` whose code_change enters `gate` as it returns, and raises
+    instead of returning once the gate is closed.
 
     The behaviour assigns code_change's result to the process state; a code_change that
     timed out and returns after the rollback restored the old state must not overwrite it.
+    An async code_change is awaited here (on the node's loop, as its server would), so that
+    its result passes the gate too.
     """
     real = getattr(module, "code_change", None)
     if real is None:
         return module
-    shim = ModuleType(module.__name__, module.__doc__)
+    shim = _Shim(module.__name__, module.__doc__)
 
     def code_change(*args: object) -> object:
         result = real(*args)
-        if abandoned.is_set():
-            raise TimeoutError("code_change returned after its timeout; result dropped")
+        if inspect.isawaitable(result):
+            result = _awaited(result)
+        gate.enter()
         if result is None and len(args) == 3 and args[1] is not None:
             raise TypeError("code_change returned None; it must return the new state")
         return result
 
     shim.code_change = code_change  # type: ignore[attr-defined]
     return shim
+
+
+def _awaited(awaitable: Awaitable[object]) -> object:
+    """What an async code_change's awaitable gives, run on the node's loop as its process."""
+    from primes_runtime.aioserver import INIT_TIMEOUT
+
+    async def settle() -> object:
+        return await awaitable
+
+    proc = current_process()
+    assert proc is not None  # system.change_code runs code_change as its process
+    return proc.node.aio.run(settle(), proc, INIT_TIMEOUT)
 
 
 def _undoing(journal: Journal) -> Callable[[], None]:

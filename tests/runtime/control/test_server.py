@@ -232,3 +232,31 @@ def test_a_socket_path_too_long_for_af_unix_is_reached_relative_to_the_tree(
             assert client.request("ping").value == "pong"
     finally:
         fake.shutdown(1.0)
+
+
+def listen_backlogs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The backlog of every socket.listen() call from here on."""
+    backlogs: list[object] = []
+    real = socket.socket.listen
+
+    def listen(sock: socket.socket, *args: int) -> None:
+        backlogs.append(args[0] if args else None)
+        real(sock, *args)
+
+    monkeypatch.setattr(socket.socket, "listen", listen)
+    return backlogs
+
+
+def test_the_control_socket_listens_with_the_systems_largest_backlog(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backlogs = listen_backlogs(monkeypatch)
+    fake = FakeNode(tree)
+    control = server.start(fake)
+    try:
+        (fake.root / "run" / "node.sock").unlink()
+        control.ensure_socket()  # bound again, as after run/ was removed
+    finally:
+        fake.shutdown(1.0)
+    assert len(backlogs) >= 2  # at start, and bound again (by this test or its watch)
+    assert set(backlogs) == {socket.SOMAXCONN}

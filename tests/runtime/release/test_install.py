@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from pathlib import Path
+from types import ModuleType
 
 import primes_runtime
 import pytest
-from primes_runtime import server
-from primes_runtime.release import handler
+from primes_runtime import aioserver, server
+from primes_runtime.process import spawn
+from primes_runtime.release import evaluator, handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed
+from primes_runtime.server import ServerProcess
 from rt_fixtures.kernel import table
 
 from tests.runtime.release.deployed import deploy
-from tests.runtime.release.servers import up_script
+from tests.runtime.release.servers import counter, up_script
 
 pytestmark = pytest.mark.usefixtures("node")
 
@@ -86,6 +91,76 @@ def test_a_code_change_timing_out_rolls_back_and_its_late_result_is_dropped(
         time.sleep(0.05)
     assert not lingering_code_changes()
     assert primes_runtime.call(pids[1], "state") == {"seen": [], "tag": "hang"}
+
+
+class _SetAtTheDeadline(ServerProcess):
+    """A server whose code_change returns at once but whose result is set only once the
+    install's timeout has passed: when the rollback restores its state, or when the
+    release handler says it waits for the result to be set first."""
+
+    __slots__ = ()
+    deadline = threading.Event()
+
+    def code_change(self, module: ModuleType, old_vsn: object, extra: object) -> None:
+        result = module.code_change(old_vsn, self.state, extra)
+        assert type(self).deadline.wait(10), "the install never reached its timeout"
+        self.state = result
+
+    def restore_state(self, state: object) -> None:
+        super().restore_state(state)
+        type(self).deadline.set()
+
+
+class _WaitsForTheResult(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if "returned as its timeout passed" in record.getMessage():
+            _SetAtTheDeadline.deadline.set()
+
+
+def test_a_code_change_returning_at_its_timeout_never_overwrites_the_restored_state(
+    tmp_path: Path, mod: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    node = deploy(tmp_path, mod, up_script(mod, timeout=0.1))
+    pid = spawn(_SetAtTheDeadline(mod), "deadline", None)
+    caplog.set_level(logging.INFO, logger="primes_runtime.release")
+    handler_ = _WaitsForTheResult()
+    logging.getLogger("primes_runtime.release").addHandler(handler_)
+    try:
+        for _ in range(20):
+            _SetAtTheDeadline.deadline.clear()
+            with pytest.raises(InstallFailed, match=r"took longer than 0.1 s"):
+                handler.install(node, "2")
+            for thread in threading.enumerate():
+                if thread.name.startswith(evaluator.WORKER):
+                    thread.join(10)
+            assert primes_runtime.call(pid, "state") == {"seen": [], "tag": "deadline"}
+            assert primes_runtime.call(pid, "vsn") == 1
+    finally:
+        logging.getLogger("primes_runtime.release").removeHandler(handler_)
+
+
+ASYNC_CODE_CHANGE = """
+
+async def code_change(old_vsn, state, extra):
+    import asyncio
+    await asyncio.sleep(0.3)
+    return {**state, "migrated": [old_vsn, extra]}
+"""
+
+
+def test_an_async_code_change_finishing_after_its_timeout_leaves_the_restored_state(
+    tmp_path: Path, mod: str
+) -> None:
+    v2 = counter(2, code_change=ASYNC_CODE_CHANGE)
+    node = deploy(tmp_path, mod, up_script(mod, timeout=0.1), v2=v2)
+    pid = aioserver.start(mod, "slow")
+    with pytest.raises(InstallFailed, match=r"took longer than 0.1 s"):
+        handler.install(node, "2")
+    for thread in threading.enumerate():
+        if thread.name.startswith(evaluator.WORKER):
+            thread.join(10)
+    assert primes_runtime.call(pid, "state") == {"seen": [], "tag": "slow"}
+    assert primes_runtime.call(pid, "vsn") == 1
 
 
 def test_a_new_module_that_fails_to_load_is_a_clean_refusal(tmp_path: Path, mod: str) -> None:
