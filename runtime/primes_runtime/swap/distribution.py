@@ -160,7 +160,8 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
             continue
         for key, value in shadow_module.__dict__.items():
             before = old_module.__dict__.get(key)
-            if isinstance(value, FunctionType | type) and type(before) is type(value):
+            same_kind = isinstance(value, FunctionType | type) and type(before) is type(value)
+            if same_kind and value.__module__ == module_name:  # not another module's closure
                 dry.pair(value, before)
     for module_name in prepared.run.order:
         old = sys.modules.get(module_name)
