@@ -26,6 +26,7 @@ _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
     "probation": (int, float),
     "log_max_bytes": int,
     "log_backups": int,
+    "python": str,
 }
 
 
@@ -118,6 +119,9 @@ class NodeConfig:
     """Seconds the processes an install touched must run its code without a crash."""
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 5
+    python: str | None = None
+    """The interpreter the start script runs: a command on PATH or an absolute path (unset:
+    python3.<minor> for a release that names its interpreter, else python3)."""
     env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [env.<app>]
     control: ControlLimits = field(default_factory=ControlLimits)
     unpack: UnpackLimits = field(default_factory=UnpackLimits)
