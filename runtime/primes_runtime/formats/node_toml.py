@@ -153,6 +153,10 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise FormatError(f"key node.{key} has the wrong type ({value!r})", file=where)
         values[key] = value
+    if values.get("python") == "":
+        raise FormatError(
+            "key node.python must name an interpreter (a command or a path)", file=where
+        )
     if "shutdown_timeout" in values:
         values["shutdown_timeout"] = float(values["shutdown_timeout"])
     if values.get("shutdown_timeout", 1.0) <= 0:
