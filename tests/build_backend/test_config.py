@@ -148,7 +148,7 @@ def test_a_release_without_the_key_targets_no_interpreter(sample: Path) -> None:
     ("value", "says"),
     [
         ('"3.12.1"', """`release.python`: '3.12.1' must be a Python version like "3.12\""""),
-        ("3.12", "`release.python`: must be a string, not a float"),
+        ("3.12", "`release.python`: must be a string, not a number"),
         ('"3.9"', "`release.python`: Python 3.9 is not allowed by requires-python '>=3.11'"),
     ],
 )

@@ -59,7 +59,11 @@ class Target:
         """The wheel tags it loads, most preferred first (this machine's platforms)."""
         if self.is_building:
             return list(sys_tags())
-        return [*cpython_tags(python_version=self.version), *compatible_tags(self.version)]
+        cp = "cp{}{}".format(*self.version)
+        return [
+            *cpython_tags(python_version=self.version),
+            *compatible_tags(self.version, interpreter=cp),
+        ]
 
     def loads(self, wheel_tags: Iterable[str]) -> bool:
         """Whether any of a wheel's `interpreter-abi-platform` tags fits the target."""

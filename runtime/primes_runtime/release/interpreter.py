@@ -90,10 +90,10 @@ def refuse_missing(source: Path, release_dir: Path, version: str) -> None:
         return
     if origin == ENV:
         how = f"set {ENV} to a Python {target} interpreter, or unset it"
-    elif origin == "PATH":
-        how = f"install Python {target} as {program} on the node's PATH"
+    elif "/" not in program:
+        origin, how = "PATH", f"install Python {target} as {program} on the node's PATH"
     else:
-        how = f"install Python {target} at {program}"
+        how = f"install Python {target} at {program}, or change [node] python in its node.toml"
     if shutil.which(program) is None:
         why = "not found"
     elif found is None:
@@ -102,5 +102,5 @@ def refuse_missing(source: Path, release_dir: Path, version: str) -> None:
         why = f"is Python {found}"
     raise ReleaseError(
         f"{source}: refused, release {version} runs on Python {target}, which this host "
-        f"lacks ({program} from {origin}: {why}); {how}"
+        f"lacks ({program}, from {origin}: {why}); {how}"
     )
