@@ -184,3 +184,24 @@ def test_a_release_whose_interpreter_the_host_lacks_is_refused_at_unpack_in_one_
     assert sorted(p.name for p in (root / "releases").iterdir()) == before
     checked = bin_primenode(root, path, "check", str(second), check=False)
     assert checked.returncode == 1 and "which this host lacks" in checked.stderr
+
+
+@needs_312
+def test_the_start_script_refuses_another_python_or_a_missing_one_in_one_line(
+    tmp_path: Path, package: Path
+) -> None:
+    root = tmp_path / "srv" / "primenode"
+    root.mkdir(parents=True)
+    run(["tar", "-xzf", str(package), "-C", str(root)])
+    bare = path_with(tmp_path / "none", {})
+    missing = bin_primenode(root, bare, "start", check=False)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "'python3.12' not found, which release 1 runs on" in missing.stderr
+    env = {**os.environ, "PRIMES_PYTHON": sys.executable}
+    done = subprocess.run(
+        [str(root / "bin" / "primenode"), "start"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    found = sys.version.split()[0]
+    assert f"is Python {found}, but release 1 runs on Python 3.12" in done.stderr
+    assert not (root / "run" / "node.pid").exists()
