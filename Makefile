@@ -6,7 +6,14 @@ STAMP  := $(VENV)/.installed
 APPS   := $(wildcard apps/*/pyproject.toml)
 NODE   ?= $(CURDIR)/demo/node
 
-.PHONY: help venv test lint typecheck unit demo release node update repl stop bench clean
+# The runtime's unit tests run on every Python it supports, each in a venv of its own:
+# `make runtime-3.12` (the interpreter: pyenv's newest 3.12, else python3.12 on PATH).
+OTHER_PYTHONS := 3.12 3.13
+pyenv_python   = $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/$(1).*/bin/python$(1)) $(shell command -v python$(1) 2>/dev/null))
+RUNTIME_TESTS  := tests/runtime tests/contract --ignore=tests/runtime/control tests/runtime/control/test_script_without_node.py tests/runtime/control/test_script_one_interpreter.py
+RUNTIME_REQS   := pytest>=8 packaging>=26.4 jinja2>=3.1 installer>=0.7 build>=1.2 setuptools>=68
+
+.PHONY: help venv test lint typecheck unit demo release node update repl stop bench clean $(OTHER_PYTHONS:%=runtime-%)
 
 help:
 	@echo "make test    - create .venv, run ruff, mypy and every test (what CI runs)"
@@ -37,7 +44,18 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q
 
-test: lint typecheck unit
+test: lint typecheck unit $(OTHER_PYTHONS:%=runtime-%)
+
+.venv-%/.installed: runtime/pyproject.toml build_backend/pyproject.toml
+	@py="$(call pyenv_python,$*)"; [ -n "$$py" ] || { echo "no Python $* found (pyenv install $*, or python$* on PATH)" >&2; exit 1; }; \
+	  "$$py" -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -qq --upgrade pip
+	.venv-$*/bin/python -m pip install -qq $(foreach r,$(RUNTIME_REQS),"$(r)")
+	.venv-$*/bin/python -m pip install -qq --no-build-isolation --no-deps -e runtime -e build_backend
+	touch $@
+
+$(OTHER_PYTHONS:%=runtime-%): runtime-%: .venv-%/.installed
+	.venv-$*/bin/python -m pytest -q -m "not e2e" $(RUNTIME_TESTS)
 
 demo: $(STAMP)
 	$(PY) tools/demo.py
@@ -62,4 +80,4 @@ stop:
 	$(NODE)/bin/primenode stop
 
 clean:
-	rm -rf dist build demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist build demo .pytest_cache .mypy_cache .ruff_cache $(OTHER_PYTHONS:%=.venv-%)

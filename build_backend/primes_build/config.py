@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from primes_runtime.formats import manifest
+
 from primes_build import nodeconfig, schema, tomlfile, versions
 from primes_build.tomlfile import TomlFile
 
@@ -45,6 +47,8 @@ class ReleaseConfig:
     name: str
     version: str
     requires_python: str
+    python: str | None
+    """The interpreter the release targets (`[release] python`, "3.12"); None: the building one."""
     runtime: Source | None
     """primes.toml's [runtime] project; None: the primes-runtime installed with primes-build."""
     apps: tuple[Source, ...]
@@ -79,7 +83,7 @@ def load(root: Path) -> ReleaseConfig:
     if "release" not in data:
         raise doc.error("release", "missing the [release] table (name, version)")
     release = schema.table_of(doc, data, "", "release")
-    schema.check_keys(doc, release, "release", ["name", "version", "requires-python"])
+    schema.check_keys(doc, release, "release", ["name", "version", "requires-python", "python"])
     name = schema.get(doc, release, "release", "name", str, required=True)
     if not _NAME.match(name):
         raise doc.error("release.name", f"{name!r} must be letters, digits and _ (a letter first)")
@@ -89,6 +93,7 @@ def load(root: Path) -> ReleaseConfig:
         raise doc.error(
             "release.requires-python", f'{requires!r} is not a version specifier (e.g. ">=3.11")'
         )
+    python = _python(doc, schema.get(doc, release, "release", "python", str), requires)
 
     runtime = None
     if "runtime" in data:
@@ -112,6 +117,8 @@ def load(root: Path) -> ReleaseConfig:
     node_table = schema.table_of(doc, data, "", "node")
     defaults = nodeconfig.load_defaults(root)
     nodeconfig.check_node(doc, node_table, defaults)
+    if python is not None and "python" not in node_table:
+        defaults = {**defaults, "python": f"python{python}"}
     env = schema.table_of(doc, node_table, "node", "env")
     names = [a.name for a in apps]
     for app, overrides in env.items():
@@ -127,11 +134,26 @@ def load(root: Path) -> ReleaseConfig:
         name=name,
         version=version,
         requires_python=requires,
+        python=python,
         runtime=runtime,
         apps=tuple(apps),
         node=nodeconfig.merge(defaults, node_table, name),
         env=env,
     )
+
+
+def _python(doc: TomlFile, python: str | None, requires: str) -> str | None:
+    """`release.python`: `3.<minor>`, admitted by requires-python; None when absent."""
+    if python is None:
+        return None
+    if not manifest.PYTHON.fullmatch(python):
+        raise doc.error("release.python", f'{python!r} must be a Python version like "3.12"')
+    if not versions.allows(requires, python):
+        raise doc.error(
+            "release.python",
+            f"Python {python} is not allowed by requires-python {requires!r}; change one of them",
+        )
+    return python
 
 
 def _version(doc: TomlFile, version: str) -> str:

@@ -65,7 +65,9 @@ def build_manifest(
     """The manifest dict; `apps` in start order; `upgrades` {"up_from": [...], "down_to": [...]};
     `libraries` the third-party code dirs in dependency order (primes_build.deps)."""
     upgrades = upgrades or {}
+    target = {"python": config.python} if config.python else {}
     return {
+        **target,
         "libraries": [dict(entry) for entry in libraries],  # deps (issue 14)
         "format": FORMAT,
         "name": config.name,

@@ -13,7 +13,7 @@ from primes_build.errors import BuildError
 from primes_build.tomlfile import TomlFile
 
 DEFAULTS_FILE = "node.toml"
-SPECIAL_KEYS: dict[str, type] = {"name": str, "cookie": str}
+SPECIAL_KEYS: dict[str, type] = {"name": str, "cookie": str, "python": str}
 
 
 def load_defaults(root: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from primes_build.cache import WheelCache
 from primes_build.config import ReleaseConfig, Source
 from primes_build.deps import libraries as deps_libraries
 from primes_build.deps import reuse as deps_reuse
+from primes_build.deps.target import Target, refuse_foreign_wheel
 from primes_build.errors import BuildError
 from primes_build.install import Installed, install_wheel
 from primes_build.order import start_order
@@ -84,7 +85,10 @@ def build_release(
             )
     # deps (issue 14): the locked third-party libraries, after the apps that need them
     app_docs = [(meta.name, meta.doc) for meta in metas]
-    libraries = deps.ship_libraries(config.root, outdir, app_docs, wheelhouse, say)
+    python = Target(config.python)
+    for name, installed in [(runtime.name, runtime), *((m.name, i) for m, i in apps)]:
+        refuse_foreign_wheel(name, installed, python)
+    libraries = deps.ship_libraries(config.root, outdir, app_docs, wheelhouse, say, python)
     libraries = deps_reuse.settle(libraries, earlier, say)
     toplevel.refuse_shared(
         [

@@ -50,3 +50,15 @@ def is_specifier(text: str) -> bool:
     except InvalidSpecifier:
         return False
     return True
+
+
+def allows(specifier: str, python: str) -> bool:
+    """Whether the specifier admits Python `python` ("3.12"); True where packaging is absent
+    (the wheel hook, which always has it, checks again)."""
+    if not have_packaging():
+        return True
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(specifier).contains(f"{python}.0", prereleases=True) or SpecifierSet(
+        specifier
+    ).contains(python, prereleases=True)

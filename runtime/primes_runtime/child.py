@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 
-def command(module: str, *args: str) -> list[str]:
-    """argv that runs ``module.main(list(args))`` and exits with its return value."""
+def command(module: str, *args: str, python: str | None = None) -> list[str]:
+    """argv that runs ``module.main(list(args))`` and exits with its return value (in
+    `python`, another interpreter the runtime supports, when given)."""
     boot = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         f"from {module} import main; sys.exit(main(sys.argv[2:]))"
     )
     runtime_path = str(Path(__file__).resolve().parent.parent)
-    return [sys.executable, "-I", "-S", "-c", boot, runtime_path, *args]
+    return [python or sys.executable, "-I", "-S", "-c", boot, runtime_path, *args]

@@ -116,3 +116,46 @@ def test_a_release_without_a_runtime_table_has_no_runtime_source(sample: Path) -
     text = (sample / "primes.toml").read_text()
     (sample / "primes.toml").write_text(text.replace('[runtime]\npath = "runtime"\n', ""))
     assert config.load(sample).runtime is None
+
+
+def with_release_line(project: Path, line: str) -> None:
+    """Add `line` to primes.toml's [release] table (after its requires-python line)."""
+    path = project / "primes.toml"
+    text = path.read_text().replace(
+        'requires-python = ">=3.11"\n', f'requires-python = ">=3.11"\n{line}\n'
+    )
+    path.write_text(text)
+
+
+def test_a_release_that_names_its_interpreter_runs_python3_minor_unless_node_names_one(
+    sample: Path,
+) -> None:
+    with_release_line(sample, 'python = "3.12"')
+    loaded = config.load(sample)
+    assert (loaded.python, loaded.node["python"]) == ("3.12", "python3.12")
+    path = sample / "primes.toml"
+    text = path.read_text().replace("[node]\n", '[node]\npython = "/opt/py/bin/python3.12"\n')
+    path.write_text(text)
+    assert config.load(sample).node["python"] == "/opt/py/bin/python3.12"
+
+
+def test_a_release_without_the_key_targets_no_interpreter(sample: Path) -> None:
+    loaded = config.load(sample)
+    assert loaded.python is None and "python" not in loaded.node
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('"3.12.1"', """`release.python`: '3.12.1' must be a Python version like "3.12\""""),
+        ("3.12", "`release.python`: must be a string, not a number"),
+        ('"3.9"', "`release.python`: Python 3.9 is not allowed by requires-python '>=3.11'"),
+    ],
+)
+def test_a_bad_release_python_is_one_line_with_its_line(
+    sample: Path, value: str, says: str
+) -> None:
+    with_release_line(sample, f"python = {value}")
+    error = load_error(sample)
+    assert str(error).startswith(f"primes.toml:6: {says}")
+    assert "\n" not in str(error)

@@ -195,6 +195,22 @@ def test_a_library_sample_adds_and_removes_with_null_sides() -> None:
     assert [(s.from_vsn, s.to_vsn) for s in switches] == [(None, "1.0"), ("0.9", None)]
 
 
+def test_a_release_json_that_names_its_interpreter_reads_it_and_an_older_one_reads_none() -> None:
+    parsed = manifest.loads((HERE / "release_json/v1/names_its_interpreter.json").read_text())
+    assert parsed.python == "3.12"
+    older = manifest.loads((HERE / "release_json/v1/every_optional_field.json").read_text())
+    assert older.python == ""
+
+
+def test_a_release_json_whose_interpreter_is_not_major_dot_minor_is_refused_in_one_line() -> None:
+    path = HERE / "release_json/invalid/python_not_major_minor.json"
+    with pytest.raises(FormatError) as info:
+        manifest.loads(path.read_text(), str(path))
+    assert str(info.value) == (
+        f"{path}: key 'python' must be a Python version like \"3.12\", not '3.12.1'"
+    )
+
+
 def test_a_release_json_written_before_extensions_reads_them_as_empty() -> None:
     parsed = manifest.loads((HERE / "release_json/v1/written_before_extensions.json").read_text())
     assert parsed.runtime.extensions == {} and all(a.extensions == {} for a in parsed.apps)
@@ -204,6 +220,8 @@ def test_a_release_json_written_before_extensions_reads_them_as_empty() -> None:
 def test_every_node_toml_sample_is_read(sample: Path) -> None:
     config = node_toml.parse(sample.read_text(), str(sample))
     assert config.shutdown_timeout > 0
+    if sample.name == "every_key.toml":
+        assert config.python == "/opt/python3.12/bin/python3.12"
 
 
 def test_an_empty_node_toml_means_every_default() -> None:
@@ -216,6 +234,7 @@ def test_an_empty_node_toml_means_every_default() -> None:
     [
         ("invalid_misspelt_key", "unknown key node.shutdown_timout"),
         ("invalid_zero_shutdown_timeout", "node.shutdown_timeout must be positive"),
+        ("invalid_empty_python", "key node.python must name an interpreter"),
     ],
 )
 def test_an_invalid_node_toml_sample_is_refused(name: str, says: str) -> None:

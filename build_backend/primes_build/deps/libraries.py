@@ -14,6 +14,7 @@ from primes_build.appmeta import dist_name
 from primes_build.deps import lockfile
 from primes_build.deps.lockfile import Lock, Locked
 from primes_build.deps.requirements import AppRequirement, third_party
+from primes_build.deps.target import Target
 from primes_build.deps.wheelinfo import WheelInfo, read_wheel
 from primes_build.install import install_wheel
 from primes_build.tomlfile import TomlFile
@@ -56,15 +57,21 @@ def ship_libraries(
     apps: Sequence[tuple[str, TomlFile]],
     wheelhouse: Path | None,
     say: Say,
+    target: Target | None = None,
 ) -> list[Library]:
     """Check the apps' requirements against root/pylock.toml, fetch and install what it locks.
 
     Returns the libraries in dependency order (a library after those it needs). An app with
-    no third-party requirements needs no lock.
+    no third-party requirements needs no lock. Markers and wheels are those of `target` (the
+    interpreter the release runs on; default: the one running the build).
     """
+    target = target or Target()
     own = [name for name, _ in apps]
-    per_app = {name: _applicable(third_party(name, doc, own)) for name, doc in apps}
-    lock = lockfile.load(root)
+    per_app = {
+        name: [r for r in third_party(name, doc, own) if target.holds(r.requirement.marker)]
+        for name, doc in apps
+    }
+    lock = lockfile.load(root, target)
     wanted = [r for reqs in per_app.values() for r in reqs]
     if lock is None:
         if wanted:
@@ -74,8 +81,8 @@ def ship_libraries(
         locked = lock.get(requirement.name)
         if locked is None or not _satisfies(locked, requirement.requirement):
             raise requirement.error(NOT_SATISFIED)
-    fetched = {p.name: _fetch(lock, p, outdir, wheelhouse, say) for p in lock.packages}
-    needs = {name: _needs(lock, item, fetched) for name, item in fetched.items()}
+    fetched = {p.name: _fetch(lock, p, outdir, wheelhouse, say, target) for p in lock.packages}
+    needs = {name: _needs(lock, item, fetched, target) for name, item in fetched.items()}
     users = _users(per_app, needs)
     for name, item in fetched.items():
         if name not in users:
@@ -115,20 +122,13 @@ def manifest_entry(library: Library) -> dict[str, object]:
     }
 
 
-def _applicable(requirements: Sequence[AppRequirement]) -> list[AppRequirement]:
-    """The requirements whose environment marker holds for this interpreter."""
-    return [
-        r
-        for r in requirements
-        if r.requirement.marker is None or r.requirement.marker.evaluate({"extra": ""})
-    ]
-
-
 def _satisfies(locked: Locked, requirement: Requirement) -> bool:
     return requirement.specifier.contains(locked.version, prereleases=True)
 
 
-def _fetch(lock: Lock, locked: Locked, outdir: Path, wheelhouse: Path | None, say: Say) -> _Fetched:
+def _fetch(
+    lock: Lock, locked: Locked, outdir: Path, wheelhouse: Path | None, say: Say, target: Target
+) -> _Fetched:
     from primes_build.deps.fetch import FileCache  # urllib: only a release with a lock
     from primes_build.deps.sdistwheel import wheel_of_sdist
 
@@ -144,15 +144,20 @@ def _fetch(lock: Lock, locked: Locked, outdir: Path, wheelhouse: Path | None, sa
             f"{locked.filename} is {info.name} {info.version}, but the lock says "
             f"{locked.name} {locked.version}; run primes lock"
         )
+    if not target.loads(info.tags):
+        raise lock.error(
+            f"{path.name} ({', '.join(info.tags)}) cannot be loaded by {target.describe()}, "
+            f"which the release runs on; lock a wheel for it (primes lock)"
+        )
     say(f"==> library {locked.name} {locked.version} ({how})")
     return _Fetched(locked=locked, wheel=path, info=info)
 
 
-def _needs(lock: Lock, item: _Fetched, fetched: Mapping[str, _Fetched]) -> set[str]:
+def _needs(lock: Lock, item: _Fetched, fetched: Mapping[str, _Fetched], target: Target) -> set[str]:
     """The locked names a library's own requirements need; each must be satisfied."""
     found: set[str] = set()
     for requirement in item.info.requires:
-        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+        if not target.holds(requirement.marker):
             continue
         name = canonicalize_name(requirement.name)
         other = fetched.get(name)

@@ -97,7 +97,7 @@ def lock(args: argparse.Namespace) -> Path:
     config = config_mod.load(root)
     lines = requirement_lines(root)
     target = root / LOCK_FILE
-    python = args.python_version or config.python_min
+    python = args.python_version or config.python or config.python_min
     with tempfile.TemporaryDirectory(prefix="primes-lock-") as temp:
         source = Path(temp) / "requirements.in"
         source.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")

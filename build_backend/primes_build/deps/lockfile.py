@@ -1,4 +1,4 @@
-"""pylock.toml (PEP 751), read with packaging.pylock, and what it selects for this interpreter."""
+"""pylock.toml (PEP 751), read with packaging.pylock, and what it selects for the target Python."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from packaging.pylock import (
 )
 from packaging.utils import canonicalize_name
 
+from primes_build.deps.target import Target
 from primes_build.errors import BuildError
 
 LOCK_FILE = "pylock.toml"
@@ -54,15 +55,17 @@ class Lock:
         return BuildError(message, file=self.shown)
 
 
-def load(root: Path) -> Lock | None:
-    """Read root/pylock.toml; None when there is none."""
+def load(root: Path, target: Target | None = None) -> Lock | None:
+    """Read root/pylock.toml, selecting for `target` (default: this interpreter); None when
+    there is none."""
     path = root / LOCK_FILE
     if not path.is_file():
         return None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         pylock = Pylock.from_dict(data)
-        selected = list(pylock.select())
+        target = target or Target()
+        selected = list(pylock.select(environment=target.environment(), tags=target.tags()))
     except tomllib.TOMLDecodeError as exc:
         raise BuildError(f"TOML syntax error: {exc}; run primes lock", file=LOCK_FILE) from None
     except (PylockValidationError, PylockUnsupportedVersionError, PylockSelectError) as exc:

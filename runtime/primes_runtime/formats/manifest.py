@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,8 @@ from .hashing import HEX64
 
 FORMAT = 1
 NAME = "release.json"
+PYTHON = re.compile(r"3\.[0-9]{1,3}")
+"""An interpreter a release names: `3.<minor>` (its `python` key)."""
 
 
 def path_for(version: str) -> str:
@@ -73,6 +76,7 @@ class Manifest:
     up_from: tuple[str, ...] = ()
     down_to: tuple[str, ...] = ()
     libraries: tuple[LibrarySpec, ...] = ()  # in dependency order
+    python: str = ""  # the interpreter it runs on, "3.12"; "": any that fits requires_python
 
     def app(self, name: str) -> AppSpec | None:
         """The app called ``name``, or None."""
@@ -140,7 +144,20 @@ def parse(data: object, where: str = "release.json") -> Manifest:
         up_from=_versions(upgrades, "up_from", where),
         down_to=_versions(upgrades, "down_to", where),
         libraries=_libraries(doc.get("libraries"), where),
+        python=_python(doc, where),
     )
+
+
+def _python(doc: Mapping[str, Any], where: str) -> str:
+    """The optional `python` key: the interpreter the release targets, `3.<minor>`."""
+    value = doc.get("python")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not PYTHON.fullmatch(value):
+        raise FormatError(
+            f"key 'python' must be a Python version like \"3.12\", not {value!r}", file=where
+        )
+    return value
 
 
 def _libraries(raw: object, where: str) -> tuple[LibrarySpec, ...]:

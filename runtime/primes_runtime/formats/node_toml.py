@@ -26,6 +26,7 @@ _NODE_KEYS: dict[str, type | tuple[type, ...]] = {
     "probation": (int, float),
     "log_max_bytes": int,
     "log_backups": int,
+    "python": str,
 }
 
 
@@ -118,6 +119,9 @@ class NodeConfig:
     """Seconds the processes an install touched must run its code without a crash."""
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 5
+    python: str | None = None
+    """The interpreter the start script runs: a command on PATH or an absolute path (unset:
+    python3.<minor> for a release that names its interpreter, else python3)."""
     env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [env.<app>]
     control: ControlLimits = field(default_factory=ControlLimits)
     unpack: UnpackLimits = field(default_factory=UnpackLimits)
@@ -149,6 +153,10 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise FormatError(f"key node.{key} has the wrong type ({value!r})", file=where)
         values[key] = value
+    if values.get("python") == "":
+        raise FormatError(
+            "key node.python must name an interpreter (a command or a path)", file=where
+        )
     if "shutdown_timeout" in values:
         values["shutdown_timeout"] = float(values["shutdown_timeout"])
     if values.get("shutdown_timeout", 1.0) <= 0:

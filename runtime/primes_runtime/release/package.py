@@ -14,7 +14,7 @@ from pathlib import Path
 
 from primes_runtime.formats.node_toml import UnpackLimits
 
-from . import diskfull, signature, unpacker, wheeltags
+from . import diskfull, interpreter, signature, unpacker, wheeltags
 from .errors import ReleaseError
 
 _IGNORED_IN_TREE = ("__pycache__",)
@@ -63,6 +63,7 @@ def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iter
             raise ReleaseError(f"{source}: cannot stage the package in {root} ({exc})") from None
         try:
             found = unpacker.stage_in_child(source, data, staging, limits or UnpackLimits())
+            interpreter.refuse_missing(source, staging / "releases" / found.version, found.version)
             _refuse_unloadable_wheels(source, staging, found.version)
             yield Package(source, found.name, found.version, staging, found.hashes)
         finally:

@@ -25,7 +25,7 @@ from primes_runtime import bytecode, child
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.node_toml import UnpackLimits
 
-from . import diskfull, layout
+from . import diskfull, interpreter, layout
 from .errors import ReleaseError
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
             staged = stage(
                 source, package, staging, limits, present_lib_dirs(staging.parent.parent)
             )
-        precompile(staging, staging.parent.parent)
+        precompile(staging, staging.parent.parent, staged.version, limits.timeout)
     except ReleaseError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -106,19 +106,29 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def precompile(staging: Path, root: Path) -> None:
+def precompile(staging: Path, root: Path, version: str, timeout: float = 600.0) -> None:
     """Compile the verified code of the lib/ dirs the tree does not have yet into bytecode.
 
     The node then loads the new code from __pycache__ instead of compiling it: compile()
     holds the GIL for each module, and every client of the node waits meanwhile. A module
-    that does not compile is left to the install's load_object_code to report.
+    that does not compile is left to the install's load_object_code to report. A release
+    that names another interpreter is compiled by that interpreter, or not at all when this
+    host lacks it: never bytecode for an interpreter the release does not run on.
     """
     lib = staging / "lib"
-    if lib.is_dir():
-        new = [
-            d for d in sorted(lib.iterdir()) if d.is_dir() and not (root / "lib" / d.name).exists()
-        ]
+    if not lib.is_dir():
+        return
+    new = [d for d in sorted(lib.iterdir()) if d.is_dir() and not (root / "lib" / d.name).exists()]
+    target, configured = interpreter.wanted(staging / "releases" / version)
+    if not target or target == interpreter.own():
         bytecode.compile_dirs(new)
+        return
+    python = interpreter.located(target, configured)
+    if python is None or not new:
+        return
+    argv = child.command(bytecode.__name__, *map(str, new), python=python)
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
 
 
 def present_lib_dirs(root: Path) -> frozenset[str]:

@@ -56,9 +56,11 @@ def platforms() -> list[str]:
     return found
 
 
-def node_tags() -> frozenset[str]:
-    """Every `interpreter-abi-platform` tag a wheel may carry for this interpreter to load it."""
-    major, minor = sys.version_info[:2]
+def node_tags(python: tuple[int, int] | None = None) -> frozenset[str]:
+    """Every `interpreter-abi-platform` tag a wheel may carry for this interpreter (or, with
+    `python`, a default build of that CPython on this machine) to load it."""
+    major, minor = python or sys.version_info[:2]
+    other = python is not None and python != tuple(sys.version_info[:2])
     pythons = [f"py{major}{m}" for m in range(minor, -1, -1)] + [f"py{major}"]
     tags = {f"{p}-none-any" for p in pythons}
     if sys.implementation.name != "cpython":
@@ -66,8 +68,8 @@ def node_tags() -> frozenset[str]:
     cp = f"cp{major}{minor}"
     tags.add(f"{cp}-none-any")
     plats = platforms()
-    threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    debug = bool(sysconfig.get_config_var("Py_DEBUG"))
+    threaded = not other and bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    debug = not other and bool(sysconfig.get_config_var("Py_DEBUG"))
     own_abi = cp + ("t" if threaded else "") + ("d" if debug else "")
     for plat in plats:
         tags.update({f"{cp}-{own_abi}-{plat}", f"{cp}-none-{plat}"})
@@ -77,9 +79,9 @@ def node_tags() -> frozenset[str]:
     return frozenset(tags)
 
 
-def describe() -> str:
-    """The node's tags in a few words, for a refusal line."""
-    major, minor = sys.version_info[:2]
+def describe(python: tuple[int, int] | None = None) -> str:
+    """The node's (or that Python's) tags in a few words, for a refusal line."""
+    major, minor = python or sys.version_info[:2]
     plats = platforms()
     if sys.implementation.name != "cpython" or not plats:
         return f"py{major}{minor}-none-any and older pure-Python tags only"
@@ -92,7 +94,13 @@ def refuse_unloadable(
     source: Path, manifest: Mapping[str, object], supported: Iterable[str] | None = None
 ) -> None:
     """Refuse a package whose manifest lists a library wheel this interpreter cannot load."""
-    tags = frozenset(supported) if supported is not None else node_tags()
+    target = _target(source, manifest)
+    tags = frozenset(supported) if supported is not None else node_tags(target)
+    who = (
+        f"Python {target[0]}.{target[1]}, which the release runs on; its tags"
+        if target
+        else f"this node's Python ({sys.executable}); the node's tags"
+    )
     libraries = manifest.get("libraries") or []
     if not isinstance(libraries, list):
         raise ReleaseError(f"{source}: refused, its release.json 'libraries' is not a list")
@@ -104,5 +112,16 @@ def refuse_unloadable(
             shown = ", ".join(map(str, wheel_tags)) if isinstance(wheel_tags, list) else "?"
             raise ReleaseError(
                 f"{source}: refused, wheel {library.get('wheel')} ({shown}) cannot be loaded "
-                f"by this node's Python ({sys.executable}); the node's tags: {describe()}"
+                f"by {who}: {describe(target)}"
             )
+
+
+def _target(source: Path, manifest: Mapping[str, object]) -> tuple[int, int] | None:
+    """The interpreter the manifest names (`python`, "3.12"), or None."""
+    python = manifest.get("python")
+    if python is None:
+        return None
+    major, _, minor = str(python).partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        raise ReleaseError(f"{source}: refused, its release.json 'python' is not like \"3.12\"")
+    return int(major), int(minor)
