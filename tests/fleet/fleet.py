@@ -143,9 +143,17 @@ def ansible_env(workdir: Path) -> dict[str, str]:
     }
 
 
-def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_upgrade.yml") -> Play:
-    """Run the collection's playbook with ansible-playbook from the dev venv."""
+def playbook(
+    inventory_path: Path,
+    *extra: str,
+    playbook_name: str = "rolling_upgrade.yml",
+    cwd: Path | None = None,
+) -> Play:
+    """Run the collection's playbook with ansible-playbook from the dev venv (in `cwd`, as
+    after a `cd` in a shell)."""
     env = ansible_env(inventory_path.parent)
+    if cwd is not None:
+        env["PWD"] = str(cwd)
     argv = [
         str(BIN / "ansible-playbook"),
         "-i",
@@ -153,7 +161,7 @@ def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_up
         str(PLAYBOOKS / playbook_name),
         *extra,
     ]
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     output = proc.stdout + proc.stderr
     recap = {
         m.group("host"): {
