@@ -148,10 +148,11 @@ def playbook(
     *extra: str,
     playbook_name: str = "rolling_upgrade.yml",
     cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Play:
     """Run the collection's playbook with ansible-playbook from the dev venv (in `cwd`, as
-    after a `cd` in a shell)."""
-    env = ansible_env(inventory_path.parent)
+    after a `cd` in a shell; `env` on top of ansible_env's)."""
+    env = {**ansible_env(inventory_path.parent), **(env or {})}
     if cwd is not None:
         env["PWD"] = str(cwd)
     argv = [

@@ -208,7 +208,7 @@ def test_a_package_typed_relative_to_where_ansible_playbook_runs_is_found_there(
 def test_a_node_that_refuses_the_package_keeps_no_copy_of_it_and_reports_no_change(
     fleet: list[Node], packages: Packages, tmp_path: Path
 ) -> None:
-    first, second, third = fleet
+    first, second, _ = fleet
     signers = second.root / "releases" / "allowed_signers"
     signers.write_text("release@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1d\n")
     signers.chmod(0o644)
