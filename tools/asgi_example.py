@@ -44,11 +44,22 @@ def pins(example: Path = EXAMPLE) -> list[str]:
     return [f"{p['name']}=={p['version']}" for p in lock.get("packages", [])]
 
 
+def readme_download(example: Path = EXAMPLE) -> list[str]:
+    """The example README's `pip download` command, as words after `python -m pip`."""
+    text = (example / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    found = re.search(r"^\S*python -m pip (download [^\n]*)$", text, flags=re.M)
+    if found is None:
+        raise ExampleError(f"{example / 'README.md'}: no `python -m pip download` line")
+    return found.group(1).split()
+
+
 def fill_wheelhouse(house: Path) -> Path:
-    """The locked wheels, fetched once with pip download (pip's cache serves repeats)."""
+    """The locked wheels, fetched once with the README's pip download (pip's cache serves
+    repeats), into `house` instead of the README's `wheels`."""
     house.mkdir(parents=True, exist_ok=True)
-    download = [sys.executable, "-m", "pip", "download", "-q", "--no-deps"]
-    run([*download, "--only-binary", ":all:", "-d", house, *pins()], cwd=house)
+    words = readme_download()
+    words[words.index("-d") + 1] = str(house)
+    run([sys.executable, "-m", "pip", "-q", *words], cwd=house)
     return house
 
 

@@ -7,6 +7,7 @@ stdlib only (they run where nothing is installed yet) and start in a few millise
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -81,14 +82,38 @@ def previous_settings(config_settings: ConfigSettings) -> list[str]:
     return values
 
 
+def typed_path(raw: str, exists: Callable[[Path], bool] = Path.exists) -> Path:
+    """A path from a `-C` setting, relative to where the user typed the command.
+
+    pypa/build and pip run each hook with the project (or the sdist unpacked into a temporary
+    directory) as the working directory, but pass the environment on: `$PWD` is the shell's
+    directory. A relative path is looked up there first, then in the hook's directory (a
+    caller that set only the working directory); the first that exists wins.
+    """
+    path = Path(os.path.expanduser(raw))
+    if path.is_absolute():
+        return path
+    typed = os.environ.get("PWD", "")
+    bases = [Path(typed)] if os.path.isabs(typed) and os.path.isdir(typed) else []
+    bases.append(Path.cwd())
+    for base in bases:
+        if exists(base / path):
+            return base / path
+    return bases[0] / path
+
+
 def wheelhouse_setting(config_settings: ConfigSettings) -> Path | None:
     """The `-C wheelhouse=DIR` value: a folder holding every file pylock.toml locks."""
     value = (config_settings or {}).get("wheelhouse")
     if value is None:
         return None
-    if not isinstance(value, str) or not Path(value).is_dir():
+    if not isinstance(value, str) or not value:
         raise BuildError(f"-C wheelhouse={value}: not a directory; give a folder of wheels")
-    return Path(value).absolute()
+    path = typed_path(value, Path.is_dir)
+    if not path.is_dir():
+        where = "" if str(path) == value else f" ({path})"
+        raise BuildError(f"-C wheelhouse={value}: not a directory{where}; give a folder of wheels")
+    return path.absolute()
 
 
 @at_boundary
@@ -150,7 +175,7 @@ def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) ->
     if key is not None:
         if not isinstance(key, str) or not key:
             raise BuildError("-C sign-key=PATH: PATH must be an ssh private key file")
-        say(f"    signed {signing.sign(built.path, Path(key).expanduser().absolute())}")
+        say(f"    signed {signing.sign(built.path, typed_path(key).absolute())}")
     config = config_mod.load(root)
     name = pipwheel.write_pip_wheel(distribution(root, config), config.name, built, outdir)
     say(f"    wrote {outdir / name}")

@@ -131,3 +131,18 @@ def test_a_restart_boots_the_permanent_release_with_its_code(
     primenode(node, "restart")
     assert primenode(node, "ping").stdout.strip() == "pong"
     assert primenode(node, "rpc", "pm", "release_three").stdout.strip() == "three"
+
+
+def test_upgrading_with_the_sdist_is_refused_naming_the_release_package_beside_it(
+    node: Path, packages: Packages
+) -> None:
+    sdist = packages.two.with_name("primenode-2.tar.gz")
+    assert sdist.is_file()  # python -m build writes both into dist/
+    refused = primenode(node, "upgrade", str(sdist), check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"primenode: {sdist}: refused, this is a source distribution (sdist), not a release "
+        "package; unpack primenode_2.tar.gz (it is next to this one), the file python -m build "
+        "wrote beside it"
+    )
+    assert primenode(node, "versions").stdout == "1 permanent\n"

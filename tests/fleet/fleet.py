@@ -143,9 +143,18 @@ def ansible_env(workdir: Path) -> dict[str, str]:
     }
 
 
-def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_upgrade.yml") -> Play:
-    """Run the collection's playbook with ansible-playbook from the dev venv."""
-    env = ansible_env(inventory_path.parent)
+def playbook(
+    inventory_path: Path,
+    *extra: str,
+    playbook_name: str = "rolling_upgrade.yml",
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Play:
+    """Run the collection's playbook with ansible-playbook from the dev venv (in `cwd`, as
+    after a `cd` in a shell; `env` on top of ansible_env's)."""
+    env = {**ansible_env(inventory_path.parent), **(env or {})}
+    if cwd is not None:
+        env["PWD"] = str(cwd)
     argv = [
         str(BIN / "ansible-playbook"),
         "-i",
@@ -153,7 +162,7 @@ def playbook(inventory_path: Path, *extra: str, playbook_name: str = "rolling_up
         str(PLAYBOOKS / playbook_name),
         *extra,
     ]
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     output = proc.stdout + proc.stderr
     recap = {
         m.group("host"): {

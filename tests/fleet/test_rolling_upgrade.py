@@ -163,10 +163,17 @@ def tree(node: Node) -> dict[str, bytes | None]:
     return found
 
 
+def times(node: Node) -> dict[str, int]:
+    """Modification times (ns) of releases/RELEASES and the directories a release goes into."""
+    paths = ("releases/RELEASES", "releases", "lib", ".")
+    return {p: (node.root / p).stat().st_mtime_ns for p in paths}
+
+
 def test_check_mode_on_nodes_that_never_saw_the_package_reports_their_check_and_keeps_each_tree(
     fleet: list[Node], packages: Packages, tmp_path: Path
 ) -> None:
     before = {n.name: tree(n) for n in fleet}
+    stamped = {n.name: times(n) for n in fleet}
     play = roll(fleet, packages, tmp_path, "--check", "-v")
     assert play.returncode == 0, play.output
     for node in fleet:
@@ -183,6 +190,39 @@ def test_check_mode_on_nodes_that_never_saw_the_package_reports_their_check_and_
         assert result["versions"] == {"1": "old", "2": "permanent"}  # the prediction
         assert node.versions() == {"1": "permanent"}
         assert tree(node) == before[node.name]
+        assert times(node) == stamped[node.name]
+
+
+def test_a_package_typed_relative_to_where_ansible_playbook_runs_is_found_there(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    hosts = inventory(fleet, tmp_path / "hosts.ini")
+    typed_in = packages.two.parent.parent
+    relative = str(packages.two.relative_to(typed_in))  # dist/primenode_2.tar.gz
+    play = playbook(hosts, "-e", f"primes_package={relative}", cwd=typed_in)
+    assert play.returncode == 0, play.output
+    for node in fleet:
+        assert node.versions() == {"2": "permanent", "1": "old"}
+
+
+def test_a_node_that_refuses_the_package_keeps_no_copy_of_it_and_reports_no_change(
+    fleet: list[Node], packages: Packages, tmp_path: Path
+) -> None:
+    first, second, _ = fleet
+    signers = second.root / "releases" / "allowed_signers"
+    signers.write_text("release@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1d\n")
+    signers.chmod(0o644)
+    play = roll(fleet, packages, tmp_path, "-v")
+    assert play.returncode != 0
+    failed = play.result("node2", "fatal")
+    assert failed["refused"] is True and failed["changed"] is False, failed
+    assert failed["package_copied"] is False
+    assert "refused, nothing changed (release 1 still runs)" in str(failed["msg"])
+    assert not (second.root / "releases" / packages.two.name).exists()
+    assert second.versions() == {"1": "permanent"}
+    assert play.recap["node2"]["changed"] == 0 and play.recap["node2"]["failed"] == 1
+    assert (first.root / "releases" / packages.two.name).is_file()  # accepted, kept
+    assert "node3" not in play.recap
 
 
 def test_a_downgrade_roll_takes_every_node_back_to_1_with_its_state(

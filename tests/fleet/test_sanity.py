@@ -96,3 +96,22 @@ def test_validate_modules_finds_the_documentation_matching_the_argument_spec(
     ]
     assert errors == [], proc.stderr
     assert proc.returncode in (0, 3), proc.stderr  # 3: only ignored findings were reported
+
+
+def test_the_built_collection_claims_no_licence_and_ships_the_file_saying_so(
+    tmp_path: Path,
+) -> None:
+    built = subprocess.run(
+        [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path)],
+        cwd=COLLECTION, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    (archive,) = tmp_path.glob("primes-release-*.tar.gz")
+    listed = subprocess.run(
+        ["tar", "-xzf", str(archive), "-O", "MANIFEST.json"], capture_output=True, check=True
+    )
+    info = json.loads(listed.stdout)["collection_info"]
+    assert info["license"] == [] and info["license_file"] == "LICENSE"
+    licence = (COLLECTION / "LICENSE").read_text(encoding="utf-8")
+    assert "has not chosen a licence" in licence
+    assert "has not chosen a licence" in (REPO / "docs" / "fleet.md").read_text(encoding="utf-8")

@@ -134,7 +134,7 @@ def _fetch(
 
     cache = FileCache(outdir)
     path, cached = cache.fetch(lock, locked, wheelhouse)
-    how = "cached" if cached else "fetched"
+    how = "cached" if cached else "wheelhouse" if wheelhouse is not None else "fetched"
     if not locked.is_wheel:
         path, built_cached = wheel_of_sdist(outdir, locked, path)
         how = "wheel from sdist, cached" if built_cached else "wheel built from sdist"

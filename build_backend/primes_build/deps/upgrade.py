@@ -85,8 +85,7 @@ def library_steps(
             )
         instrs = derive(app_modules(old), app_modules(new), frozenset())
         instrs += tuple(hl.DeleteModule(m) for m in extensions)
-        listed = ", ".join(hl.describe(i) for i in instrs) or "nothing"
-        say(f"    library {name} {old['version']} -> {new['version']}: derived {listed}")
+        say(hl.listed(f"    library {name} {old['version']} -> {new['version']}: derived ", instrs))
         steps.append(_step(name, old, new, instrs, "library, derived from module changes"))
     return steps, last
 

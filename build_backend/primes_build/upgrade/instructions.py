@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT_TIMEOUT = 5.0
@@ -79,6 +80,25 @@ HighLevel = (
 )
 
 MODULE_KINDS = (Update, LoadModule, AddModule, DeleteModule)
+
+
+WIDTH = 100
+"""Build output lines listing instructions are wrapped at this many characters."""
+
+
+def listed(head: str, instrs: Sequence[HighLevel], close: str = "") -> str:
+    """`head` then the instructions described, comma-separated (`nothing` for none), wrapped
+    at WIDTH between two instructions, continuation lines indented under the head: one
+    entry of the build output."""
+    import textwrap
+
+    items = [describe(i).replace(" ", "\0") for i in instrs] or ["nothing"]
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    lines = textwrap.wrap(
+        f"{head}{', '.join(items)}{close}", width=WIDTH, subsequent_indent=indent,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
+    return "\n".join(line.replace("\0", " ") for line in lines)
 
 
 def describe(instr: HighLevel) -> str:

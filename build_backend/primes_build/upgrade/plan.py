@@ -105,12 +105,12 @@ def plan_pair(
             instrs = tuple(item.instr for item in located)
             declared_apps.extend((item.instr, decl.file, item.key, item.line) for item in located)
             how = f"declared in {decl.file}"
-            say(f"    {app} {sv} -> {dv}: declared ({_list(instrs)})")
+            say(hl.listed(f"    {app} {sv} -> {dv}: declared (", instrs, ")"))
             warnings.extend(_uncovered(app, sv, dv, instrs, changed, decl.file, where))
         else:
             instrs = derive(before, after, callbacks)
             how = "derived from module changes"
-            say(f"    {app} {sv} -> {dv}: derived {_list(instrs)}")
+            say(hl.listed(f"    {app} {sv} -> {dv}: derived ", instrs))
         restart = any(isinstance(i, hl.RestartApplication) for i in instrs)
         warnings.extend(
             check_extensions(
@@ -181,10 +181,6 @@ def _in_place(
         if module in old and module in new
         for warning in in_place_hazards(old[module], new[module])
     ]
-
-
-def _list(instrs: tuple[hl.HighLevel, ...]) -> str:
-    return ", ".join(hl.describe(i) for i in instrs) or "nothing"
 
 
 def _uncovered(

@@ -70,13 +70,12 @@ def cmd_versions(inv: Invocation) -> int:
         launcher.recover_idle(inv)
         pairs = inv.tree.releases_on_disk()
         running = False
-    packages = signature.mode(inv.tree.root)
     if inv.json:
         releases = [{"version": v, "status": s} for v, s in pairs]
+        packages = signature.mode(inv.tree.root)
         data = {"running": running, "releases": releases, "packages": packages}
         output.emit_json(inv.command, data)
     else:
-        print(f"{inv.name}: packages: {output.packages_line(packages)}", file=sys.stderr)
         for version, status in pairs:
             print(safetext.escape(version), safetext.escape(status))
     return 0
@@ -148,8 +147,11 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
         text = text if op in ("install", "upgrade", "downgrade", "check") else safetext.escape(text)
         if inv.json:
             output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
-        else:
-            print(text)
+            return 0
+        print(text)
+        if paths == "always" or (paths == "maybe" and is_package_path(inv.args[0])):
+            packages = output.packages_line(signature.mode(inv.tree.root))
+            print(f"{inv.name}: packages: {packages}", file=sys.stderr)
         return 0
 
     return run

@@ -185,16 +185,34 @@ def check_target(
     so the tree is as it was.
     """
     with _operation(node, f"check of {package_or_version}"):
-        listed = store.releases_file(Path(node.root))
+        root = Path(node.root)
+        listed = store.releases_file(root)
         before = listed.read_text(encoding="utf-8")
-        version, added = _unpacked_version(node, package_or_version)
+        times = _times(listed, root / "releases", root / "lib") if not keep else {}
         try:
-            evaluator, _ = _evaluator(node, version)
-            return dry_run(evaluator, _running_apps(node)), bool(added)
+            version, added = _unpacked_version(node, package_or_version)
+            try:
+                evaluator, _ = _evaluator(node, version)
+                return dry_run(evaluator, _running_apps(node)), bool(added)
+            finally:
+                if added and not keep:
+                    store.atomic_write(listed, before)  # RELEASES as it was, byte for byte
+                    _discard(root, added)
         finally:
-            if added and not keep:
-                store.atomic_write(listed, before)  # RELEASES as it was, byte for byte
-                _discard(Path(node.root), added)
+            for path, (atime, mtime) in times.items():
+                with suppress(OSError):  # the times are cosmetic: a check never fails on them
+                    os.utime(path, ns=(atime, mtime))
+
+
+def _times(*paths: Path) -> dict[Path, tuple[int, int]]:
+    """Access and modification times (ns) of the paths that exist: what a `check --no-keep`
+    puts back, so that the tree looks untouched to tools that compare times (rsync, make)."""
+    found = {}
+    for path in paths:
+        with suppress(OSError):
+            info = path.stat()
+            found[path] = (info.st_atime_ns, info.st_mtime_ns)
+    return found
 
 
 def install(node: Node, version: str, probation: float | None = None) -> InstallReport:

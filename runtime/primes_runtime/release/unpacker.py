@@ -274,6 +274,8 @@ def _release_version(source: Path, hashes: dict[str, str]) -> str:
         for parts in (p.split("/") for p in hashes)
         if len(parts) == 3 and parts[0] == "releases" and parts[2] == "release.json"
     }
+    if not versions:
+        _refuse_sdist(source, hashes)
     if len(versions) != 1:
         raise ReleaseError(
             f"{source}: refused, expected exactly one releases/<vsn>/release.json, "
@@ -283,6 +285,21 @@ def _release_version(source: Path, hashes: dict[str, str]) -> str:
     if not _VERSION.fullmatch(version):
         raise ReleaseError(f"{source}: refused, release version {version!r} is not a safe name")
     return version
+
+
+def _refuse_sdist(source: Path, hashes: dict[str, str]) -> None:
+    """A source distribution (`<top>/PKG-INFO`, what `python -m build` writes as
+    `<name>-<vsn>.tar.gz` beside the release package `<name>_<vsn>.tar.gz`) is refused saying so."""
+    tops = {p.split("/")[0] for p in hashes}
+    if len(tops) != 1 or f"{next(iter(tops))}/PKG-INFO" not in hashes:
+        return
+    stem, _, version = next(iter(tops)).rpartition("-")
+    release = source.with_name(f"{stem}_{version}.tar.gz")
+    there = " (it is next to this one)" if release.is_file() else ""
+    raise ReleaseError(
+        f"{source}: refused, this is a source distribution (sdist), not a release package; "
+        f"unpack {release.name}{there}, the file python -m build wrote beside it"
+    )
 
 
 def _verify_sums(source: Path, version: str, hashes: dict[str, str], staging: Path) -> None:

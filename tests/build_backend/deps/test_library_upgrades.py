@@ -148,3 +148,30 @@ def test_a_wheelhouse_setting_that_is_no_directory_is_one_line(
         f"ERROR -C wheelhouse={tmp_path / 'missing'}: not a directory; give a folder of wheels"
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_the_instructions_derived_for_a_large_library_are_printed_wrapped(
+    sample: Path, tmp_path: Path
+) -> None:
+    house = tmp_path / "house"
+    add_dependencies(sample, "alpha", ["biglib"])
+    modules = [f"biglib/sub_{i:02}/module_with_a_long_name.py" for i in range(60)]
+    write_lock(sample, [write_wheel(house, "biglib", "1.0", {m: b"V = 1\n" for m in modules})])
+    command = [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir"]
+    command += [str(tmp_path / "out"), f"-Cwheelhouse={house}"]
+    subprocess.run(command, cwd=sample, capture_output=True, check=True)
+    set_version(sample / "primes.toml", "2")
+    write_lock(sample, [write_wheel(house, "biglib", "2.0", {m: b"V = 2\n" for m in modules})])
+    done = subprocess.run(command, cwd=sample, capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    start = lines.index(
+        "    library biglib 1.0 -> 2.0: derived load_module biglib.sub_00.module_with_a_long_name,"
+    )
+    entry = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("        "):
+            break
+        entry.append(line)
+    assert len(entry) > 10
+    assert max(len(line) for line in [lines[start], *entry]) <= 100
+    assert " ".join(line.strip() for line in entry).count("load_module biglib.sub_") == 59

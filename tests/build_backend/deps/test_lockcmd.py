@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -82,12 +83,27 @@ def test_lock_then_python_m_build_ships_the_dependency(
     command += [f"-Cwheelhouse={house}"]
     done = subprocess.run(command, cwd=sample, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "==> library tinylib 2.0 (fetched)" in done.stdout.splitlines()
+    assert "==> library tinylib 2.0 (wheelhouse)" in done.stdout.splitlines()
     with subprocess.Popen(
         ["tar", "-tzf", str(out / "sample_1.tar.gz")], stdout=subprocess.PIPE
     ) as tar:
         listing = tar.communicate()[0].decode().splitlines()
     assert "lib/tinylib-2.0/tinylib/__init__.py" in listing
+
+
+def test_a_relative_wheelhouse_is_found_from_where_python_m_build_was_typed(
+    sample: Path, house: Path, tmp_path: Path
+) -> None:
+    add_dependencies(sample, "alpha", ["tinylib"])
+    assert lock(sample, house) == 0
+    typed_in = house.parent
+    command = [sys.executable, "-m", "build", "--no-isolation", "--outdir", "out"]
+    command += ["-Cwheelhouse=wheelhouse", str(sample.relative_to(typed_in))]
+    env = {**os.environ, "PWD": str(typed_in)}  # what a shell sets after `cd`
+    done = subprocess.run(command, cwd=typed_in, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "==> library tinylib 2.0 (wheelhouse)" in done.stdout.splitlines()
+    assert (typed_in / "out" / "sample_1.tar.gz").is_file()
 
 
 def test_a_uv_of_another_version_is_refused_with_what_to_install(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
@@ -37,6 +38,9 @@ class ActionModule(ActionBase):
             result.update(
                 self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
             )
+            if result.get("package_copied") and result.get("failed") and not result.get("changed"):
+                self._remove_copied(str(args["package"]))
+                result["package_copied"] = False
             if result.get("package_copied") and not self._task.check_mode:
                 result["changed"] = True
         except AnsibleError as exc:
@@ -46,12 +50,31 @@ class ActionModule(ActionBase):
                 self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
+    def _remove_copied(self, dest: str) -> None:
+        """Remove the package this task copied: the node refused it and changed nothing."""
+        removed = self._low_level_execute_command(f"rm -f {shlex.quote(dest)}")
+        if removed.get("rc", 0) != 0:
+            self._display.warning(f"could not remove {dest}: {removed.get('stderr', '')}")
+
+    def _local(self, package: str) -> str:
+        """The package on the controller: a relative path is relative to the directory
+        ansible-playbook was started in (where the user typed it), then looked up as a
+        file of the play or role (files/)."""
+        typed = os.path.abspath(os.path.expanduser(package))
+        if os.path.isfile(typed):
+            return typed
+        try:
+            found: str = self._find_needle("files", package)
+        except AnsibleError:
+            where = "" if typed == package else f" (looked for {typed}, and in files/)"
+            raise AnsibleActionFail(
+                f"package {package} not found on the controller{where}"
+            ) from None
+        return found
+
     def _stage(self, package: str, root: str, task_vars: dict) -> tuple[str, bool]:  # type: ignore[type-arg]
         """The package's path on the host, and whether this call copied it there."""
-        try:
-            local = self._find_needle("files", package)
-        except AnsibleError:
-            raise AnsibleActionFail(f"package {package} not found on the controller") from None
+        local = self._local(package)
         if not root:
             raise AnsibleActionFail("root is required")
         name = os.path.basename(local)
