@@ -22,6 +22,9 @@ from primes_runtime.formats.node_toml import ControlLimits
 
 log = logging.getLogger("primes_runtime.control")
 
+CONTROL_KEY = "primes.control"
+"""The control socket's key among the node's listeners (what a hand-over passes on)."""
+
 
 def free_fds() -> int:
     """How many more file descriptors this process may open (soft RLIMIT_NOFILE)."""
@@ -57,6 +60,8 @@ class ControlServer:
         self._pending: list[socket.socket] = []
         self._pending_lock = threading.Lock()
         self._last_fd_warning = 0.0
+        self._paused = threading.Event()  # a hand-over holds new connections in the queue
+        self._handed_off = False
 
     def open(self) -> None:
         """Bind run/node.sock (0600 in a 0700 run/) and start accepting in a daemon thread."""
@@ -70,19 +75,34 @@ class ControlServer:
                 sock_path.unlink(missing_ok=True)
             else:
                 raise ControlError(f"another node already answers on {sock_path}; stop it first")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            listener.bind(address(sock_path))
-            os.chmod(sock_path, 0o600)
-            listener.listen(16)
-            listener.settimeout(0.5)
-        except BaseException:
-            listener.close()
-            raise
+        from primes_runtime.handover.listeners import listen
+
+        listener = listen(CONTROL_KEY, self._bind, self._pause, self._paused.clear, self._hand_off)
+        listener.settimeout(0.5)
         self._inode = sock_path.stat().st_ino
         self._listener = listener
         threading.Thread(target=self._accept_loop, name="primes-control", daemon=True).start()
         log.info("control channel listening on %s", sock_path)
+
+    def _bind(self) -> socket.socket:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(address(self.tree.sock))
+            os.chmod(self.tree.sock, 0o600)
+            listener.listen(16)
+        except BaseException:
+            listener.close()
+            raise
+        return listener
+
+    def _pause(self, timeout: float) -> None:
+        """Stop accepting (within the accept loop's 0.5 s poll); connections keep queuing."""
+        self._paused.set()
+
+    def _hand_off(self) -> None:
+        """The successor serves the socket now: stop, leaving run/node.sock and the pid file."""
+        self._handed_off = True
+        self.close()
 
     def close(self) -> None:
         """Stop accepting, remove the socket and (if it names this process) run/node.pid."""
@@ -91,6 +111,8 @@ class ControlServer:
         self._closed.set()
         if self._listener is not None:
             self._listener.close()
+        if self._handed_off:
+            return
         with contextlib.suppress(OSError):
             if self.tree.sock.stat().st_ino == self._inode:
                 self.tree.sock.unlink()
@@ -126,6 +148,9 @@ class ControlServer:
     def _accept_loop(self) -> None:
         assert self._listener is not None
         while not self._closed.is_set():
+            if self._paused.is_set():
+                time.sleep(0.02)
+                continue
             try:
                 conn, _ = self._listener.accept()
             except TimeoutError:

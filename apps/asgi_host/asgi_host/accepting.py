@@ -1,0 +1,81 @@
+"""The listener's accepting, which a hand-over stops (draining the requests in flight) and
+starts again: in the old node if the hand-over fails, in the successor once it serves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import socket
+import time
+from collections.abc import Callable
+
+import uvicorn
+
+from asgi_host.acceptor import accept_loop
+from asgi_host.errors import AsgiHostError
+from asgi_host.guard import Guard
+
+DRAIN_POLL = 0.005
+
+
+class Accepting:
+    """The accept loop's task on `sock`, started and stopped from any thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.task: asyncio.Task[None] | None = None
+        self.sock: socket.socket | None = None
+        self.server: uvicorn.Server | None = None
+        self.run: Callable[[], object] | None = None
+
+    def arm(
+        self,
+        sock: socket.socket,
+        server: uvicorn.Server,
+        factory: Callable[[], asyncio.Protocol],
+        guard: Guard,
+    ) -> None:
+        """What to accept on and with, once the listener has it all."""
+        self.sock, self.server = sock, server
+        self.run = lambda: accept_loop(sock, factory, guard)
+
+    def start(self) -> None:
+        """Accept (on the loop's thread)."""
+        if self.task is None and self.run is not None:
+            coro = self.run()
+            assert asyncio.iscoroutine(coro)
+            self.task = self.loop.create_task(coro, context=contextvars.Context())
+
+    def stop(self) -> None:
+        """Stop accepting (on the loop's thread)."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    def resume(self) -> None:
+        """Accept again, from any thread."""
+        self.loop.call_soon_threadsafe(self.start)
+
+    def pause(self, timeout: float) -> None:
+        """From another thread: stop accepting, close idle keep-alive connections, and return
+        once every request in flight was answered (AsgiHostError after `timeout` s)."""
+        done = asyncio.run_coroutine_threadsafe(self._drain(timeout), self.loop)
+        done.result(timeout + 1.0)
+
+    async def _drain(self, timeout: float) -> None:
+        self.stop()
+        if self.server is None:
+            return
+        connections = self.server.server_state.connections
+        for connection in list(connections):
+            with contextlib.suppress(Exception):
+                connection.shutdown()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + timeout
+        while connections and time.monotonic() < deadline:
+            await asyncio.sleep(DRAIN_POLL)
+        if connections:
+            raise AsgiHostError(
+                f"{len(connections)} HTTP connections still had a request in flight after "
+                f"{timeout:g} s"
+            )
