@@ -67,7 +67,8 @@ class ControlServer:
         """Bind run/node.sock (0600 in a 0700 run/) and start accepting in a daemon thread."""
         self.tree.make_run_dir()
         sock_path = self.tree.sock
-        if sock_path.exists() or sock_path.is_symlink():
+        handed = CONTROL_KEY in self.node.inherited  # a predecessor passed its socket over
+        if not handed and (sock_path.exists() or sock_path.is_symlink()):
             try:
                 connect(sock_path, timeout=2.0).close()
             except (NotRunning, OSError):
