@@ -79,6 +79,7 @@ class Node:
         self.lingering: dict[object, Callable[[bool], list[str]]] = {}
         self.listeners: dict[str, Listener] = {}  # what a hand-over passes on (handover/)
         self.inherited: dict[str, int] = {}  # descriptors a predecessor handed over, by key
+        self.inherited_connections: dict[str, list[int]] = {}  # and its idle connections
         self.adopting = False  # a successor until its predecessor let it serve
         self._lock = threading.Lock()
         self._stopping = False

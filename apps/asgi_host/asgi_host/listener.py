@@ -130,9 +130,15 @@ async def init(args: Mapping[str, object]) -> State:
     keep_alive, shutdown = seconds(args, "keep_alive"), seconds(args, "shutdown_timeout")
     limits = Limits(count(args, "max_connections"), keep_alive, seconds(args, "header_timeout"))
     loop = asyncio.get_running_loop()
-    accepting = Accepting(loop)
+    accepting = Accepting(loop, current_node(), NAME)
     host, port_setting = setting(args, "host"), setting(args, "port")
-    sock = listen(NAME, lambda: bind(host, port_setting), accepting.pause, accepting.resume)
+    sock = listen(
+        NAME,
+        lambda: bind(host, port_setting),
+        accepting.pause,
+        accepting.resume,
+        connections=accepting.handed,
+    )
     sock.setblocking(False)
     handover_after = setting(args, "handover_after")
     if isinstance(handover_after, bool) or not isinstance(handover_after, int | float):

@@ -123,7 +123,11 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
             if item is not None:
                 exported.append(asdict(item))
         step = "import"
-        chan.send({"op": "states", "states": exported})
+        moving = [(lst.key, lst.connections()) for lst in listeners]
+        chan.send(
+            {"op": "states", "states": exported, "connections": [[k, len(f)] for k, f in moving]},
+            [fd for _, fds in moving for fd in fds],
+        )
         _expect(chan, "imported", limit, proc)
         step = "permanent"
         _make_permanent(root, version, moves)

@@ -17,7 +17,10 @@ class Listener:
     `pause(timeout)` stops accepting and returns once the requests in flight on it are done
     (raising if they are not within `timeout` s); `resume()` accepts again. `release()` runs
     in the old node once the successor owns the socket (the control channel's: keep the
-    socket file in place).
+    socket file in place). `connections()` gives, after a pause, the descriptors of the
+    connections the owner took off this node with no request begun: the successor serves
+    their next request (and the owner serves them again itself after a failed hand-over);
+    a successor finds them in ``node.inherited_connections[key]`` before its `resume`.
     """
 
     key: str
@@ -25,6 +28,7 @@ class Listener:
     pause: Callable[[float], None]
     resume: Callable[[], None]
     release: Callable[[], None] = lambda: None
+    connections: Callable[[], list[int]] = lambda: []
 
 
 def listen(
@@ -33,6 +37,7 @@ def listen(
     pause: Callable[[float], None],
     resume: Callable[[], None],
     release: Callable[[], None] = lambda: None,
+    connections: Callable[[], list[int]] = lambda: [],
 ) -> socket.socket:
     """The node's listening socket `key`: the one its predecessor handed over, else `make()`.
 
@@ -46,7 +51,7 @@ def listen(
     if key in node.listeners:
         sock.close()
         raise PrimesError(f"a listener named {key!r} is already registered in this node")
-    node.listeners[key] = Listener(key, sock, pause, resume, release)
+    node.listeners[key] = Listener(key, sock, pause, resume, release, connections)
     return sock
 
 

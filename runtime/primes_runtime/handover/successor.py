@@ -46,6 +46,7 @@ def take_over(root: Path, release: str | None, fd: int) -> tuple[nodelock.Held, 
         got = chan.recv(WAIT)
         if got.op != "states":
             raise PrimesError(f"expected the states, got {got.op!r}")
+        node.inherited_connections = _connections(got.message, got.fds)
         faults.at("import")
         count = _import(node, _list(got.message, "states"))
         chan.send({"op": "imported", "count": count})
@@ -67,6 +68,21 @@ def _list(message: dict[str, object], key: str) -> list[object]:
     if not isinstance(value, list):
         raise PrimesError(f"the hand-over message has no list {key!r}")
     return value
+
+
+def _connections(message: dict[str, object], fds: tuple[int, ...]) -> dict[str, list[int]]:
+    """The idle connections passed with the states, by listener key."""
+    found: dict[str, list[int]] = {}
+    at = 0
+    for item in _list(message, "connections"):
+        if not isinstance(item, list) or len(item) != 2:
+            raise PrimesError("a handed-over connection count is not [key, count]")
+        count = int(item[1])
+        found[str(item[0])] = list(fds[at : at + count])
+        at += count
+    if at != len(fds):
+        raise PrimesError(f"{len(fds)} connections came, {at} were announced")
+    return found
 
 
 def _import(node: Node, exported: list[object]) -> int:
