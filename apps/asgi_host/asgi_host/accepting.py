@@ -106,7 +106,10 @@ class Accepting:
 def idle(connection: object) -> bool:
     """True for an h11 connection between two requests with no byte of the next one read."""
     conn = getattr(connection, "conn", None)
-    if not isinstance(conn, h11.Connection) or getattr(connection, "cycle", 1) is not None:
+    cycle = getattr(connection, "cycle", None)
+    if not isinstance(conn, h11.Connection):
         return False
+    if cycle is not None and not getattr(cycle, "response_complete", False):
+        return False  # a request is being answered: it ends here, with Connection: close
     buffered = getattr(conn, "_receive_buffer", b"x")
     return conn.their_state is h11.IDLE and conn.our_state is h11.IDLE and not len(buffered)
