@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from .aioloop import EventLoop
     from .config import NodeConfig
+    from .handover.listeners import Listener
 
 # argparse, signal, sysconfig, importlib.util, logsetup and config (tomllib, difflib) are
 # imported where used: a Node() in a test or benchmark costs no more memory than the
@@ -76,6 +77,10 @@ class Node:
         # each callable returns one line per item; status and upgrade reports list them
         # (an upgrade report passes handover=True: once listed, they may be handed over).
         self.lingering: dict[object, Callable[[bool], list[str]]] = {}
+        self.listeners: dict[str, Listener] = {}  # what a hand-over passes on (handover/)
+        self.inherited: dict[str, int] = {}  # descriptors a predecessor handed over, by key
+        self.inherited_connections: dict[str, list[int]] = {}  # and its idle connections
+        self.adopting = False  # a successor until its predecessor let it serve
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
@@ -236,12 +241,19 @@ def boot_path(root: Path, manifest: release_manifest.Manifest) -> list[str]:
     return [*code[:ours], *stdlib_paths(), *code[ours:]]
 
 
-def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> Node:
+def boot(
+    root: Path,
+    version: str | None = None,
+    *,
+    set_path: bool = True,
+    inherited: dict[str, int] | None = None,
+) -> Node:
     """Boot release ``version`` (default: the permanent one) of the tree at ``root``.
 
     Reads the manifest and node.toml, logs to root/log/node.log, sets sys.path to
     :func:`boot_path` (``set_path=False`` leaves sys.path alone, for tests), and starts the
-    apps in manifest order.
+    apps in manifest order. ``inherited`` (a successor's boot, handover/successor.py): the
+    listening sockets its predecessor passed, by key; the node boots without serving them.
     """
     from . import logsetup
 
@@ -258,6 +270,8 @@ def boot(root: Path, version: str | None = None, *, set_path: bool = True) -> No
         importlib.invalidate_caches()
     node = Node(root, version, manifest, config)
     node._log_handler = handler
+    if inherited is not None:
+        node.inherited, node.adopting = dict(inherited), True
     node.applications.configure(root, config.env)
     node.make_default()
     node.scheduler.start()  # its workers exist before the node serves, whatever comes later
@@ -341,6 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--ready-fd", type=int, default=None, help="write READY here once serving (start does)"
     )
+    parser.add_argument(
+        "--handover-fd", type=int, default=None, help="boot as the successor of the node on it"
+    )
     opts = parser.parse_args(argv)
     if opts.ready_fd is not None:
         from primes_runtime.control import ready
@@ -375,10 +392,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # upgrade hashing and compiling its package). 5 ms by default; 0.5 ms keeps a
     # caller's worst pause during an upgrade within a few ms (docs/benchmarks.md).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    successor = opts.handover_fd is not None
+    held: Held | None
     try:
-        held = _lock_tree(Path(opts.root))
-        repairs = _recover(Path(opts.root))
-        node = boot(opts.root, opts.release)
+        if successor:
+            from .handover.successor import take_over
+
+            taken, node = take_over(Path(opts.root), opts.release, opts.handover_fd)
+            held = taken
+            repairs: tuple[str, ...] = ()
+        else:
+            held = _lock_tree(Path(opts.root))
+            repairs = _recover(Path(opts.root))
+            node = boot(opts.root, opts.release)
     except PrimesError as exc:
         print(f"{display_name(opts.root)}: cannot boot: {exc}", file=sys.stderr)
         return 1
@@ -389,7 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_in_background()
     else:
         try:
-            _start_control(node)
+            if not successor:  # a successor serves its predecessor's control socket already
+                _start_control(node)
         except Exception as exc:
             log.exception("node: the control channel did not start")
             print(f"{node.config.name}: control channel did not start: {exc}", file=sys.stderr)

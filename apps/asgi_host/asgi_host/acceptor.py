@@ -22,11 +22,18 @@ RETRY_AFTER = 0.1  # seconds to wait when accept() fails for want of a descripto
 async def accept_loop(
     sock: socket.socket, factory: Callable[[], asyncio.Protocol], guard: Guard
 ) -> None:
-    """Accept connections on `sock` for ever, each served by a protocol from `factory`."""
+    """Accept connections on `sock` for ever, each served by a protocol from `factory`.
+
+    Cancelling it never loses a connection: it is cancelled only while it waits for one, and
+    a connection once accepted is handed to its protocol whatever happens to this task.
+    """
     loop = asyncio.get_running_loop()
     while True:
+        await readable(loop, sock)
         try:
-            conn, _ = await loop.sock_accept(sock)
+            conn, _ = sock.accept()
+        except BlockingIOError:
+            continue  # another process sharing the socket took it (a hand-over)
         except OSError as exc:
             if exc.errno in SHORT:
                 guard.short_of_fds(exc)
@@ -36,7 +43,30 @@ async def accept_loop(
                 continue
             await asyncio.sleep(RETRY_AFTER)
             continue
-        try:
-            await loop.connect_accepted_socket(factory, conn)
-        except OSError:
-            conn.close()
+        await asyncio.shield(adopt(loop, factory, conn))
+
+
+async def adopt(
+    loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol], conn: socket.socket
+) -> None:
+    """Serve an accepted (or handed-over) connection with a protocol from `factory`."""
+    conn.setblocking(False)
+    try:
+        await loop.connect_accepted_socket(factory, conn)
+    except OSError:
+        conn.close()
+
+
+async def readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    """Return once `sock` has a connection waiting (or an error to report)."""
+    waiter = loop.create_future()
+
+    def ready() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    loop.add_reader(sock.fileno(), ready)
+    try:
+        await waiter
+    finally:
+        loop.remove_reader(sock.fileno())

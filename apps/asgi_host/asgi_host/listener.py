@@ -21,9 +21,11 @@ from typing import Any
 import uvicorn
 from primes_runtime import Pid, PrimesError, app_env, self_pid, start_async_server
 from primes_runtime.context import current_node
+from primes_runtime.handover import adopting, listen
+from primes_runtime.handover.listeners import forget
 from primes_runtime.server import Reply
 
-from asgi_host.acceptor import accept_loop
+from asgi_host.accepting import Accepting
 from asgi_host.dispatch import AppSpec, Dispatch
 from asgi_host.errors import AsgiHostError
 from asgi_host.guard import Guard, Limits, fd_cap, protocol_for
@@ -45,7 +47,7 @@ class State:
     sock: socket.socket
     server: uvicorn.Server
     task: asyncio.Task[None]
-    acceptor: asyncio.Task[None]
+    acceptor: Accepting
     watcher: asyncio.Task[None]
     dispatch: Dispatch
     port: int
@@ -127,13 +129,22 @@ async def init(args: Mapping[str, object]) -> State:
         raise AsgiHostError(f"app env asgi_host.app = {setting(args, 'app')!r}: {exc}") from None
     keep_alive, shutdown = seconds(args, "keep_alive"), seconds(args, "shutdown_timeout")
     limits = Limits(count(args, "max_connections"), keep_alive, seconds(args, "header_timeout"))
-    sock = bind(setting(args, "host"), setting(args, "port"))
+    loop = asyncio.get_running_loop()
+    accepting = Accepting(loop, current_node(), NAME)
+    host, port_setting = setting(args, "host"), setting(args, "port")
+    sock = listen(
+        NAME,
+        lambda: bind(host, port_setting),
+        accepting.pause,
+        accepting.resume,
+        connections=accepting.handed,
+    )
+    sock.setblocking(False)
     handover_after = setting(args, "handover_after")
     if isinstance(handover_after, bool) or not isinstance(handover_after, int | float):
         raise AsgiHostError(
             f"app env asgi_host.handover_after must be seconds ({handover_after!r})"
         )
-    loop = asyncio.get_running_loop()
     dispatch = Dispatch(spec, loop, float(handover_after))
     config = uvicorn.Config(
         dispatch,
@@ -152,6 +163,7 @@ async def init(args: Mapping[str, object]) -> State:
     while not server.started:
         if task.done():
             watcher.cancel()
+            forget(NAME)
             sock.close()
             raise AsgiHostError(f"uvicorn did not start: {task.exception()!r}")
         if waited > STARTUP_TIMEOUT:
@@ -168,7 +180,9 @@ async def init(args: Mapping[str, object]) -> State:
             config=config, server_state=server.server_state, app_state=server.lifespan.state
         )
 
-    acceptor = loop.create_task(accept_loop(sock, connection, guard), context=contextvars.Context())
+    accepting.arm(sock, server, connection, guard)
+    if not adopting():  # a successor accepts once its predecessor let it serve
+        accepting.start()
     port = sock.getsockname()[1]
     node.lingering[self_pid()] = dispatch.old_lines
     log.info(
@@ -179,7 +193,7 @@ async def init(args: Mapping[str, object]) -> State:
         guard.cap,
         reserve,
     )
-    return State(sock, server, task, acceptor, watcher, dispatch, port, shutdown, guard)
+    return State(sock, server, task, accepting, watcher, dispatch, port, shutdown, guard)
 
 
 async def handle_call(request: Any, caller: Any, state: State) -> Reply:
@@ -204,7 +218,8 @@ async def handle_call(request: Any, caller: Any, state: State) -> Reply:
 
 async def terminate(reason: object, state: State) -> None:
     current_node().lingering.pop(self_pid(), None)
-    state.acceptor.cancel()
+    forget(NAME)
+    state.acceptor.stop()
     state.server.should_exit = True
     state.watcher.cancel()
     try:
@@ -212,6 +227,12 @@ async def terminate(reason: object, state: State) -> None:
     except TimeoutError:
         state.server.force_exit = True
     state.sock.close()
+
+
+def export_state(state: State) -> None:
+    """Nothing to hand over: the socket moves as a listener, the successor starts its own
+    server on it."""
+    return None
 
 
 def code_change(old_vsn: object, state: State, extra: object) -> State:

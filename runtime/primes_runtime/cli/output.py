@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from primes_runtime import safetext
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.errors import ControlError
 from primes_runtime.release.reports import CheckReport, InstallReport
+
+if TYPE_CHECKING:
+    from primes_runtime.handover.report import HandoverReport
 
 Data = dict[str, object]
 
@@ -156,3 +160,29 @@ def write_out(text: str) -> None:
     if text:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def handover_report(value: dict[str, object]) -> HandoverReport:
+    """A hand-over report sent by the node, checked."""
+    from primes_runtime.handover.report import HandoverReport
+
+    try:
+        return HandoverReport.from_data(value)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ControlError(f"the node sent a malformed hand-over report ({exc})") from None
+
+
+def upgrade_kind_line(value: object) -> str:
+    """The line `check` ends with: whether `upgrade` would be hot or a hand-over, and why."""
+    if not isinstance(value, dict) or not isinstance(value.get("upgrade"), str):
+        return ""
+    kind, why = value["upgrade"], safetext.escape(str(value.get("why", "")))
+    if kind == "hand-over":
+        moving = safetext.escape(str(value.get("sockets", "")))
+        return (
+            f"\n  upgrade: a hand-over to a successor node, because {why}; "
+            f"{value.get('states')} process states and the sockets {moving} would move"
+        )
+    if kind == "hot":
+        return f"\n  upgrade: hot, in place ({why})"
+    return ""

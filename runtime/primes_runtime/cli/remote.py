@@ -126,17 +126,24 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
         if op == "check":
             args["keep"] = "--no-keep" not in inv.flags
         value = inv.ask(op, timeout=None, **args).value
-        if op in ("install", "upgrade", "downgrade"):
+        if op == "upgrade" and isinstance(value, dict) and value.get("handover") is True:
+            text = output.handover_report(value).summary()
+        elif op in ("install", "upgrade", "downgrade"):
             report = output.install_report(value)
             text = report.summary()
         elif op == "check":
             check = output.check_report(value)
             unpacked = isinstance(value, dict) and value.get("unpacked") is True
             kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
-            text = check.summary() + (
-                f"\n  unpacked release {safetext.escape(check.to_version)} for this check; {kept}"
-                if unpacked
-                else ""
+            text = (
+                check.summary()
+                + (
+                    f"\n  unpacked release {safetext.escape(check.to_version)} for this check; "
+                    f"{kept}"
+                    if unpacked
+                    else ""
+                )
+                + output.upgrade_kind_line(value)
             )
         elif op == "unpack":
             text = str(value.get("version") if isinstance(value, dict) else value)

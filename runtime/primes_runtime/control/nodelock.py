@@ -146,3 +146,23 @@ def is_held(tree: Tree) -> bool:
 def recorded(tree: Tree) -> pidfile.Record | None:
     """The pid and start time the lock's holder wrote into it (None if none is valid)."""
     return pidfile.load(tree.node_lock)
+
+
+def holding(tree: Tree) -> Held | None:
+    """The lock of this tree this process holds (a node's), or None."""
+    mine = [held for held in _HELD if held.path == tree.node_lock]
+    return mine[-1] if mine else None
+
+
+def adopt(tree: Tree, fd: int) -> Held:
+    """Hold the lock a predecessor passed over (the same open file, so the same flock)."""
+    held = Held(fd, pidfile.record_of(os.getpid()), tree.node_lock)
+    _HELD.append(held)
+    return held
+
+
+def claim(held: Held, pid: int | None = None) -> None:
+    """Write `pid` (default: this process) and its start time into the held lock's file."""
+    record = pidfile.record_of(os.getpid() if pid is None else pid)
+    os.ftruncate(held.fd, 0)
+    os.pwrite(held.fd, record.render().encode("ascii"), 0)

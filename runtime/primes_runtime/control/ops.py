@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from primes_runtime import threadstart
 from primes_runtime.control import evaluate
@@ -225,7 +226,8 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
                 if not isinstance(keep, bool):
                     raise BadRequest("argument 'keep' must be true or false")
                 checked, unpacked = handler.check_target(node, target, keep)
-                return success({**checked.to_data(), "unpacked": unpacked})
+                kind = _upgrade_kind(node, checked.to_version)
+                return success({**checked.to_data(), "unpacked": unpacked, **kind})
             if name == "unpack":
                 return success({"version": handler.unpack(node, Path(target))})
             if name == "install":
@@ -236,9 +238,12 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
                 handler.make_permanent(node, target)
                 return success({"version": target, "status": "permanent"})
             if name == "upgrade":
-                return success(
-                    _with_old_code(node, handler.upgrade(node, target, _probation(args)))
-                )
+                with node.release_lock:
+                    try:
+                        upgraded = handler.upgrade(node, target, _probation(args))
+                    except handler.HandOverNeeded as needed:
+                        return _hand_over(node, needed)
+                return success(_with_old_code(node, upgraded))
             if name == "downgrade":
                 return success(_with_old_code(node, handler.downgrade(node, target)))
             handler.uninstall(node, target)
@@ -254,6 +259,43 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
             return reply
 
     return op
+
+
+def _hand_over(node: Node, needed: Any) -> Reply:
+    """Run the hand-over `upgrade` found necessary; on success this node ends after the reply."""
+    from primes_runtime.handover import leader
+    from primes_runtime.release import handler
+    from primes_runtime.release.errors import ReleaseError
+
+    log.info("control: upgrade to %s is a hand-over: %s", needed.version, needed.why)
+    try:
+        report, finish = leader.hand_over(node, needed.version, needed.why)
+    except ReleaseError:
+        with contextlib.suppress(ReleaseError, OSError):
+            handler.forget_unpacked(node, needed.version, needed.added)
+        raise
+    return Reply({"ok": True, "value": report.to_data(), "out": ""}, then=finish)
+
+
+def _upgrade_kind(node: Node, version: str) -> dict[str, object]:
+    """Whether an upgrade to `version` is hot or a hand-over, why, and what would move."""
+    from primes_runtime.handover import leader, states
+    from primes_runtime.release import handler
+    from primes_runtime.release.errors import ReleaseError
+
+    if version == node.release:
+        return {"upgrade": "none", "why": f"release {version} runs already"}
+    why = handler.handover_reason(node, version)
+    if why is None:
+        return {"upgrade": "hot", "why": "the runtime and the interpreter stay the same"}
+    try:
+        count = leader.check(node)
+    except states.Unportable as exc:
+        raise ReleaseError(
+            f"an upgrade to {version} is a hand-over ({why}), refused: {exc}"
+        ) from None
+    moving = ", ".join(node.listeners) or "none"
+    return {"upgrade": "hand-over", "why": why, "states": count, "sockets": moving}
 
 
 OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {

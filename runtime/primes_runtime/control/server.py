@@ -23,6 +23,9 @@ from primes_runtime.formats.node_toml import ControlLimits
 
 log = logging.getLogger("primes_runtime.control")
 
+CONTROL_KEY = "primes.control"
+"""The control socket's key among the node's listeners (what a hand-over passes on)."""
+
 
 def free_fds() -> int:
     """How many more file descriptors this process may open (soft RLIMIT_NOFILE)."""
@@ -58,12 +61,15 @@ class ControlServer:
         self._pending: list[socket.socket] = []
         self._pending_lock = threading.Lock()
         self._last_fd_warning = 0.0
+        self._paused = threading.Event()  # a hand-over holds new connections in the queue
+        self._handed_off = False
 
     def open(self) -> None:
         """Bind run/node.sock (0600 in a 0700 run/) and start accepting in a daemon thread."""
         self.tree.make_run_dir()
         sock_path = self.tree.sock
-        if sock_path.exists() or sock_path.is_symlink():
+        handed = CONTROL_KEY in self.node.inherited  # a predecessor passed its socket over
+        if not handed and (sock_path.exists() or sock_path.is_symlink()):
             try:
                 connect(sock_path, timeout=2.0).close()
             except (NotRunning, OSError):
@@ -71,11 +77,26 @@ class ControlServer:
                 sock_path.unlink(missing_ok=True)
             else:
                 raise ControlError(f"another node already answers on {sock_path}; stop it first")
-        listener = _listening(sock_path)
+        from primes_runtime.handover.listeners import listen
+
+        listener = listen(CONTROL_KEY, self._bind, self._pause, self._paused.clear, self._hand_off)
+        listener.settimeout(0.5)
         self._inode = sock_path.stat().st_ino
         self._listener = listener
         threading.Thread(target=self._accept_loop, name="primes-control", daemon=True).start()
         log.info("control channel listening on %s", sock_path)
+
+    def _bind(self) -> socket.socket:
+        return _listening(self.tree.sock)
+
+    def _pause(self, timeout: float) -> None:
+        """Stop accepting (within the accept loop's 0.5 s poll); connections keep queuing."""
+        self._paused.set()
+
+    def _hand_off(self) -> None:
+        """The successor serves the socket now: stop, leaving run/node.sock and the pid file."""
+        self._handed_off = True
+        self.close()
 
     def close(self) -> None:
         """Stop accepting, remove the socket and (if it names this process) run/node.pid."""
@@ -84,6 +105,8 @@ class ControlServer:
         self._closed.set()
         if self._listener is not None:
             self._listener.close()
+        if self._handed_off:
+            return
         with contextlib.suppress(OSError):
             if self.tree.sock.stat().st_ino == self._inode:
                 self.tree.sock.unlink()
@@ -112,6 +135,9 @@ class ControlServer:
     def _accept_loop(self) -> None:
         assert self._listener is not None
         while not self._closed.is_set():
+            if self._paused.is_set():
+                time.sleep(0.02)
+                continue
             try:
                 conn, _ = self._listener.accept()
             except TimeoutError:

@@ -367,6 +367,9 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
             return again
         try:
             forward.refuse_unless_newer(version, _permanent(node))
+            why = handover_reason(node, version)
+            if why is not None:
+                raise HandOverNeeded(version, why, added)
             report = _install(node, version, None, probation)
         except ReleaseError as exc:
             report_ = getattr(exc, "report", None)
@@ -377,6 +380,29 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
             raise
         _permanent_or_say(node, version, report.from_version, "upgrade")
         return replace(report, permanent=True)
+
+
+class HandOverNeeded(Exception):
+    """`upgrade` found a release it cannot install in place: the node hands over (handover/)."""
+
+    def __init__(self, version: str, why: str, added: list[str]) -> None:
+        super().__init__(f"release {version} needs a hand-over: {why}")
+        self.version, self.why, self.added = version, why, added
+
+
+def handover_reason(node: Node, version: str) -> str | None:
+    """Why going to `version` needs a hand-over (runtime or interpreter); None if it is hot."""
+    from primes_runtime.handover import plan
+
+    root = Path(node.root)
+    return plan.reason(targets.load(root, node.release), targets.load(root, version))
+
+
+def forget_unpacked(node: Node, version: str, added: list[str]) -> None:
+    """Undo what an upgrade unpacked (after a failed hand-over), so the tree is as it was."""
+    if added:
+        with _operation(node, f"removing release {version} again"):
+            _forget(node, version, added)
 
 
 def _permanent_or_say(node: Node, version: str, old: str, command: str) -> None:

@@ -1,0 +1,143 @@
+"""A release whose runtime changes, through the real commands: `check` says the upgrade is a
+hand-over, `upgrade` starts the successor node and hands it the sockets and every state
+under load, and a successor that fails at any step leaves the old node serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.asgi_example import Load, ctl, get
+from tools.handover_example import build_pair, fresh_load
+
+pytestmark = pytest.mark.e2e
+
+LOAD_SECONDS = 5.0
+UPGRADE_AT = 1.5
+
+
+@pytest.fixture(scope="module")
+def runtime_2(
+    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, ratelimiter_v1: Path
+) -> Path:
+    """ratelimiter_2.tar.gz: release 1's apps on primes-runtime 2."""
+    return build_pair(tmp_path_factory.mktemp("runtime2"), wheelhouse, ratelimiter_v1)
+
+
+def command(
+    script: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def started(deployed: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    env = getattr(request, "param", {})
+    done = command(deployed, "start", env=env)
+    assert done.returncode == 0, done.stderr
+    try:
+        yield deployed
+    finally:
+        command(deployed, "stop")
+
+
+def node_processes(root: Path) -> list[int]:
+    """Pids whose command line names this tree and runs primes_runtime (its nodes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if os.fsencode(str(root)) in args and state != "Z" and b"--root" in args:
+                found.append(int(entry))
+    return found
+
+
+def test_check_says_an_upgrade_that_changes_the_runtime_is_a_hand_over_and_why(
+    started: Path, runtime_2: Path
+) -> None:
+    out = ctl(started, "check", str(runtime_2))
+    assert "upgrade: a hand-over to a successor node, because the runtime changes" in out
+    assert "primes_runtime-1 -> primes_runtime-2" in out
+    assert "asgi_host" in out
+
+
+def test_an_upgrade_that_changes_the_runtime_hands_over_under_load_and_keeps_every_counter(
+    started: Path, runtime_2: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = int(ctl(started, "rpc", "asgi_host.app", "port").strip())
+    for _ in range(3):
+        assert get(port, "/hit/alice")[0] == 200
+    before = int(ctl(started, "pid").strip())
+    results: list[Load] = []
+    loader = threading.Thread(
+        target=lambda: results.append(fresh_load(port, "/hit/bob", LOAD_SECONDS))
+    )
+    loader.start()
+    threading.Event().wait(UPGRADE_AT)
+    upgraded = command(started, "upgrade", str(runtime_2))
+    loader.join(LOAD_SECONDS + 60)
+    [seen] = results
+    with capsys.disabled():
+        print(
+            f"\n{seen.tool}: {seen.requests} requests, {seen.failed} failed, "
+            f"worst {seen.worst_ms:.1f} ms"
+        )
+        print(upgraded.stdout.strip())
+
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"release 2 handed over from 1: node pid {before} -> " in upgraded.stdout
+    after = int(ctl(started, "pid").strip())
+    assert after != before
+    assert ctl(started, "ping").strip() == "pong"
+    assert seen.failed == 0
+    assert seen.requests > 50
+    stats = json.loads(get(port, "/stats")[1])
+    assert stats["total"] == 3 + seen.requests  # every hit counted, on both nodes
+    assert "2 permanent" in ctl(started, "versions")
+    assert node_processes(started.parent.parent) == [after]
+
+
+@pytest.mark.parametrize(
+    ("started", "where"),
+    [
+        ({"PRIMES_HANDOVER_FAULT": "boot"}, "at boot"),
+        ({"PRIMES_HANDOVER_FAULT": "import"}, "at import"),
+        ({"PRIMES_HANDOVER_FAULT": "hang", "PRIMES_HANDOVER_TIMEOUT": "2"}, "did not answer"),
+    ],
+    indirect=["started"],
+    ids=["crash-at-boot", "crash-at-import", "hang"],
+)
+def test_a_successor_that_fails_leaves_the_old_node_serving_with_its_state_and_one_line(
+    started: Path, runtime_2: Path, where: str
+) -> None:
+    port = int(ctl(started, "rpc", "asgi_host.app", "port").strip())
+    for _ in range(3):
+        assert get(port, "/hit/alice")[0] == 200
+    before = int(ctl(started, "pid").strip())
+
+    upgraded = command(started, "upgrade", str(runtime_2))
+
+    assert upgraded.returncode == 1
+    [line] = upgraded.stderr.strip().splitlines()
+    assert "hand-over to release 2 failed" in line
+    assert where in line
+    assert f"this node (pid {before}) serves on with release 1 and every state" in line
+    assert "Traceback" not in upgraded.stderr + upgraded.stdout
+    assert int(ctl(started, "pid").strip()) == before
+    assert get(port, "/hit/alice")[0] == 200
+    assert json.loads(get(port, "/stats")[1])["total"] == 4
+    assert ctl(started, "versions").split() == ["1", "permanent"]
+    assert node_processes(started.parent.parent) == [before]

@@ -1,0 +1,71 @@
+"""Two ratelimiter releases that differ by their runtime's version (examples/ratelimiter, its
+runtime copied and bumped), built with python -m build: an upgrade from 1 to 2 is a hand-over.
+Used by tests/e2e/test_handover.py."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from pathlib import Path
+
+from tools.asgi_example import ExampleError, Load, build, copy_example, get
+
+
+def bump(toml: Path, old: str, new: str) -> None:
+    """Change the file's first `version = "<old>"` line to `<new>`."""
+    text = toml.read_text(encoding="utf-8")
+    changed, count = re.subn(
+        rf'^version = "{re.escape(old)}"$', f'version = "{new}"', text, count=1, flags=re.M
+    )
+    if count != 1:
+        raise ExampleError(f'{toml}: no line version = "{old}" to bump')
+    toml.write_text(changed, encoding="utf-8")
+
+
+def runtime_bumped(src: Path) -> None:
+    """Release 2 of the example source at `src`: the same apps on primes-runtime 2."""
+    bump(src / "primes.toml", "1", "2")
+    bump(src / "runtime" / "pyproject.toml", "1", "2")
+
+
+def build_pair(work: Path, house: Path, v1: Path) -> Path:
+    """Release 2 (runtime bumped), built next to release 1's package `v1`; its package."""
+    src = copy_example(work / "src-runtime-2" / "ratelimiter")
+    runtime_bumped(src)
+    return build(src, work / "dist-runtime-2", house, previous=v1)
+
+
+def fresh_load(port: int, path: str, seconds: float, clients: int = 4) -> Load:
+    """Load 127.0.0.1:port with one new connection per request (`Connection: close`), so
+    every request needs the listening socket: one refused or reset counts as failed."""
+    stop = time.monotonic() + seconds
+    counts = {"ok": 0, "failed": 0}
+    worst = [0.0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        ok = failed = 0
+        slowest = 0.0
+        while time.monotonic() < stop:
+            began = time.monotonic()
+            try:
+                status, _ = get(port, path)
+                ok, failed = (ok + 1, failed) if status == 200 else (ok, failed + 1)
+            except (OSError, http.client.HTTPException):
+                failed += 1
+            slowest = max(slowest, time.monotonic() - began)
+        with lock:
+            counts["ok"] += ok
+            counts["failed"] += failed
+            worst[0] = max(worst[0], slowest)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Load(
+        "fresh connections", counts["ok"] + counts["failed"], counts["failed"], worst[0] * 1e3
+    )
