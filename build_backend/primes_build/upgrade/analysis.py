@@ -90,6 +90,20 @@ def _closures(tree: ast.Module, name: str) -> dict[str, tuple[str, ...]]:
     return found
 
 
+def _slots(value: ast.expr) -> str:
+    """`__slots__` as written, its names sorted when they are literal (order is no layout
+    change a running node cares about)."""
+    try:
+        names = ast.literal_eval(value)
+    except ValueError:
+        return ast.unparse(value)
+    if isinstance(names, str):
+        return repr((names,))
+    if isinstance(names, list | tuple) and all(isinstance(n, str) for n in names):
+        return repr(tuple(sorted(names)))
+    return ast.unparse(value)
+
+
 def _layouts(body: list[ast.stmt], prefix: str) -> dict[str, str]:
     """Bases, keywords (metaclass) and __slots__ of each class, nested classes included."""
     found: dict[str, str] = {}
@@ -98,7 +112,7 @@ def _layouts(body: list[ast.stmt], prefix: str) -> dict[str, str]:
             continue
         name = prefix + node.name
         slots = [
-            ast.unparse(n.value)
+            _slots(n.value)
             for n in node.body
             if isinstance(n, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == "__slots__" for t in n.targets)

@@ -195,6 +195,17 @@ class Evaluator:
             if self.worker is not None:
                 self.worker.close()
 
+    def forget(self) -> None:
+        """Drop the undo log once the install stands: what it kept (old code, old states)
+        is no longer held, though a process's probation guard may keep this object."""
+        self.undo_log.clear()
+        for journal in self.journals.values():
+            journal.forget()
+        self.journals.clear()
+        self.dists.clear()
+        for held in self.held.values():
+            held.state = None
+
     def rollback(self) -> list[str]:
         """Undo every change made so far, newest first; return what could not be undone."""
         problems: list[str] = []

@@ -260,6 +260,7 @@ def _install(
         raise InstallFailed(report) from None
     node.release = version
     _adopt(node, evaluator)
+    evaluator.forget()  # nothing is undone any more: the old code and states may go
     collector.settle_later()  # reclaims the replaced code, outside this install
     return InstallReport(
         evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses),

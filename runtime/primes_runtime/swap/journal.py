@@ -97,6 +97,11 @@ class Journal:
             found.extend(getattr(step, "__closure__", None) or ())
         return found
 
+    def forget(self) -> None:
+        """Keep nothing: the change stands."""
+        self._steps.clear()
+        self.saved.clear()
+
     def undo(self) -> list[str]:
         """Undo every step, newest first; returns what could not be undone."""
         problems: list[str] = []

@@ -265,7 +265,9 @@ class Patcher:
 
     def _layout(self, cls: type) -> tuple[object, ...]:
         slots = vars(cls).get("__slots__", ())
-        slots = (slots,) if isinstance(slots, str) else tuple(slots)  # type: ignore[arg-type]
+        slots = (slots,) if isinstance(slots, str) else tuple(sorted(slots))  # type: ignore[arg-type]
+        # (the same slots in another order: the old class keeps its descriptors, so its
+        # instances and the new code agree)
         return (
             self.canon(type(cls)),
             tuple(self.canon(b) for b in cls.__bases__),
