@@ -23,7 +23,7 @@ from primes_runtime.errors import CodeLoadError
 
 from . import shadow, stale
 from .journal import Journal
-from .outside import Outside
+from .outside import Outside, overloads
 from .patch import Patcher, Replaced, functions_of
 
 _SWITCH_INTERVAL = 0.1
@@ -132,6 +132,9 @@ def install(prepared: Prepared, journal: Journal) -> None:
     journal.step(outside.restore, outside, *outside.containers())
     journal.step(lambda: _put_back(current, prepared.tops), *current.values())
     with _quiet():
+        registry = overloads()
+        for name in prepared.changed:  # the new code registers its own
+            registry.pop(name, None)
         for fn, code in prepared.closures:  # first: what the changed code calls makes new code
             journal.function(fn)
             fn.__code__ = code
@@ -473,12 +476,12 @@ def _rebind(values: dict[int, tuple[object, object]], executed: set[str], journa
     import of a constant, of a replaced class) get the new one."""
     if not values:
         return
+    namespaces: list[dict[str, object]] = [sys.modules]  # type: ignore[list-item]
     for module_name, module in list(sys.modules.items()):
-        if module_name in executed or module is None:
-            continue
         namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
+        if module_name not in executed and isinstance(namespace, dict):
+            namespaces.append(namespace)
+    for namespace in namespaces:  # (sys.modules too: a module object a module made, six.moves)
         for key, value in list(namespace.items()):
             found = values.get(id(value))
             if found is not None and found[0] is value:

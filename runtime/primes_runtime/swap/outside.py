@@ -2,7 +2,8 @@
 
 Executing a module's new code (in the shadow before the point of no return, and again at the
 install) can rebind other modules' globals (``typing._collect_parameters = ...``), put an
-importer on ``sys.meta_path`` (six), add warning filters (requests) or pickling reducers. A
+importer on ``sys.meta_path`` (six), add warning filters (requests), pickling reducers or
+``@overload`` entries (typing keeps every one). A
 snapshot of those, taken before, puts them back after the shadow and when an install is undone.
 Registrations inside other objects (a codec search function, an ``atexit`` callback) cannot be
 taken back and stay.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copyreg
 import sys
+import typing
 import warnings
 from collections.abc import Callable
 
@@ -31,12 +33,17 @@ class Outside:
         self.path_hooks = list(sys.path_hooks)
         self.filters = list(warnings.filters)
         self.dispatch = dict(copyreg.dispatch_table)
+        registry = overloads()
+        self.overloads = {k: {q: dict(v) for q, v in d.items()} for k, d in registry.items()}
 
     def containers(self) -> list[object]:
         """Everything this snapshot keeps (references from these hold nothing alive)."""
         found: list[object] = [self.namespaces, self.meta_path, self.filters, self.dispatch]
+        found.append(self.overloads)
+        found.extend(self.overloads.values())
         for pair in self.namespaces:
-            found.extend(pair)
+            found.append(pair)
+            found.append(pair[1])  # the copy: the live namespace (pair[0]) holds for real
         return found
 
     def restore(self) -> None:
@@ -57,9 +64,21 @@ class Outside:
             filters: list[object] = warnings.filters  # type: ignore[assignment]
             filters[:] = self.filters
             warnings._filters_mutated()  # type: ignore[attr-defined]
+        registry = overloads()
+        if registry != self.overloads:
+            registry.clear()
+            for module, functions in self.overloads.items():
+                for qualname, lines in functions.items():
+                    registry[module][qualname].update(lines)
         if copyreg.dispatch_table != self.dispatch:
             copyreg.dispatch_table.clear()
             copyreg.dispatch_table.update(self.dispatch)
 
 
 _GONE = object()
+
+
+def overloads() -> dict[str, dict[str, dict[int, object]]]:
+    """typing's registry of @overload functions (module -> qualname -> line -> function)."""
+    registry: dict[str, dict[str, dict[int, object]]] = getattr(typing, "_overload_registry", {})
+    return registry
