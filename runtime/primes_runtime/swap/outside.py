@@ -16,12 +16,15 @@ import sys
 import typing
 import warnings
 from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
 
 class Outside:
     """Other modules' globals, the import system's lists, warning filters, reducers: as now."""
 
     def __init__(self, skip: Callable[[str], bool]) -> None:
+        self.skip = skip
         self.namespaces = [
             (module.__dict__, dict(module.__dict__))
             for name, module in list(sys.modules.items())
@@ -35,11 +38,28 @@ class Outside:
         self.dispatch = dict(copyreg.dispatch_table)
         registry = overloads()
         self.overloads = {k: {q: dict(v) for q, v in d.items()} for k, d in registry.items()}
+        self.containers_ = [
+            (value, _copy(value))
+            for namespace, _ in self.namespaces
+            for value in namespace.values()
+            if type(value) in _PLAIN and len(value) < _LARGEST and value is not registry  # type: ignore[arg-type]
+        ]
+
+    def ours(self, value: object) -> bool:
+        """Whether a value another module's global now holds comes from the distribution
+        (a name another thread rebinds meanwhile is left alone)."""
+        owner = getattr(value, "__module__", None)
+        if isinstance(value, ModuleType):
+            owner = value.__name__
+        return isinstance(owner, str) and self.skip(owner)
 
     def containers(self) -> list[object]:
         """Everything this snapshot keeps (references from these hold nothing alive)."""
         found: list[object] = [self.namespaces, self.meta_path, self.filters, self.dispatch]
         found.append(self.overloads)
+        found.append(self.containers_)
+        for pair in self.containers_:
+            found.extend((pair, pair[1]))
         found.extend(self.overloads.values())
         for pair in self.namespaces:
             found.append(pair)
@@ -48,16 +68,23 @@ class Outside:
 
     def restore(self) -> None:
         """Put every snapshotted name and list back as it was (unchanged ones untouched)."""
+        ours = self.ours
         for namespace, before in self.namespaces:
             if len(namespace) == len(before) and all(
                 namespace.get(k, _GONE) is v for k, v in before.items()
             ):
                 continue
-            for key in [k for k in namespace if k not in before]:
+            for key in [k for k in namespace if k not in before and ours(namespace[k])]:
                 del namespace[key]
             for key, value in before.items():
-                if namespace.get(key, _GONE) is not value:
+                now = namespace.get(key, _GONE)
+                if now is not value and (now is _GONE or ours(now)):
                     namespace[key] = value
+        for container, content in self.containers_:  # a list typing keeps its caches' clears in
+            if container != content:
+                _put(container, content)
+        for clear in list(getattr(typing, "_cleanups", ())):  # typing's caches of generics
+            clear()
         sys.meta_path[:] = self.meta_path
         sys.path_hooks[:] = self.path_hooks
         if warnings.filters != self.filters:
@@ -76,6 +103,24 @@ class Outside:
 
 
 _GONE = object()
+
+_PLAIN = (list, dict, set)
+_LARGEST = 10_000
+"""Containers in other modules' globals larger than this are not copied (tables, not
+registries)."""
+
+
+def _copy(value: object) -> object:
+    return value.copy()  # type: ignore[attr-defined]
+
+
+def _put(value: Any, before: Any) -> None:
+    """Give a list, dict or set its old content back, in place."""
+    if isinstance(value, list):
+        value[:] = before
+    else:
+        value.clear()
+        value.update(before)
 
 
 def overloads() -> dict[str, dict[str, dict[int, object]]]:
