@@ -416,7 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         try:
             if not successor:  # a successor serves its predecessor's control socket already
-                _start_control(node)
+                with node.entered():  # (a SIGTERM may have begun the shutdown meanwhile)
+                    _start_control(node)
         except Exception as exc:
             log.exception("node: the control channel did not start")
             print(f"{node.config.name}: control channel did not start: {exc}", file=sys.stderr)
