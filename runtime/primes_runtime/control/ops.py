@@ -225,8 +225,8 @@ def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
                 keep = args.get("keep", True)
                 if not isinstance(keep, bool):
                     raise BadRequest("argument 'keep' must be true or false")
-                checked, unpacked = handler.check_target(node, target, keep)
-                kind = _upgrade_kind(node, checked.to_version)
+                checked, unpacked, why = handler.check_target(node, target, keep)
+                kind = _upgrade_kind(node, checked.to_version, why)
                 return success({**checked.to_data(), "unpacked": unpacked, **kind})
             if name == "unpack":
                 return success({"version": handler.unpack(node, Path(target))})
@@ -277,15 +277,13 @@ def _hand_over(node: Node, needed: Any) -> Reply:
     return Reply({"ok": True, "value": report.to_data(), "out": ""}, then=finish)
 
 
-def _upgrade_kind(node: Node, version: str) -> dict[str, object]:
-    """Whether an upgrade to `version` is hot or a hand-over, why, and what would move."""
+def _upgrade_kind(node: Node, version: str, why: str | None) -> dict[str, object]:
+    """Whether an upgrade to `version` is hot or a hand-over (`why`), and what would move."""
     from primes_runtime.handover import leader, states
-    from primes_runtime.release import handler
     from primes_runtime.release.errors import ReleaseError
 
     if version == node.release:
         return {"upgrade": "none", "why": f"release {version} runs already"}
-    why = handler.handover_reason(node, version)
     if why is None:
         return {"upgrade": "hot", "why": "the runtime and the interpreter stay the same"}
     try:

@@ -177,12 +177,12 @@ def check(node: Node, version: str) -> CheckReport:
 
 def check_target(
     node: Node, package_or_version: str, keep: bool = True
-) -> tuple[CheckReport, bool]:
+) -> tuple[CheckReport, bool, str | None]:
     """`check` of a package or a version: unpack it if needed, then the dry run.
 
-    Returns the report and whether this call unpacked the release. What it unpacked stays
-    unpacked, unless `keep` is false: then it is removed again (whatever the dry run found),
-    so the tree is as it was.
+    Returns the report, whether this call unpacked the release, and why an upgrade to it is
+    a hand-over (None: hot). What it unpacked stays unpacked, unless `keep` is false: then
+    it is removed again (whatever the dry run found), so the tree is as it was.
     """
     with _operation(node, f"check of {package_or_version}"):
         root = Path(node.root)
@@ -193,7 +193,9 @@ def check_target(
             version, added = _unpacked_version(node, package_or_version)
             try:
                 evaluator, _ = _evaluator(node, version)
-                return dry_run(evaluator, _running_apps(node)), bool(added)
+                report = dry_run(evaluator, _running_apps(node))
+                why = handover_reason(node, version) if version != node.release else None
+                return report, bool(added), why
             finally:
                 if added and not keep:
                     store.atomic_write(listed, before)  # RELEASES as it was, byte for byte

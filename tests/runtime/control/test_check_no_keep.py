@@ -37,7 +37,8 @@ def test_check_no_keep_of_a_new_package_reports_the_dry_run_and_leaves_the_tree_
     assert (checked["ok"], checked["command"], checked["unpacked"]) == (True, "check", True)
     assert checked["processes"] == [{"module": "demo_app.counter", "count": 1}]
     assert snapshot(running.root) == before
-    assert running.ok("check", str(package)).endswith("it stays unpacked\n")  # default: kept
+    kept = running.ok("check", str(package))  # default: kept
+    assert "\n  unpacked release 2 for this check; it stays unpacked\n" in kept
     assert running.ok("versions") == "1 permanent\n2 unpacked\n"
 
 

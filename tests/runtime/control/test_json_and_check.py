@@ -90,6 +90,8 @@ def test_check_unpacks_and_dry_runs_without_changing_the_node(
         "processes": [{"module": "demo_app.counter", "count": 1}],
         "warnings": [],
         "unpacked": False,
+        "upgrade": "hot",
+        "why": "the runtime and the interpreter stay the same",
     }
     assert isinstance(checked["instructions"], int) and checked["instructions"] > 0
 
