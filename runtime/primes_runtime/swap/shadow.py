@@ -112,12 +112,17 @@ class _Loader(importlib.abc.Loader):
                 return
             before = self.plan.reuse.get(name)
             namespace = dict(before.__dict__) if before is module else None
+            if namespace is not None:  # run as on a fresh import: no old name shows through
+                module.__dict__.clear()
+                module.__dict__["__builtins__"] = namespace.get("__builtins__", __builtins__)
             set_import_attrs(module, spec, self.real)
             code = self.plan.codes.get(name)
             if code is None:
                 code = self.real.get_code(name)  # type: ignore[attr-defined]
             self.run.codes[name] = code
             exec(code, module.__dict__)
+            if namespace is not None:
+                _submodules_back(module)
             self.run.order.append(name)
             if self.plan.executed is not None:
                 self.plan.executed(name, module, namespace)
@@ -219,6 +224,17 @@ def _import_lock() -> Iterator[None]:
         _imp.release_lock()
 
 
+def _submodules_back(package: ModuleType) -> None:
+    """A package executed again has each loaded submodule as its attribute again (its code
+    binds only those it imports itself)."""
+    prefix = package.__name__ + "."
+    namespace = package.__dict__
+    for name, module in list(sys.modules.items()):
+        child = name[len(prefix) :]
+        if name.startswith(prefix) and "." not in child and child not in namespace:
+            namespace[child] = module
+
+
 _NOTHING = object()
 
 
@@ -244,6 +260,8 @@ def _restore_parent_attrs(kept: list[tuple[ModuleType, str, object]]) -> None:
 def set_import_attrs(module: ModuleType, spec: ModuleSpec, loader: importlib.abc.Loader) -> None:
     """What the import system sets on a fresh module, set on a module executed again."""
     namespace = module.__dict__
+    namespace["__name__"] = spec.name
+    namespace.setdefault("__doc__", None)
     namespace["__spec__"] = spec
     namespace["__loader__"] = loader
     namespace["__package__"] = spec.parent
