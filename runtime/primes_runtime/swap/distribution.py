@@ -462,7 +462,7 @@ _GONE = object()
 def _distinct(value: object) -> bool:
     """Whether ``value`` is an object only its own binding could hold (not a small int, an
     interned string or a singleton another module may hold by chance)."""
-    if value is None or isinstance(value, bool | int | float | complex | ModuleType):
+    if value is None or isinstance(value, bool | int | float | complex):
         return False
     if isinstance(value, str | bytes):
         return len(value) > 1 and not (isinstance(value, str) and value.isidentifier())
