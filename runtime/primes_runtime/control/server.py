@@ -79,7 +79,10 @@ class ControlServer:
                 raise ControlError(f"another node already answers on {sock_path}; stop it first")
         from primes_runtime.handover.listeners import listen
 
-        listener = listen(CONTROL_KEY, self._bind, self._pause, self._paused.clear, self._hand_off)
+        listener = listen(
+            CONTROL_KEY, self._bind, self._pause, self._paused.clear, self._hand_off,
+            node=self.node,  # type: ignore[arg-type]
+        )  # fmt: skip
         listener.settimeout(0.5)
         self._inode = sock_path.stat().st_ino
         self._listener = listener

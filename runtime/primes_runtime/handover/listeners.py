@@ -5,9 +5,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from primes_runtime.context import current_node
 from primes_runtime.errors import PrimesError
+
+if TYPE_CHECKING:
+    from primes_runtime.node import Node
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ def listen(
     resume: Callable[[], None],
     release: Callable[[], None] = lambda: None,
     connections: Callable[[], list[int]] = lambda: [],
+    node: Node | None = None,
 ) -> socket.socket:
     """The node's listening socket `key`: the one its predecessor handed over, else `make()`.
 
@@ -45,7 +50,7 @@ def listen(
     the owner must not accept on it before the node calls `resume`: until then the old node
     still owns the requests in flight and the kernel keeps new connections queued.
     """
-    node = current_node()
+    node = node if node is not None else current_node()
     inherited = node.inherited.pop(key, None)
     sock = socket.socket(fileno=inherited) if inherited is not None else make()
     if key in node.listeners:
