@@ -37,6 +37,24 @@ def build_pair(work: Path, house: Path, v1: Path) -> Path:
     return build(src, work / "dist-runtime-2", house, previous=v1)
 
 
+def on_python(src: Path, version: str) -> None:
+    """Release 2 of the example source at `src`: the same apps and runtime, on Python
+    `version` (`[release] python`)."""
+    bump(src / "primes.toml", "1", "2")
+    toml = src / "primes.toml"
+    text = toml.read_text(encoding="utf-8")
+    if "\n[release]\n" not in text:
+        raise ExampleError(f"{toml}: no [release] table to name the interpreter in")
+    toml.write_text(text.replace("\n[release]\n", f'\n[release]\npython = "{version}"\n', 1))
+
+
+def build_on_python(work: Path, house: Path, v1: Path, version: str) -> Path:
+    """Release 2 on Python `version`, built next to release 1's package `v1`; its package."""
+    src = copy_example(work / f"src-python-{version}" / "ratelimiter")
+    on_python(src, version)
+    return build(src, work / f"dist-python-{version}", house, previous=v1)
+
+
 def fresh_load(port: int, path: str, seconds: float, clients: int = 4) -> Load:
     """Load 127.0.0.1:port with one new connection per request (`Connection: close`), so
     every request needs the listening socket: one refused or reset counts as failed."""

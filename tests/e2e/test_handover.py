@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.build_backend.deps.interpreters import find_python
 from tools.asgi_example import Load, ctl, get
-from tools.handover_example import build_pair, fresh_load
+from tools.handover_example import build_on_python, build_pair, fresh_load
 
 pytestmark = pytest.mark.e2e
 
@@ -108,6 +109,39 @@ def test_an_upgrade_that_changes_the_runtime_hands_over_under_load_and_keeps_eve
     assert stats["total"] == 3 + seen.requests  # every hit counted, on both nodes
     assert "2 permanent" in ctl(started, "versions")
     assert node_processes(started.parent.parent) == [after]
+
+
+def test_an_upgrade_to_a_release_on_python_3_12_hands_the_node_to_that_interpreter(
+    deployed: Path,
+    tmp_path: Path,
+    wheelhouse: Path,
+    ratelimiter_v1: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    python = find_python("3.12")
+    assert python is not None, "this machine's image carries Python 3.12 (pyenv)"
+    links = tmp_path / "bin"
+    links.mkdir()
+    (links / "python3.12").symlink_to(python)
+    monkeypatch.setenv("PATH", f"{links}:{os.environ['PATH']}")  # python3.12, as on a host
+    package = build_on_python(tmp_path, wheelhouse, ratelimiter_v1, "3.12")
+    assert command(deployed, "start").returncode == 0
+    try:
+        port = int(ctl(deployed, "rpc", "asgi_host.app", "port").strip())
+        for _ in range(3):
+            assert get(port, "/hit/alice")[0] == 200
+        version = "import sys; sys.version_info[:2]"
+        assert ctl(deployed, "eval", version).strip() == "(3, 11)"
+        checked = ctl(deployed, "check", str(package))
+        assert "the interpreter changes (Python 3.11 -> 3.12)" in checked
+        upgraded = command(deployed, "upgrade", str(package))
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert "release 2 handed over from 1" in upgraded.stdout
+        assert ctl(deployed, "eval", version).strip() == "(3, 12)"
+        assert json.loads(get(port, "/stats")[1])["total"] == 3  # the counters came along
+        assert get(port, "/hit/alice")[0] == 200
+    finally:
+        command(deployed, "stop")
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
 from primes_runtime.process import Process
-from primes_runtime.release import store
+from primes_runtime.release import interpreter, store
 from primes_runtime.release import target as targets
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.store import StartData, StoredRelease
@@ -90,6 +90,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
         raise ReleaseError(f"hand-over to release {version} refused: {exc}") from None
     root = Path(node.root)
     new = targets.load(root, version)
+    python = _successor_python(root, version)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     chan = Channel(ours)
     moves = _Moves()
@@ -97,7 +98,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
     proc: subprocess.Popen[bytes] | None = None
     frozen_at = 0.0
     try:
-        proc = _spawn(node, new.runtime_dir, version, theirs)
+        proc = _spawn(node, new.runtime_dir, version, theirs, python)
         theirs.close()
         listeners = list(node.listeners.values())
         held = nodelock.holding(Tree(root))
@@ -159,8 +160,24 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
     return report, _exit
 
 
+def _successor_python(root: Path, version: str) -> str:
+    """The interpreter the new release runs on: this one, or the one it names (found as the
+    start script finds it); refused in one line, before anything moves, if the host lacks it."""
+    target, configured = interpreter.wanted(targets.release_dir(root, version))
+    if not target or target == interpreter.own():
+        return sys.executable
+    found = interpreter.located(target, configured)
+    if found is None:
+        program, origin = interpreter.command(target, configured)
+        raise ReleaseError(
+            f"hand-over to release {version} refused: it runs on Python {target} and "
+            f"{program} ({origin}) is not one here; install it or set [node] python"
+        )
+    return found
+
+
 def _spawn(
-    node: Node, runtime_dir: str, version: str, end: socket.socket
+    node: Node, runtime_dir: str, version: str, end: socket.socket, python: str
 ) -> subprocess.Popen[bytes]:
     """The successor: the new release's runtime in a session of its own, output to console.log."""
     root = Path(node.root)
@@ -169,7 +186,7 @@ def _spawn(
     console = os.open(tree.console_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     fd = end.fileno()
     command = [
-        sys.executable, "-S", "-s", "-E", "-u", "-c", NODE_BOOT, str(root / runtime_dir),
+        python, "-S", "-s", "-E", "-u", "-c", NODE_BOOT, str(root / runtime_dir),
         "--root", str(root), "--release", version, "--handover-fd", str(fd),
     ]  # fmt: skip
     try:
