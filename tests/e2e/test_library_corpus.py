@@ -19,11 +19,14 @@ Each step (upgrade, downgrade) ends **consistent** (every probe passes) or **ref
 non-zero exit with one line before the point of no return (`--json`'s failure has a null
 `report`), the node still running the release it ran as permanent, answering, keeping the same
 object in its state and passing every probe for that release. A build that refuses version 2
-with one ERROR line counts as refused (nothing reached the node). Anything else fails the
-bump's test: **mixed** (exit 0, a probe wrong), **rolled back** (the install failed after the
-point of no return and was undone: the node ran the new code meanwhile), **broken** (the node
-was changed, or the message was not one line). So does check-code answering anything but an
-empty list, at any check, including `unknown command` (its own column in the table).
+with one ERROR line counts as refused (nothing reached the node). A step may also end
+**rolled back**: the install's own check that no old code runs after the swap failed it after
+the point of no return and undid it, with the same proofs as a refusal (one line, the old
+release permanent and answering, the same state, every probe of the old release passing);
+the table says so apart, since the node ran the new code for a moment. Anything else fails
+the bump's test: **mixed** (exit 0, a probe wrong), **broken** (the node was changed, or the
+message was not one line). So does check-code answering anything but an empty list, at any
+check, including `unknown command` (its own column in the table).
 
 Wheels are fetched from PyPI once, into a cache dir outside the repository
 (`PRIMES_CORPUS_CACHE`, default `~/.cache/primes-corpus`); every command then runs offline:
@@ -261,7 +264,10 @@ class Step:
 
     @property
     def acceptable(self) -> bool:
-        return self.outcome in ("consistent", "refused")
+        """Consistent, or refused with the node untouched: before the point of no return, or
+        after it by the install's own check that no old code runs (the whole install rolled
+        back, release 1 current; check-code then must be empty too, see Record)."""
+        return self.outcome in ("consistent", "refused", "rolled back")
 
 
 @dataclass

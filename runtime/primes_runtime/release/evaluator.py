@@ -255,7 +255,7 @@ class Evaluator:
                 self._resume_all(pairs)
                 self._upgrade_children(pairs)
             case Remove(module=module):
-                if module in sys.modules:
+                if module in sys.modules and not self._swapped_in(module):
                     self._log(f"remove {module}", code_server.remove(module).undo)
             case StartApp(app=app):
                 self._start_app(instruction, app)
@@ -340,6 +340,15 @@ class Evaluator:
             distribution.install(prepared, journal)
         finally:
             self._log(f"swap of {name} back to {prepared.old_dir}", _undoing(journal))
+
+    def _swapped_in(self, module: str) -> bool:
+        """Whether ``module`` is one a swap of this install loaded from its new dir (a
+        compiled extension loaded anew under a restart): a `remove` leaves it."""
+        where = getattr(sys.modules.get(module), "__file__", None)
+        if not isinstance(where, str):
+            return False
+        swapped = (d.new_dir for d in self.dists.values() if d.name in self.journals)
+        return any(Path(where).is_relative_to(new_dir) for new_dir in swapped)
 
     def stale_code(self) -> list[stale.Stale]:
         """What still runs code of the old dirs this install swapped (empty when whole)."""

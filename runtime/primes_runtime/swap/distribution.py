@@ -185,6 +185,9 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
     for r in dry.replaced:  # a replaced class's functions go with it (its holders decide)
         if isinstance(r.old, type):
             replaced_ids.update(id(fn) for fn in _class_functions(r.old))
+    for kept in list(dry.canonical.values()):  # a merged class's functions the new one drops
+        if isinstance(kept, type) and kept.__module__ in mine:  # leave it with it
+            replaced_ids.update(id(fn) for fn in _class_functions(kept))
     files = _old_files(prepared)
     codes = _CodeIndex(prepared.run.codes)
     changed_files = {f for f, m in files.items() if m in prepared.changed}
