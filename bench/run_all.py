@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark script in turn, print what each prints, and write
 bench/results/latest.json with the date, the machine and every figure; the scripts behind
-issue 18's headline figures run REPEATS times, and the issue's table closes the output.
+the headline figures run REPEATS times, and their table (summary.py) closes the output.
 
 Run: ``.venv/bin/python bench/run_all.py [--quick]`` (``--quick``: a fast smoke run with
 smaller state; its results go to bench/results/quick.json instead).
@@ -39,7 +39,7 @@ REPEATED = (
     "build_bench.py",
     "runtime_bench.py",
 )
-"""The scripts behind issue 18's headline figures: each runs REPEATS times in one run."""
+"""The scripts behind the headline figures: each runs REPEATS times in one run."""
 REPEATS = 5
 QUICK_REPEATS = 1
 SHARED_DIST = ("upgrade_bench.py", "http_bench.py", "scale_bench.py", "start_bench.py")

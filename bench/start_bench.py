@@ -2,8 +2,8 @@
 Python interpreter's start time and RSS measured in the same run.
 
 Run: ``.venv/bin/python bench/start_bench.py [--quick] [--dist DIR]``. Prints JSON, then a
-table. Targets (issue 18): start until ping <= 0.25 s, stop <= 0.2 s (medians), idle RSS under
-40 MB.
+table. Targets (docs/benchmarks.md): start until ping <= 0.25 s, stop <= 0.2 s (medians), idle
+RSS under 40 MB.
 """
 
 from __future__ import annotations

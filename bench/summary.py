@@ -1,8 +1,8 @@
-"""The issue-18 table: every headline figure of one `make bench` run, 5 samples each, against
+"""The headline table: every headline figure of one `make bench` run, 5 samples each, against
 its target; "met" only when the target holds in every sample.
 
-The OTP reference column is quoted from issue 18 (Erlang/OTP 25 + rebar3 on the same story);
-it is not re-measured here.
+The OTP reference column is quoted (Erlang/OTP 25 + rebar3 on the same story, measured when
+the targets were set; docs/benchmarks.md); it is not re-measured here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ Run = dict[str, object]
 """One repetition: script name (without .py) -> the JSON object it printed."""
 
 REBAR3_BUILD_S = 2.35
-"""rebar3 release+relup+tar of release 2 (issue 18 quotes 2.35-2.54 s; the lower bound)."""
+"""rebar3 release+relup+tar of release 2 (the quoted 2.35-2.54 s; the lower bound)."""
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ def table(runs: Sequence[Run]) -> tuple[list[dict[str, object]], str]:
     """Each row's samples and verdict (for the JSON), and the printed table."""
     data: list[dict[str, object]] = []
     lines = [
-        f"issue 18 table: {len(runs)} runs of each headline figure in this `make bench`; "
+        f"headline table: {len(runs)} runs of each headline figure in this `make bench`; "
         "min / median / max; met = the target holds in every run.",
-        "OTP reference: quoted from issue 18, not re-measured here.",
+        "OTP reference: quoted (docs/benchmarks.md), not re-measured here.",
         "",
     ]
     for row in ROWS:

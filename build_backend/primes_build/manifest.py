@@ -68,7 +68,7 @@ def build_manifest(
     target = {"python": config.python} if config.python else {}
     return {
         **target,
-        "libraries": [dict(entry) for entry in libraries],  # deps (issue 14)
+        "libraries": [dict(entry) for entry in libraries],  # third-party, in dependency order
         "format": FORMAT,
         "name": config.name,
         "version": config.version,

@@ -83,7 +83,7 @@ def build_release(
                 f"{sources[meta.name].path}: its wheel is `{installed.name}`, not "
                 f"`{meta.name}`; check [project] name"
             )
-    # deps (issue 14): the locked third-party libraries, after the apps that need them
+    # The locked third-party libraries (pylock.toml), after the apps that need them
     app_docs = [(meta.name, meta.doc) for meta in metas]
     python = Target(config.python)
     for name, installed in [(runtime.name, runtime), *((m.name, i) for m, i in apps)]:
@@ -105,7 +105,7 @@ def build_release(
     files: dict[str, bytes] = {}
     for lib, contents in lib_files.items():
         files.update({f"{lib}/{rel}": data for rel, data in contents.items()})
-    for library in libraries:  # deps (issue 14)
+    for library in libraries:
         files.update({f"{library.path}/{rel}": data for rel, data in library.files.items()})
     entries = [deps_libraries.manifest_entry(library) for library in libraries]  # deps
     runtime = _with_files(runtime, lib_files[manifest.lib_path(runtime.name, runtime.version)])

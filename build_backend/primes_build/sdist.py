@@ -13,7 +13,7 @@ from primes_build.tarball import targz_bytes, write_atomic
 SDIST_ITEMS = (
     "pyproject.toml",
     "primes.toml",
-    "pylock.toml",  # deps (issue 14)
+    "pylock.toml",  # the locked third-party libraries, when the project has them
     "README.md",
     "build_backend",
     "rel",

@@ -1,4 +1,4 @@
-"""Third-party dependencies: read pylock.toml, fetch and install the locked wheels (issue 14)."""
+"""Third-party dependencies: read pylock.toml, fetch and install the locked wheels."""
 
 from primes_build.deps.libraries import Library, ship_libraries
 

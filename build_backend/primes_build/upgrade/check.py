@@ -100,7 +100,7 @@ def _script_problem(
     """What the structural check cannot know: every name exists in the release it names."""
     src_apps, dst_apps = apps(src), apps(dst)
     src_owners, dst_owners = module_owners(src), module_owners(dst)
-    # deps (issue 14): library dirs are switched and their modules loaded like an app's
+    # Third-party library dirs are switched and their modules loaded like an app's
     from primes_build.deps.upgrade import libraries, library_owners, replaced_extensions
 
     src_libs, dst_libs = libraries(src), libraries(dst)

@@ -16,7 +16,7 @@ def compile_plan(plan: PairPlan) -> list[ll.Instruction]:
     body: list[ll.Instruction] = []
     for step in plan.steps:
         block = _translate(step, plan.mode)
-        if not step.to_path:  # deps (issue 14): a removed library has no new code to prepare
+        if not step.to_path:  # a removed library has no new code to prepare
             body.extend(block.instructions)
             continue
         prepare.append(

@@ -144,7 +144,7 @@ def plan_pair(
                 tuple(sorted(set(before) - set(after))), how,
             )
         )  # fmt: skip
-    # deps (issue 14): libraries first, so each loads before the apps that use it
+    # Third-party libraries first, so each loads before the apps that use it
     restarting = {
         s.app for s in steps if any(isinstance(i, hl.RestartApplication) for i in s.instructions)
     }

@@ -210,44 +210,90 @@ def _probation(args: Message) -> float | None:
     return float(value)
 
 
-def _release_op(name: str, key: str) -> Callable[[Session, Message], Reply]:
-    """A release-handler operation; its value (and a failure's "report") is plain data."""
+@dataclass(frozen=True)
+class ReleaseAction:
+    """One release-handler operation: the argument naming its target, and what it does."""
+
+    key: str  # the argument that names the target: a version, a package or either
+    run: Callable[[Node, str, Message], Reply]  # (node, target, args); raises ReleaseError
+
+
+def _check(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    keep = args.get("keep", True)
+    if not isinstance(keep, bool):
+        raise BadRequest("argument 'keep' must be true or false")
+    checked, unpacked, why = handler.check_target(node, target, keep)
+    kind = _upgrade_kind(node, checked.to_version, why)
+    return success({**checked.to_data(), "unpacked": unpacked, **kind})
+
+
+def _unpack(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    return success({"version": handler.unpack(node, Path(target))})
+
+
+def _install(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    return success(_with_old_code(node, handler.install(node, target, _probation(args))))
+
+
+def _permanent(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    handler.make_permanent(node, target)
+    return success({"version": target, "status": "permanent"})
+
+
+def _upgrade(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    with node.release_lock:
+        try:
+            upgraded = handler.upgrade(node, target, _probation(args))
+        except handler.HandOverNeeded as needed:
+            return _hand_over(node, needed)
+    return success(_with_old_code(node, upgraded))
+
+
+def _downgrade(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    return success(_with_old_code(node, handler.downgrade(node, target)))
+
+
+def _uninstall(node: Node, target: str, args: Message) -> Reply:
+    from primes_runtime.release import handler
+
+    handler.uninstall(node, target)
+    return success({"version": target, "status": "uninstalled"})
+
+
+RELEASE_ACTIONS: dict[str, ReleaseAction] = {
+    "check": ReleaseAction("target", _check),
+    "unpack": ReleaseAction("package", _unpack),
+    "install": ReleaseAction("version", _install),
+    "permanent": ReleaseAction("version", _permanent),
+    "upgrade": ReleaseAction("target", _upgrade),
+    "downgrade": ReleaseAction("version", _downgrade),
+    "uninstall": ReleaseAction("version", _uninstall),
+}
+"""The release-handler operations, by name: each one's own function; nothing else acts."""
+
+
+def _release_op(name: str, action: ReleaseAction) -> Callable[[Session, Message], Reply]:
+    """`action` as a control operation; its value (and a failure's "report") is plain data."""
 
     def op(session: Session, args: Message) -> Reply:
-        from primes_runtime.release import handler
         from primes_runtime.release.errors import ReleaseError
 
-        target = text_arg(args, key)
-        node = session.node
+        target = text_arg(args, action.key)
         log.info("control: %s %s", name, target)
         try:
-            if name == "check":
-                keep = args.get("keep", True)
-                if not isinstance(keep, bool):
-                    raise BadRequest("argument 'keep' must be true or false")
-                checked, unpacked, why = handler.check_target(node, target, keep)
-                kind = _upgrade_kind(node, checked.to_version, why)
-                return success({**checked.to_data(), "unpacked": unpacked, **kind})
-            if name == "unpack":
-                return success({"version": handler.unpack(node, Path(target))})
-            if name == "install":
-                return success(
-                    _with_old_code(node, handler.install(node, target, _probation(args)))
-                )
-            if name == "permanent":
-                handler.make_permanent(node, target)
-                return success({"version": target, "status": "permanent"})
-            if name == "upgrade":
-                with node.release_lock:
-                    try:
-                        upgraded = handler.upgrade(node, target, _probation(args))
-                    except handler.HandOverNeeded as needed:
-                        return _hand_over(node, needed)
-                return success(_with_old_code(node, upgraded))
-            if name == "downgrade":
-                return success(_with_old_code(node, handler.downgrade(node, target)))
-            handler.uninstall(node, target)
-            return success({"version": target, "status": "uninstalled"})
+            return action.run(session.node, target, args)
         except ReleaseError as exc:
             report = getattr(exc, "report", None)  # InstallFailed: where, why, rolled back
             details = report.summary().splitlines()[1:] if report is not None else []
@@ -306,11 +352,5 @@ OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {
     "console": _console,
     "versions": _versions,
     "check-code": _check_code,
-    "check": _release_op("check", "target"),
-    "unpack": _release_op("unpack", "package"),
-    "install": _release_op("install", "version"),
-    "permanent": _release_op("permanent", "version"),
-    "upgrade": _release_op("upgrade", "target"),
-    "downgrade": _release_op("downgrade", "version"),
-    "uninstall": _release_op("uninstall", "version"),
+    **{name: _release_op(name, action) for name, action in RELEASE_ACTIONS.items()},
 }

@@ -31,7 +31,7 @@ def static_problems(
     problems = fmt.problems(script.instructions)
     apps = dict(apps)  # as the script goes: stop_app, then start_app (restart_application)
     stopped: dict[str, str] = {}
-    # deps (issue 14): a library's dir is switched and its modules prepared like an app's
+    # Third-party libraries: a library's dir is switched and its modules prepared like an app's
     new_libs = {lib.name: lib.version for lib in new.manifest.libraries}
     old_libs = {lib.name: lib.version for lib in evaluator.old.manifest.libraries}
     for ins in script.instructions:

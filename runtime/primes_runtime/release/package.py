@@ -71,7 +71,7 @@ def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iter
 
 
 def _refuse_unloadable_wheels(source: Path, staging: Path, version: str) -> None:
-    """deps (issue 14): refuse a package whose wheels this interpreter cannot load."""
+    """Refuse a package whose third-party wheels this interpreter cannot load."""
     manifest_path = staging / "releases" / version / "release.json"
     try:
         manifest = json.loads(manifest_path.read_bytes())

@@ -44,7 +44,7 @@ class Release:
 
     def paths(self) -> set[str]:
         """Every lib/ directory this release uses."""
-        libraries = (lib.path for lib in self.manifest.libraries)  # deps (issue 14)
+        libraries = (lib.path for lib in self.manifest.libraries)  # third-party code dirs
         return {self.runtime_dir, *libraries, *(app.path for app in self.apps.values())}
 
 

@@ -1,0 +1,98 @@
+"""The release operations' table: each name reaches its own handler function, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from primes_runtime.control import ops
+from primes_runtime.release import handler
+from primes_runtime.release.errors import ReleaseError
+
+from .fakenode import FakeNode
+
+HANDLER_FUNCTIONS = (
+    "check_target",
+    "unpack",
+    "install",
+    "make_permanent",
+    "upgrade",
+    "downgrade",
+    "uninstall",
+)
+
+
+@pytest.fixture
+def session(tree: Path) -> Iterator[ops.Session]:
+    fake = FakeNode(tree)
+    try:
+        yield ops.Session(fake, started=0.0)
+    finally:
+        fake.shutdown(1.0)
+
+
+@pytest.fixture
+def called(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every release-handler function, replaced by one that records its name and fails."""
+    names: list[str] = []
+    for name in HANDLER_FUNCTIONS:
+
+        def record(*args: object, _name: str = name) -> None:
+            names.append(_name)
+            raise ReleaseError(f"{_name} called")
+
+        monkeypatch.setattr(handler, name, record)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("op", "key", "function"),
+    [
+        ("check", "target", "check_target"),
+        ("unpack", "package", "unpack"),
+        ("install", "version", "install"),
+        ("permanent", "version", "make_permanent"),
+        ("upgrade", "target", "upgrade"),
+        ("downgrade", "version", "downgrade"),
+        ("uninstall", "version", "uninstall"),
+    ],
+)
+def test_each_release_operation_calls_only_its_own_handler_function(
+    session: ops.Session, called: list[str], op: str, key: str, function: str
+) -> None:
+    reply = session.handle({"op": op, "args": {key: "9"}})
+    assert reply.message == {"ok": False, "error": f"{function} called", "out": ""}
+    assert called == [function]
+
+
+def test_a_release_operation_the_table_does_not_name_is_refused_and_nothing_runs(
+    session: ops.Session, called: list[str]
+) -> None:
+    reply = session.handle({"op": "reinstall", "args": {"version": "9"}})
+    assert reply.message == {"ok": False, "error": "unknown operation 'reinstall'", "out": ""}
+    assert called == []
+
+
+def test_a_release_operation_without_its_target_argument_is_refused_before_it_acts(
+    session: ops.Session, called: list[str]
+) -> None:
+    reply = session.handle({"op": "uninstall", "args": {"target": "9"}})
+    assert reply.message["ok"] is False
+    assert "argument 'version' must be a non-empty string" in str(reply.message["error"])
+    assert called == []
+
+
+def test_every_release_action_is_served_under_its_own_name() -> None:
+    assert set(ops.RELEASE_ACTIONS) == {
+        "check",
+        "unpack",
+        "install",
+        "permanent",
+        "upgrade",
+        "downgrade",
+        "uninstall",
+    }
+    assert set(ops.RELEASE_ACTIONS) <= set(ops.OPERATIONS)
+    runs = [action.run for action in ops.RELEASE_ACTIONS.values()]
+    assert len(set(runs)) == len(runs)

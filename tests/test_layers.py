@@ -1,0 +1,243 @@
+"""The direction of use between the parts, read from every import in the source tree.
+
+An AST walk, not import-linter: it sees the imports inside functions too (the tree has many,
+and they are where a wrong arrow hides). Each rule names the importing part and what it may
+not reach; the tests below show every rule failing on a small fake tree.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Where the shipped code lives; apps' and examples' tests are checked with their app.
+SCANNED = ("runtime", "build_backend", "apps", "examples")
+SKIPPED_DIRS = {".venv", "build", "dist", "__pycache__", "node_modules"}
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement's target, as an absolute module name, and where it is written."""
+
+    path: PurePosixPath  # relative to the scanned root
+    module: str  # the importing module
+    line: int
+    target: str  # the imported module (`from a import b` is `a.b` when b is a module)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A part (chosen by `applies`) that may only import what `allows` accepts."""
+
+    says: str
+    applies: Callable[[Import], bool]
+    allows: Callable[[str], bool]
+
+
+def _under(*packages: str) -> Callable[[str], bool]:
+    return lambda name: any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _stdlib(name: str) -> bool:
+    return name.split(".")[0] in sys.stdlib_module_names
+
+
+_formats = _under("primes_runtime.formats")
+_runtime = _under("primes_runtime")
+_build = _under("primes_build")
+_cli = _under("primes_runtime.cli")
+_above_swap = _under(
+    "primes_runtime.release",
+    "primes_runtime.control",
+    "primes_runtime.handover",
+    "primes_runtime.cli",
+)
+
+
+def _in_app(imp: Import) -> bool:
+    return imp.path.parts[0] in ("apps", "examples")
+
+
+RULES = (
+    Rule(
+        "the format layer imports only the standard library and itself",
+        lambda i: _formats(i.module),
+        lambda t: _stdlib(t) or _formats(t),
+    ),
+    Rule(
+        "the runtime imports only the standard library and itself (it ships with no dependencies)",
+        lambda i: _runtime(i.module),
+        lambda t: _stdlib(t) or _runtime(t),
+    ),
+    Rule(
+        "the build imports nothing of the runtime but its format layer",
+        lambda i: _build(i.module),
+        lambda t: not _runtime(t) or _formats(t),
+    ),
+    Rule(
+        "only the CLI imports the CLI (nothing in the node depends on its command line)",
+        lambda i: _runtime(i.module) and not _cli(i.module),
+        lambda t: not _cli(t),
+    ),
+    Rule(
+        "the swap machinery does not import the release handler, control, hand-over or CLI",
+        lambda i: _under("primes_runtime.swap")(i.module),
+        lambda t: not _above_swap(t),
+    ),
+    Rule(
+        "apps and examples do not import the build",
+        _in_app,
+        lambda t: not _build(t),
+    ),
+)
+
+
+def _module_name(path: Path) -> str:
+    """The dotted name of `path`, from the outermost directory with an __init__.py."""
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
+
+
+def _sources(root: Path) -> Iterator[Path]:
+    for top in SCANNED:
+        for path in sorted((root / top).rglob("*.py")):
+            if not SKIPPED_DIRS.intersection(path.relative_to(root).parts):
+                yield path
+
+
+def imports(root: Path) -> Iterator[Import]:
+    """Every import in the scanned tree under `root`, at any depth (functions, TYPE_CHECKING)."""
+    paths = list(_sources(root))
+    known = {_module_name(p) for p in paths}
+    for path in paths:
+        module = _module_name(path)
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        rel = PurePosixPath(path.relative_to(root).as_posix())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield Import(rel, module, node.lineno, alias.name)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - (node.level - 1)]
+                    source = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    source = node.module or ""
+                for alias in node.names:
+                    sub = f"{source}.{alias.name}"
+                    yield Import(rel, module, node.lineno, sub if sub in known else source)
+
+
+def violations(root: Path) -> list[str]:
+    """`path:line: module imports target, but <rule>` for each import a rule refuses."""
+    return [
+        f"{imp.path}:{imp.line}: {imp.module} imports {imp.target}, but {rule.says}"
+        for imp in imports(root)
+        for rule in RULES
+        if rule.applies(imp) and not rule.allows(imp.target)
+    ]
+
+
+def test_every_import_in_the_tree_points_the_allowed_way() -> None:
+    assert violations(ROOT) == []
+
+
+def test_the_walk_sees_the_real_tree_and_its_imports_inside_functions() -> None:
+    found = list(imports(ROOT))
+    assert any(i.module == "primes_runtime.formats.relup" for i in found)
+    assert any(i.module.startswith("primes_build.") for i in found)
+    assert any(i.path.parts[0] == "apps" for i in found)
+    # node.py reaches control/ and release/ from inside functions; the walk must see that.
+    assert any(
+        i.module == "primes_runtime.node" and i.target.startswith("primes_runtime.control")
+        for i in found
+    )
+
+
+def _fake_tree(root: Path, files: dict[str, str]) -> None:
+    base = {
+        "runtime/primes_runtime/__init__.py": "",
+        "runtime/primes_runtime/node.py": "import threading\n",
+        "runtime/primes_runtime/formats/__init__.py": "",
+        "runtime/primes_runtime/formats/relup.py": "import json\nfrom . import errors\n",
+        "runtime/primes_runtime/formats/errors.py": "",
+        "runtime/primes_runtime/swap/__init__.py": "from .. import node\n",
+        "runtime/primes_runtime/release/__init__.py": "from ..swap import *\n",
+        "runtime/primes_runtime/cli/__init__.py": "from ..release import *\n",
+        "build_backend/primes_build/__init__.py": "from primes_runtime import formats\n",
+        "apps/web/web/__init__.py": "import primes_runtime\n",
+        "examples/demo/apps/lim/lim/__init__.py": "from primes_runtime import node\n",
+    }
+    for name, text in {**base, **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def test_a_fake_tree_that_keeps_every_rule_has_no_violations(tmp_path: Path) -> None:
+    _fake_tree(tmp_path, {})
+    assert violations(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "rule"),
+    [
+        (
+            "runtime/primes_runtime/formats/relup.py",
+            "def parse():\n    from ..node import Node\n",
+            "the format layer imports only the standard library and itself",
+        ),
+        (
+            "runtime/primes_runtime/formats/relup.py",
+            "import packaging.version\n",
+            "the format layer imports only the standard library and itself",
+        ),
+        (
+            "runtime/primes_runtime/node.py",
+            "def boot():\n    import primes_build.manifest\n",
+            "the runtime imports only the standard library and itself",
+        ),
+        (
+            "build_backend/primes_build/__init__.py",
+            "def plan():\n    from primes_runtime.release import evaluator\n",
+            "the build imports nothing of the runtime but its format layer",
+        ),
+        (
+            "runtime/primes_runtime/node.py",
+            "def main():\n    from .cli import app\n",
+            "only the CLI imports the CLI",
+        ),
+        (
+            "runtime/primes_runtime/swap/__init__.py",
+            "from ..release import handler\n",
+            "the swap machinery does not import the release handler",
+        ),
+        (
+            "apps/web/web/__init__.py",
+            "def build():\n    import primes_build\n",
+            "apps and examples do not import the build",
+        ),
+        (
+            "examples/demo/apps/lim/lim/__init__.py",
+            "from primes_build.config import load\n",
+            "apps and examples do not import the build",
+        ),
+    ],
+)
+def test_the_checker_refuses_a_deliberate_violation(
+    tmp_path: Path, path: str, text: str, rule: str
+) -> None:
+    _fake_tree(tmp_path, {path: text})
+    found = violations(tmp_path)
+    assert found, "the checker let a violation through"
+    assert all(line.startswith(f"{path}:") for line in found), found
+    assert any(rule in line for line in found), found
