@@ -51,6 +51,8 @@ class Outside:
         owner = getattr(value, "__module__", None)
         if isinstance(value, ModuleType):
             owner = value.__name__
+        if owner is None:  # a bound method (a cache's cache_clear): its object's module
+            owner = getattr(getattr(value, "__self__", None), "__module__", None)
         return isinstance(owner, str) and self.skip(owner)
 
     def containers(self) -> list[object]:
@@ -82,7 +84,7 @@ class Outside:
                     namespace[key] = value
         for container, content in self.containers_:  # a list typing keeps its caches' clears in
             if container != content:
-                _put(container, content)
+                _take_back(container, content, ours)  # only what the distribution's code put
         for clear in list(getattr(typing, "_cleanups", ())):  # typing's caches of generics
             clear()
         sys.meta_path[:] = self.meta_path
@@ -114,13 +116,20 @@ def _copy(value: object) -> object:
     return value.copy()  # type: ignore[attr-defined]
 
 
-def _put(value: Any, before: Any) -> None:
-    """Give a list, dict or set its old content back, in place."""
+def _take_back(value: Any, before: Any, ours: Callable[[object], bool]) -> None:
+    """Take out of a list, dict or set what the distribution's code added to it (another
+    thread's changes meanwhile stay)."""
     if isinstance(value, list):
-        value[:] = before
+        kept = {id(v) for v in before}
+        value[:] = [v for v in value if id(v) in kept or not ours(v)]
+    elif isinstance(value, dict):
+        for key in [k for k, v in value.items() if before.get(k, _GONE) is not v and ours(v)]:
+            if key in before:
+                value[key] = before[key]
+            else:
+                del value[key]
     else:
-        value.clear()
-        value.update(before)
+        value.difference_update({v for v in value if v not in before and ours(v)})
 
 
 def overloads() -> dict[str, dict[str, dict[int, object]]]:
