@@ -17,7 +17,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from types import AsyncGeneratorType, CoroutineType, FrameType, FunctionType, GeneratorType
+from types import (
+    AsyncGeneratorType,
+    CoroutineType,
+    FrameType,
+    FunctionType,
+    GeneratorType,
+    ModuleType,
+)
 from typing import Any, Protocol
 
 _HERE = os.path.dirname(__file__)
@@ -202,6 +209,9 @@ def reachable(owners: list[object], ignore: list[object]) -> set[int]:
         if key in seen or key in skip:
             continue
         seen.add(key)
+        if isinstance(obj, ModuleType):  # its names, not its C state: get_referents of
+            stack.append(obj.__dict__)  # _asyncio hands out freed memory on 3.12/3.13.0
+            continue  # (CPython gh-122695) and the next collection never ends
         stack.extend(gc.get_referents(obj))
     return seen
 
