@@ -1,0 +1,182 @@
+"""A distribution swapped whole, in-process: every holder runs the new code, undo is exact."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from primes_runtime.errors import CodeLoadError
+from primes_runtime.swap import distribution, stale
+from primes_runtime.swap.journal import Journal
+
+CORE = """
+import functools
+
+def greet():
+    return "v{v}"
+
+class Counter:
+    def who(self):
+        return "counter v{v}"
+
+def make(prefix):
+    def tagged():
+        return prefix + " v{v}"
+    return tagged
+
+@functools.lru_cache
+def cached(x):
+    return "cache v{v}"
+"""
+
+PACKAGE = """
+from .core import greet, Counter
+VERSION = "{v}"
+"""
+
+
+@dataclass
+class Dist:
+    """A package in two versions on disk; version 1 imported, held by an outside module."""
+
+    name: str
+    old: Path
+    new: Path
+    holder: ModuleType
+
+    def swap(self) -> Journal:
+        prepared = distribution.prepare(self.name, self.old, self.new)
+        journal = Journal()
+        distribution.install(prepared, journal)
+        return journal
+
+    def answers(self) -> dict[str, object]:
+        h = self.holder
+        package = sys.modules[self.name]
+        return {
+            "from-import": h.greet(),
+            "re-export": h.reexported(),
+            "partial": h.partial(),
+            "bound method": h.bound(),
+            "closure": h.closure(),
+            "instance": h.counter.who(),
+            "isinstance": isinstance(h.counter, sys.modules[f"{self.name}.core"].Counter),
+            "lru cache": h.cached(1),
+            "constant": package.VERSION,
+        }
+
+
+def write(root: Path, name: str, v: int, core: str = CORE) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text(textwrap.dedent(PACKAGE.format(v=v)))
+    (root / name / "core.py").write_text(textwrap.dedent(core.format(v=v)))
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Iterator[Dist]:
+    name = f"sw_{uuid.uuid4().hex[:8]}"
+    old, new = tmp_path / "lib" / f"{name}-1", tmp_path / "lib" / f"{name}-2"
+    write(old, name, 1)
+    write(new, name, 2)
+    sys.path.insert(0, str(old))
+    importlib.invalidate_caches()
+    core = importlib.import_module(f"{name}.core")
+    package = sys.modules[name]
+    holder = ModuleType(f"{name}_holder")
+    holder.greet = core.greet  # type: ignore[attr-defined]
+    holder.reexported = package.greet  # type: ignore[attr-defined]
+    holder.partial = functools.partial(core.greet)  # type: ignore[attr-defined]
+    holder.counter = core.Counter()  # type: ignore[attr-defined]
+    holder.bound = holder.counter.who  # type: ignore[attr-defined]
+    holder.closure = core.make("x")  # type: ignore[attr-defined]
+    holder.cached = core.cached  # type: ignore[attr-defined]
+    sys.modules[holder.__name__] = holder
+    yield Dist(name, old, new, holder)
+    for key in [k for k in sys.modules if k.startswith(name)]:
+        del sys.modules[key]
+    for entry in (str(old), str(new)):
+        if entry in sys.path:
+            sys.path.remove(entry)
+
+
+def version_1() -> dict[str, object]:
+    return {
+        "from-import": "v1", "re-export": "v1", "partial": "v1", "bound method": "counter v1",
+        "closure": "x v1", "instance": "counter v1", "isinstance": True, "lru cache": "cache v1",
+        "constant": "1",
+    }  # fmt: skip
+
+
+def version_2() -> dict[str, object]:
+    return {
+        "from-import": "v2", "re-export": "v2", "partial": "v2", "bound method": "counter v2",
+        "closure": "x v2", "instance": "counter v2", "isinstance": True, "lru cache": "cache v2",
+        "constant": "2",
+    }  # fmt: skip
+
+
+def test_every_holder_of_the_old_code_runs_the_new_code_after_the_swap(dist: Dist) -> None:
+    assert dist.answers() == version_1()
+    journal = dist.swap()
+    assert dist.answers() == version_2()
+    lib = dist.old.parent
+    assert stale.find(lib.parent, {dist.old: dist.new}, ignore=journal.containers()) == []
+
+
+def test_undoing_the_swap_puts_back_exactly_the_old_code(dist: Dist) -> None:
+    core_before = sys.modules[f"{dist.name}.core"]
+    journal = dist.swap()
+    assert journal.undo() == []
+    assert dist.answers() == version_1()
+    assert sys.modules[f"{dist.name}.core"] is core_before
+
+
+def test_the_shadow_import_changes_nothing_current(dist: Dist) -> None:
+    before = {k: v for k, v in sys.modules.items() if k.startswith(dist.name)}
+    distribution.prepare(dist.name, dist.old, dist.new)
+    assert {k: v for k, v in sys.modules.items() if k.startswith(dist.name)} == before
+    assert dist.answers() == version_1()
+
+
+def test_a_closure_whose_free_variables_changed_is_refused_before_anything_changes(
+    dist: Dist,
+) -> None:
+    changed = CORE.replace(
+        '    def tagged():\n        return prefix + " v{v}"',
+        '    suffix = "!"\n    def tagged():\n        return prefix + suffix',
+    )
+    (dist.new / dist.name / "core.py").write_text(textwrap.dedent(changed.format(v=2)))
+    with pytest.raises(CodeLoadError, match=r"make\.<locals>\.tagged .*free variables changed"):
+        distribution.prepare(dist.name, dist.old, dist.new)
+    assert dist.answers() == version_1()
+
+
+def test_a_function_held_outside_that_the_new_version_drops_is_refused_naming_its_holder(
+    dist: Dist,
+) -> None:
+    leftover = {"fn": dist.holder.closure}  # held by a plain dict: no module name to rebind
+    (dist.new / dist.name / "core.py").write_text(
+        textwrap.dedent(CORE.format(v=2)).replace("def make(prefix):", "def made(prefix):")
+    )
+    with pytest.raises(CodeLoadError, match=r"no such function\) and module \S+ name closure"):
+        distribution.prepare(dist.name, dist.old, dist.new)
+    assert leftover["fn"]() == "x v1"
+
+
+def test_what_the_new_top_level_puts_into_another_module_is_taken_back_after_the_shadow(
+    dist: Dist,
+) -> None:
+    patching = (
+        CORE + "\nimport string\n\ndef patched():\n    return 2\n\nstring.patched = patched\n"
+    )
+    (dist.new / dist.name / "core.py").write_text(textwrap.dedent(patching.format(v=2)))
+    distribution.prepare(dist.name, dist.old, dist.new)
+    assert not hasattr(sys.modules["string"], "patched")
