@@ -49,6 +49,9 @@ class Prepared:
     closures: list[tuple[FunctionType, CodeType]] = field(default_factory=list)
     """Functions made at run time by the old code (closures, lambdas) and their new code."""
     fresh_extensions: frozenset[str] = frozenset()
+    outside: Outside | None = None
+    """What other modules hold, taken before the suspend (the install's undo puts back only
+    what the distribution's code changed, so it may be taken early)."""
 
     @property
     def modules(self) -> list[str]:
@@ -94,6 +97,7 @@ def prepare(
     prepared = Prepared(name, old_dir, new_dir, names, run, tops, defined, changed)
     with stale.visible():
         _check(prepared, list(owners), library)
+    prepared.outside = Outside(lambda n: n.partition(".")[0] in tops)
     return prepared
 
 
@@ -128,7 +132,7 @@ def install(prepared: Prepared, journal: Journal) -> None:
         fresh_extension=lambda _n, _p: True,
         executed=executed,
     )
-    outside = Outside(lambda n: n.partition(".")[0] in prepared.tops)
+    outside = prepared.outside or Outside(lambda n: n.partition(".")[0] in prepared.tops)
     journal.step(outside.restore, outside, *outside.containers())
     journal.step(lambda: _put_back(current, prepared.tops), *current.values())
     with _quiet():

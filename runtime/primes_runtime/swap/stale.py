@@ -105,8 +105,10 @@ def find(
         return []
     same = _SameSource(dirs)
     with visible():
-        gc.collect()
         found = _find(root, old, owners, ignore)
+        if found:  # garbage may be all of it: collect (a full collection holds the GIL for
+            gc.collect()  # tens of ms in a large node, so only when there is something)
+            found = _find(root, old, owners, ignore)
     return [s for s in found if not same.running(s)]
 
 
