@@ -340,8 +340,8 @@ class _Roots:
                 for ref in gc.get_referrers(item):
                     if id(ref) in seen or id(ref) in self.ignore or ref is mine:
                         continue
-                    if isinstance(ref, FrameType) and ref.f_code.co_filename.startswith(_HERE):
-                        continue
+                    if isinstance(ref, FrameType):
+                        continue  # a frame's locals hold for a moment (another request's)
                     seen.add(id(ref))
                     label = self._label(ref, item)
                     if label is not None:
@@ -368,6 +368,4 @@ class _Roots:
         owner = self.owners.get(id(ref))
         if owner is not None:
             return owner
-        if isinstance(ref, FrameType):
-            return f"a running {ref.f_code.co_qualname}"
         return None
