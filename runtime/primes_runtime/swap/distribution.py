@@ -13,15 +13,16 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from types import CodeType, FunctionType, GeneratorType, ModuleType
 
 from primes_runtime.errors import CodeLoadError
 
 from . import shadow, stale
+from .holders import Holders, distinct, find_holders, move_paths, rebind
 from .journal import Journal
 from .outside import Outside, overloads
 from .patch import Patcher, Replaced, functions_of
@@ -52,6 +53,9 @@ class Prepared:
     outside: Outside | None = None
     """What other modules hold, taken before the suspend (the install's undo puts back only
     what the distribution's code changed, so it may be taken early)."""
+    holders: Holders | None = None
+    """Where other modules hold the changed modules' objects and old paths, found before
+    the suspend."""
 
     @property
     def modules(self) -> list[str]:
@@ -98,6 +102,8 @@ def prepare(
     with stale.visible():
         _check(prepared, list(owners), library)
     prepared.outside = Outside(lambda n: n.partition(".")[0] in tops)
+    mine = [sys.modules[n] for n in changed if n in sys.modules]
+    prepared.holders = find_holders(mine, old_dir, new_dir)
     return prepared
 
 
@@ -150,9 +156,11 @@ def install(prepared: Prepared, journal: Journal) -> None:
             if name not in prepared.changed and made is not None and made.__spec__ is not None:
                 spec = made.__spec__
                 shadow.set_import_attrs(module, spec, spec.loader)  # type: ignore[arg-type]
-        _rebind(_new_values(before, current, prepared.changed), set(before), journal)
-        _move_paths(prepared.old_dir, prepared.new_dir, journal)
+        found = prepared.holders or find_holders((), prepared.old_dir, prepared.new_dir)
+        rebind(found, _new_values(before, current, prepared.changed), set(before), journal)
+        move_paths(found, prepared.old_dir, prepared.new_dir, journal)
     prepared.run.modules.clear()  # the shadow's objects go: nothing may hold them
+    prepared.holders = None
     prepared.closures.clear()
 
 
@@ -457,67 +465,13 @@ def _new_values(
         after = now.__dict__
         for key, old in namespace.items():
             new = after.get(key, _GONE)
-            if new is _GONE or new is old or key.startswith("__") or not _distinct(old):
+            if new is _GONE or new is old or key.startswith("__") or not distinct(old):
                 continue
             found[id(old)] = (old, new)
     return found
 
 
 _GONE = object()
-
-
-def _distinct(value: object) -> bool:
-    """Whether ``value`` is an object only its own binding could hold (not a small int, an
-    interned string or a singleton another module may hold by chance)."""
-    if value is None or isinstance(value, bool | int | float | complex):
-        return False
-    if isinstance(value, str | bytes):
-        return len(value) > 1 and not (isinstance(value, str) and value.isidentifier())
-    if isinstance(value, tuple | frozenset):
-        return len(value) > 0
-    return True
-
-
-def _rebind(values: dict[int, tuple[object, object]], executed: set[str], journal: Journal) -> None:
-    """Module globals outside the modules executed again that hold an old value (a from-
-    import of a constant, of a replaced class) get the new one."""
-    if not values:
-        return
-    namespaces: list[dict[str, object]] = [sys.modules]  # type: ignore[list-item]
-    for module_name, module in list(sys.modules.items()):
-        namespace = getattr(module, "__dict__", None)
-        if module_name not in executed and isinstance(namespace, dict):
-            namespaces.append(namespace)
-    for namespace in namespaces:  # (sys.modules too: a module object a module made, six.moves)
-        for key, value in list(namespace.items()):
-            found = values.get(id(value))
-            if found is not None and found[0] is value:
-                namespace[key] = found[1]
-                journal.step(_setter(namespace, key, value), value)
-
-
-def _move_paths(old_dir: Path, new_dir: Path, journal: Journal) -> None:
-    """A module global holding a path into the old dir (a cached data file's, say) gets the
-    same path in the new dir, where the new dir has that file."""
-    prefix = str(old_dir) + os.sep
-    for module in list(sys.modules.values()):
-        namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
-        for key, value in list(namespace.items()):
-            if not isinstance(value, str | PurePath) or key.startswith("__"):
-                continue
-            text = str(value)
-            if not text.startswith(prefix):
-                continue
-            moved = new_dir / text[len(prefix) :]
-            if moved.exists():
-                namespace[key] = str(moved) if isinstance(value, str) else type(value)(moved)
-                journal.step(_setter(namespace, key, value), value)
-
-
-def _setter(namespace: dict[str, object], key: str, value: object) -> Callable[[], None]:
-    return lambda: namespace.__setitem__(key, value)
 
 
 def _put_back(saved: dict[str, ModuleType], tops: frozenset[str]) -> None:

@@ -180,3 +180,31 @@ def test_what_the_new_top_level_puts_into_another_module_is_taken_back_after_the
     (dist.new / dist.name / "core.py").write_text(textwrap.dedent(patching.format(v=2)))
     distribution.prepare(dist.name, dist.old, dist.new)
     assert not hasattr(sys.modules["string"], "patched")
+
+
+def test_a_module_imported_between_prepare_and_install_has_its_old_values_and_paths_moved(
+    dist: Dist,
+) -> None:
+    data = (
+        'import os\nTAGS = ("v{v}", "tag")\nDATA = os.path.join(os.path.dirname(__file__), "d")\n'
+    )
+    for root in (dist.old, dist.new):
+        (root / dist.name / "d").write_text("data")
+        core = root / dist.name / "core.py"
+        core.write_text(core.read_text() + data.format(v=1 if root == dist.old else 2))
+    importlib.reload(sys.modules[f"{dist.name}.core"])
+    core = sys.modules[f"{dist.name}.core"]
+    early, late = ModuleType(f"{dist.name}_early"), ModuleType(f"{dist.name}_late")
+    for module in (early, late):
+        module.TAGS, module.DATA = core.TAGS, core.DATA  # type: ignore[attr-defined]
+    sys.modules[early.__name__] = early
+    prepared = distribution.prepare(dist.name, dist.old, dist.new)
+    sys.modules[late.__name__] = late  # imported after the holders were looked for
+    journal = Journal()
+    distribution.install(prepared, journal)
+    new_data = str(dist.new / dist.name / "d")
+    held = lambda m: (m.TAGS, m.DATA)  # noqa: E731
+    assert [held(early), held(late)] == [(("v2", "tag"), new_data)] * 2
+    assert journal.undo() == []
+    old_data = str(dist.old / dist.name / "d")
+    assert [held(early), held(late)] == [(("v1", "tag"), old_data)] * 2
