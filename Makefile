@@ -19,7 +19,7 @@ help:
 	@echo "make test    - create .venv, run ruff, mypy and every test (what CI runs)"
 	@echo "make demo    - the seed story end to end in ./demo (build 1, start, build 2, upgrade, downgrade, stop)"
 	@echo "make bench   - run the benchmarks under bench/ (prints JSON and a table)"
-	@echo "make bench-handover - a hand-over beside restarts under HTTP load (about 3 minutes)"
+	@echo "make bench-handover - a hand-over beside restarts under HTTP load (about 2 minutes)"
 	@echo "make release - python -m build into dist/"
 	@echo "make node    - unpack the newest dist/ package into $(NODE) and start it"
 	@echo "make update  - upgrade the running node to the newest package in dist/"
@@ -64,7 +64,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
-# Not part of `make bench`: 5 rounds of 4 ways take about 3 minutes.
+# Not part of `make bench`: 5 rounds of 4 ways take about 2 minutes (docs/benchmarks.md).
 bench-handover: $(STAMP)
 	$(PY) bench/handover_bench.py
 
