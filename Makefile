@@ -13,12 +13,13 @@ pyenv_python   = $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions
 RUNTIME_TESTS  := tests/runtime tests/contract --ignore=tests/runtime/control tests/runtime/control/test_script_without_node.py tests/runtime/control/test_script_one_interpreter.py
 RUNTIME_REQS   := pytest>=8 packaging>=26.4 jinja2>=3.1 installer>=0.7 build>=1.2 setuptools>=68
 
-.PHONY: help venv test lint typecheck unit demo release node update repl stop bench clean $(OTHER_PYTHONS:%=runtime-%)
+.PHONY: help venv test lint typecheck unit demo release node update repl stop bench bench-handover clean $(OTHER_PYTHONS:%=runtime-%)
 
 help:
 	@echo "make test    - create .venv, run ruff, mypy and every test (what CI runs)"
 	@echo "make demo    - the seed story end to end in ./demo (build 1, start, build 2, upgrade, downgrade, stop)"
 	@echo "make bench   - run the benchmarks under bench/ (prints JSON and a table)"
+	@echo "make bench-handover - a hand-over beside restarts under HTTP load (about 2 minutes)"
 	@echo "make release - python -m build into dist/"
 	@echo "make node    - unpack the newest dist/ package into $(NODE) and start it"
 	@echo "make update  - upgrade the running node to the newest package in dist/"
@@ -62,6 +63,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# Not part of `make bench`: 5 rounds of 4 ways take about 2 minutes (docs/benchmarks.md).
+bench-handover: $(STAMP)
+	$(PY) bench/handover_bench.py
 
 release: $(STAMP)
 	$(PY) -m build

@@ -154,6 +154,24 @@ def test_a_successful_install_gives_its_pauses_and_report() -> None:
     assert outcome.data["to_version"] == "2"
 
 
+def test_an_upgrade_that_handed_the_node_over_gives_the_old_and_new_pid() -> None:
+    answer = obj(
+        "upgrade", from_version="1", to_version="2", why="the runtime changes", old_pid=4200,
+        new_pid=4242, sockets=["asgi_host"], states=1, seconds=0.2, frozen_ms=18.3, handover=True,
+    )  # fmt: skip
+    outcome = NodeCli("/srv/pn", "primenode", FakeScript({"upgrade": (0, answer, "")})).upgrade("2")
+    assert outcome.ok and outcome.pauses == ()
+    assert outcome.handover is not None
+    assert (outcome.handover["old_pid"], outcome.handover["new_pid"]) == (4200, 4242)
+    assert outcome.handover["frozen_ms"] == 18.3
+
+
+def test_a_hot_upgrade_is_no_hand_over() -> None:
+    answer = obj("upgrade", from_version="1", to_version="2", pauses=[], failed=None)
+    outcome = NodeCli("/srv/pn", "primenode", FakeScript({"upgrade": (0, answer, "")})).upgrade("2")
+    assert outcome.ok and outcome.handover is None
+
+
 def test_check_of_a_package_not_kept_passes_no_keep() -> None:
     answer = obj("check", to_version="2", unpacked=True)
     fake = FakeScript({"check": (0, answer, "")})

@@ -22,6 +22,12 @@ EXIT_USAGE = 2
 EXIT_NOT_RUNNING = 3
 EXIT_ROLLBACK_PROBLEMS = 4
 
+HANDOVER_KEYS = (
+    "from_version", "to_version", "why", "old_pid", "new_pid", "sockets", "states",
+    "seconds", "frozen_ms",
+)  # fmt: skip
+"""What a hand-over's report (`upgrade --json` with `"handover": true`) carries."""
+
 
 @dataclass(frozen=True)
 class Pause:
@@ -76,6 +82,14 @@ class Outcome:
     def reason(self) -> str:
         """Why it failed: the failed step's reason, else the node's error line."""
         return self.failed.reason if self.failed is not None else self.summary
+
+    @property
+    def handover(self) -> dict[str, object] | None:
+        """An upgrade that handed the node over to a successor node (a new runtime or
+        interpreter): from which pid to which, why, what moved; None for a hot one."""
+        if self.data.get("handover") is not True:
+            return None
+        return {k: self.data[k] for k in HANDOVER_KEYS if k in self.data}
 
 
 class NodeError(Exception):

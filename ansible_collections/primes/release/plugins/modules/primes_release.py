@@ -6,13 +6,16 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: primes_release
-short_description: Hot-upgrade one primes release node, with rollback
+short_description: Upgrade one primes release node (hot or by hand-over), with rollback
 version_added: "1.0.0"
 description:
   - Drives one deployed primes release tree through its C(bin/<name>) script, and needs
     nothing else on the host.
   - Takes the node to a release I(state) (C(unpacked), C(installed) or C(permanent)) or
     back to an earlier release with I(downgrade), hot, while the node keeps serving.
+  - A release on another runtime or interpreter is a hand-over (the node decides, and
+    C(check) says so) - C(bin/<name> upgrade) starts a successor node with a new pid, which
+    takes the sockets and every process state; the task is the same and returns I(handover).
   - A node that is already where it should be reports C(changed=false).
   - In check mode the node runs its own check of the release (C(bin/<name> check --json),
     everything up to the point of no return), also for a package it has not unpacked yet
@@ -131,7 +134,9 @@ pauses:
   elements: dict
   sample: [{"pid": "<0.2>", "name": "prime_miner", "module": "prime_miner.miner", "ms": 2.3}]
 max_pause_ms:
-  description: The longest pause in I(pauses), in milliseconds.
+  description:
+    - The longest pause in I(pauses), in milliseconds.
+    - For a hand-over, how long the old node accepted nothing (I(handover.frozen_ms)).
   returned: always
   type: float
   sample: 2.3
@@ -140,6 +145,17 @@ duration_ms:
   returned: always
   type: float
   sample: 480.5
+handover:
+  description:
+    - The upgrade handed the node over to a successor node (the release changes the runtime
+      or the interpreter) - the node's report, C(old_pid) and C(new_pid) differ.
+    - C(frozen_ms) is how long nothing was accepted, C(seconds) the whole hand-over.
+  returned: when an upgrade was a hand-over
+  type: dict
+  sample: {"from_version": "1", "to_version": "2", "why": "the runtime changes
+           (primes_runtime-1 -> primes_runtime-2), and a runtime is never swapped in place",
+           "old_pid": 4200, "new_pid": 4242, "sockets": ["asgi_host", "primes.control"],
+           "states": 1, "seconds": 0.2, "frozen_ms": 18.3}
 check:
   description:
     - The node's check report, C(bin/<name> check --json) without C(ok) and C(command).
@@ -345,6 +361,7 @@ def main() -> None:
         module.exit_json(**result)
 
     pauses: list[dict[str, object]] = []
+    frozen: list[float] = []
     started = time.monotonic()
     for step in steps:
         try:
@@ -352,6 +369,9 @@ def main() -> None:
         except NodeError as exc:
             outcome = Outcome((step.command, step.argument), False, str(exc), UNREADABLE)
         pauses += [pause.as_dict() for pause in outcome.pauses]
+        if outcome.handover is not None:
+            result["handover"] = outcome.handover
+            frozen.append(float(str(outcome.handover.get("frozen_ms", 0.0))))
         if not outcome.ok:
             try:
                 now = dict(cli.versions())
@@ -384,7 +404,7 @@ def main() -> None:
         versions=now,
         release=running(now),
         pauses=pauses,
-        max_pause_ms=max((float(str(x["ms"])) for x in pauses), default=0.0),
+        max_pause_ms=max([*(float(str(x["ms"])) for x in pauses), *frozen], default=0.0),
         duration_ms=duration,
     )
     if module._diff:
