@@ -134,7 +134,6 @@ def test_the_doc_walks_a_fresh_clone_to_a_node_whose_library_was_upgraded_in_pla
     assert "every loaded module, function and class runs release 4's code" in lines
     node_lib = home / "srv" / "kvnode" / "lib"
     assert f"('3.10', '{node_lib}/idna-3.10/idna/core.py')" in lines
-    assert not any("idna" in w.name and "3.10" not in w.name for w in node_lib.iterdir())
 
     project = work / "kvnode"
     dist = project / "dist"
