@@ -6,11 +6,14 @@ namespace's 127.0.0.1, so the client of a host runs inside the namespace (`ip ne
 printing one line per call (start, end on CLOCK_MONOTONIC, which the namespaces share with
 the controller, and the release that answered). ansible-playbook's output is read as it comes,
 each line stamped; with `serial: 1` a host's turn runs from the end of the previous host's
-(the roll's start for the first) to its own last line before the recap.
+(the roll's start for the first) to its own last line before the recap. The module's own
+`duration_ms` (its `bin/<name>` commands: check, upgrade with its probation window) is printed
+next to it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -125,6 +128,16 @@ def turns(names: list[str], lines: list[tuple[float, str]]) -> dict[str, tuple[f
     return found
 
 
+def upgrade_seconds(name: str, lines: list[tuple[float, str]]) -> float | None:
+    """The module's own `duration_ms` for the host (its `bin/<name>` commands), in seconds."""
+    head = f"changed: [{name}] => "
+    for _, line in lines:
+        if line.startswith(head):
+            duration = json.loads(line[len(head) :]).get("duration_ms")
+            return None if duration is None else round(float(duration) / 1000, 2)
+    return None
+
+
 def worst_during(
     calls: list[tuple[float, float, str]], turn: tuple[float, float]
 ) -> tuple[float, int, int]:
@@ -165,6 +178,7 @@ def roll_over_ssh(size: int, one: Path, two: Path, workdir: Path) -> dict[str, o
         worst, calls, failed = worst_during(client.calls, turn)
         per_host[client.host] = {
             "turn_s": round(turn[1] - turn[0], 2),
+            "upgrade_s": upgrade_seconds(client.host, lines),
             "worst_ms_turn": round(worst, 1),
             "calls_turn": calls,
             "failed_turn": failed,
@@ -182,10 +196,14 @@ def show(figures: dict[str, object]) -> None:
     per_host = figures["per_host"]
     assert isinstance(per_host, dict)
     print(f"roll of {figures['hosts']} hosts over ssh (serial 1): {figures['roll_s']:.1f} s")
-    heads = ("turn s", "worst ms (turn)", "calls", "failed", "worst ms (roll)")
-    print(f"{'host':6} {heads[0]:>7} {heads[1]:>16} {heads[2]:>6} {heads[3]:>6} {heads[4]:>16}")
+    heads = ("turn s", "upgrade s", "worst ms (turn)", "calls", "failed", "worst ms (roll)")
+    print(
+        f"{'host':6} {heads[0]:>7} {heads[1]:>9} {heads[2]:>16} {heads[3]:>6} {heads[4]:>6} "
+        f"{heads[5]:>16}"
+    )
     for name, row in per_host.items():
+        upgrade = "?" if row["upgrade_s"] is None else f"{row['upgrade_s']:.1f}"
         print(
-            f"{name:6} {row['turn_s']:>7.1f} {row['worst_ms_turn']:>16.1f} "
+            f"{name:6} {row['turn_s']:>7.1f} {upgrade:>9} {row['worst_ms_turn']:>16.1f} "
             f"{row['calls_turn']:>6} {row['failed_turn']:>6} {row['worst_ms_roll']:>16.1f}"
         )
