@@ -54,12 +54,14 @@ class Client:
     reader: threading.Thread | None = None
 
     def read(self) -> None:
+        """Collect the client's lines until it ends."""
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             start, end, release = line.split()
             self.calls.append((float(start), float(end), release))
 
     def stop(self) -> None:
+        """End the client process (this one, by its pid) and its reader."""
         if self.proc.poll() is None and self.proc.pid > 1:
             self.proc.terminate()
         self.proc.wait(10)
@@ -68,6 +70,7 @@ class Client:
 
 
 def start_client(host: Host, port: int) -> Client:
+    """A client of the node listening on `port` in the host's namespace."""
     argv = ["ip", "netns", "exec", host.netns, sys.executable, "-c", CLIENT, str(port)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     client = Client(host.name, proc)

@@ -42,12 +42,14 @@ class Block:
     path: str | None
 
     def script(self) -> str:
+        """The block as shell: itself, or a here-document writing the file."""
         if self.path is None:
             return self.body
         assert "\nEOF_WALKTHROUGH\n" not in self.body
         return f"cat > {self.path} <<'EOF_WALKTHROUGH'\n{self.body}EOF_WALKTHROUGH\n"
 
     def title(self) -> str:
+        """What the block does, in one short line (for the times printed)."""
         if self.path is not None:
             return f"write {self.path}"
         return next(line for line in self.body.splitlines() if line.strip())[:60]
