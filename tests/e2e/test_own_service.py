@@ -34,12 +34,15 @@ def node_root(tmp_path: Path) -> Iterator[Path]:
 
 
 def _started_new_project(world: World, node_root: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
-    """`primes new kvnode`, build, `tar -xzf` into node_root, start: (work dir, project, bin)."""
+    """`primes new kvnode`, build, `tar -xzf` into node_root, start: (work dir, project, bin).
+
+    The builds run the world venv's primes-build (`--no-isolation`): the isolated route is the
+    walkthrough's (tests/e2e/test_walkthrough.py)."""
     work = tmp_path / "work"
     work.mkdir()
     project = work / "kvnode"
     run([world.bin("primes"), "new", "kvnode"], cwd=work, env=world.env)
-    run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    run([world.bin("python"), "-m", "build", "--no-isolation"], cwd=project, env=world.env)
     node_root.mkdir(parents=True)
     run(["tar", "-xzf", project / "dist" / "kvnode_1.tar.gz", "-C", node_root], cwd=work)
     kvnode = node_root / "bin" / "kvnode"
@@ -54,7 +57,7 @@ def _version_2(world: World, project: Path, store_source: str) -> str:
         text = path.read_text(encoding="utf-8")
         assert 'version = "1"' in text
         path.write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
-    return run([world.bin("python"), "-m", "build"], cwd=project, env=world.env)
+    return run([world.bin("python"), "-m", "build", "--no-isolation"], cwd=project, env=world.env)
 
 
 STORE_V2_WITHOUT_CODE_CHANGE = STORE_V2[: STORE_V2.index("\ndef code_change")]
