@@ -4,7 +4,11 @@ Prints the wall time of the ansible-playbook roll (serial 1) and, per node, the 
 its HTTP client saw: over the whole roll, and around its own turn (2 s either side of the
 first reply from release 2). Not run by `make test`.
 
-Run: ``.venv/bin/python bench/fleet_bench.py [--nodes 5]``
+With `--ssh` (root, sshd, network namespaces), the nodes are the ssh hosts of
+tests/fleet/sshhosts.py and it prints, per host, the time of its turn and the worst latency a
+client of that host's node saw during it (bench/fleet_ssh.py).
+
+Run: ``.venv/bin/python bench/fleet_bench.py [--nodes 5] [--ssh]``
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from fleet_ssh import roll_over_ssh, show  # noqa: E402
 
 from tools.story import build, bump, copy_sources, deploy, primenode  # noqa: E402
 
@@ -57,6 +63,7 @@ class Client(threading.Thread):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=5)
+    parser.add_argument("--ssh", action="store_true", help="roll ssh hosts (network namespaces)")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
         work = Path(tmp)
@@ -64,6 +71,11 @@ def main() -> int:
         one = build(src, work / "dist")
         bump(src, "2")
         two = build(src, work / "dist")
+        if opts.ssh:
+            over_ssh = roll_over_ssh(opts.nodes, one, two, work)
+            show(over_ssh)
+            print(json.dumps(over_ssh))
+            return 0
         roots = [work / f"node{i}" / "primenode" for i in range(1, opts.nodes + 1)]
         for root in roots:
             deploy(one, root)

@@ -41,13 +41,10 @@ would add 5 s to every bump.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -57,11 +54,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.corpus import BUMPS, Bump
-from tests.e2e.world import THIRD_PARTY, UV, World, download, make_world
+from tests.e2e.world import World, cached, make_world, tools_wheelhouse
 
 pytestmark = pytest.mark.e2e
 
-CACHE = Path(os.environ.get("PRIMES_CORPUS_CACHE", "~/.cache/primes-corpus")).expanduser()
 JOBS = int(os.environ.get("PRIMES_CORPUS_JOBS", "2"))
 ISOLATED = os.environ.get("PRIMES_CORPUS_ISOLATED", "") == "1"
 """Build in pypa/build's default isolated route (5.6 s a build here) rather than with
@@ -70,34 +66,6 @@ index, 34 builds."""
 COMMAND_TIMEOUT = 300.0
 
 # --------------------------------------------------------------------------- the wheel cache
-
-
-def cached(name: str, requirements: Sequence[Sequence[str]], top: Path) -> Path:
-    """CACHE/<name>: the binary wheels of each requirement list (one `pip download` each),
-    downloaded once; it appears whole or not at all (written aside, then renamed)."""
-    folder = CACHE / name
-    if folder.is_dir():
-        return folder
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
-    try:
-        for wanted in requirements:
-            download(wanted, partial, top)
-        try:
-            partial.rename(folder)
-        except OSError:  # another run got there first
-            if not folder.is_dir():
-                raise
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder
-
-
-def tools_wheelhouse(top: Path) -> Path:
-    """What primes-build (with its lock extra) needs, cached under a name of its pins."""
-    wanted = (*THIRD_PARTY, UV)
-    digest = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:12]
-    return cached(f"tools-{digest}", [wanted], top)
 
 
 def bump_wheelhouse(bump: Bump, top: Path) -> Path:

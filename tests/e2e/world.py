@@ -9,10 +9,12 @@ offline). The `world` fixture (tests/e2e/conftest.py) makes it once per session.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,10 @@ pytest, for the app's own tests."""
 
 UV = "uv==0.13.8"
 """primes-build's `lock` extra: what `primes lock` runs (docs/build.md)."""
+
+CACHE = Path(os.environ.get("PRIMES_CORPUS_CACHE", "~/.cache/primes-corpus")).expanduser()
+"""Where wheels fetched once from PyPI are kept (outside the repository), so that the tests
+that need them run offline afterwards."""
 
 
 @dataclass(frozen=True)
@@ -96,3 +102,31 @@ def make_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) ->
     pip = [venv / "bin/python", "-m", "pip", "install", "-q"]
     run([*pip, wanted, "build"], cwd=top, env=env)
     return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
+
+
+def cached(name: str, requirements: Sequence[Sequence[str]], top: Path) -> Path:
+    """CACHE/<name>: the binary wheels of each requirement list (one `pip download` each),
+    downloaded once; it appears whole or not at all (written aside, then renamed)."""
+    folder = CACHE / name
+    if folder.is_dir():
+        return folder
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
+    try:
+        for wanted in requirements:
+            download(wanted, partial, top)
+        try:
+            partial.rename(folder)
+        except OSError:  # another run got there first
+            if not folder.is_dir():
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
+
+def tools_wheelhouse(top: Path) -> Path:
+    """What primes-build (with its lock extra) needs, cached under a name of its pins."""
+    wanted = (*THIRD_PARTY, UV)
+    digest = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:12]
+    return cached(f"tools-{digest}", [wanted], top)
