@@ -5,7 +5,9 @@ Used by tests/e2e/test_handover.py."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -87,3 +89,28 @@ def fresh_load(port: int, path: str, seconds: float, clients: int = 4) -> Load:
     return Load(
         "fresh connections", counts["ok"] + counts["failed"], counts["failed"], worst[0] * 1e3
     )
+
+
+def command(
+    script: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """bin/<name> ARGS with `env` added to this environment; whatever it exits with."""
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def node_processes(root: Path) -> list[int]:
+    """Pids whose command line names this tree and runs primes_runtime (its nodes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if os.fsencode(str(root)) in args and state != "Z" and b"--root" in args:
+                found.append(int(entry))
+    return found

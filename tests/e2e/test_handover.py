@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,13 @@ import pytest
 
 from tests.build_backend.deps.interpreters import find_python
 from tools.asgi_example import Load, ctl, get
-from tools.handover_example import build_on_python, build_pair, fresh_load
+from tools.handover_example import (
+    build_on_python,
+    build_pair,
+    command,
+    fresh_load,
+    node_processes,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +36,6 @@ def runtime_2(
     return build_pair(tmp_path_factory.mktemp("runtime2"), wheelhouse, ratelimiter_v1)
 
 
-def command(
-    script: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(script), *args], capture_output=True, text=True, timeout=120,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
-
-
 @pytest.fixture
 def started(deployed: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     env = getattr(request, "param", {})
@@ -49,21 +45,6 @@ def started(deployed: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
         yield deployed
     finally:
         command(deployed, "stop")
-
-
-def node_processes(root: Path) -> list[int]:
-    """Pids whose command line names this tree and runs primes_runtime (its nodes)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if os.fsencode(str(root)) in args and state != "Z" and b"--root" in args:
-                found.append(int(entry))
-    return found
 
 
 def test_check_says_an_upgrade_that_changes_the_runtime_is_a_hand_over_and_why(
