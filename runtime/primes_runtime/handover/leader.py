@@ -105,7 +105,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
             raise PrimesError("this node holds no node lock to pass on")
         step = "sockets"
         chan.send(
-            {"op": "sockets", "keys": [lst.key for lst in listeners], "leader": os.getpid()},
+            {"op": "sockets", "keys": [lst.key for lst in listeners]},
             [*(lst.sock.fileno() for lst in listeners), held.fd],
         )
         faults.kill("leader", "sockets")
