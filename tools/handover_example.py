@@ -5,7 +5,9 @@ Used by tests/e2e/test_handover.py."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -37,10 +39,10 @@ def build_pair(work: Path, house: Path, v1: Path) -> Path:
     return build(src, work / "dist-runtime-2", house, previous=v1)
 
 
-def on_python(src: Path, version: str) -> None:
-    """Release 2 of the example source at `src`: the same apps and runtime, on Python
-    `version` (`[release] python`)."""
-    bump(src / "primes.toml", "1", "2")
+def on_python(src: Path, version: str, release: str = "2") -> None:
+    """Release `release` of the example source at `src`: the same apps and runtime, on
+    Python `version` (`[release] python`)."""
+    bump(src / "primes.toml", "1", release)
     toml = src / "primes.toml"
     text = toml.read_text(encoding="utf-8")
     if "\n[release]\n" not in text:
@@ -48,17 +50,31 @@ def on_python(src: Path, version: str) -> None:
     toml.write_text(text.replace("\n[release]\n", f'\n[release]\npython = "{version}"\n', 1))
 
 
-def build_on_python(work: Path, house: Path, v1: Path, version: str) -> Path:
-    """Release 2 on Python `version`, built next to release 1's package `v1`; its package."""
-    src = copy_example(work / f"src-python-{version}" / "ratelimiter")
-    on_python(src, version)
-    return build(src, work / f"dist-python-{version}", house, previous=v1)
+def build_on_python(
+    work: Path, house: Path, previous: Path, version: str, release: str = "2"
+) -> Path:
+    """Release `release` on Python `version`, built next to the package `previous` (the
+    release it upgrades); its package."""
+    src = copy_example(work / f"src-{release}-python-{version}" / "ratelimiter")
+    on_python(src, version, release)
+    return build(src, work / f"dist-{release}-python-{version}", house, previous=previous)
 
 
 def fresh_load(port: int, path: str, seconds: float, clients: int = 4) -> Load:
-    """Load 127.0.0.1:port with one new connection per request (`Connection: close`), so
-    every request needs the listening socket: one refused or reset counts as failed."""
-    stop = time.monotonic() + seconds
+    """:func:`load_until` for `seconds`."""
+    stop = threading.Event()
+    timer = threading.Timer(seconds, stop.set)
+    timer.start()
+    try:
+        return load_until(port, path, stop, clients)
+    finally:
+        timer.cancel()
+
+
+def load_until(port: int, path: str, stop: threading.Event, clients: int = 4) -> Load:
+    """Load 127.0.0.1:port until `stop` is set, with one new connection per request
+    (`Connection: close`), so every request needs the listening socket: one refused or
+    reset counts as failed."""
     counts = {"ok": 0, "failed": 0}
     worst = [0.0]
     lock = threading.Lock()
@@ -66,7 +82,7 @@ def fresh_load(port: int, path: str, seconds: float, clients: int = 4) -> Load:
     def client() -> None:
         ok = failed = 0
         slowest = 0.0
-        while time.monotonic() < stop:
+        while not stop.is_set():
             began = time.monotonic()
             try:
                 status, _ = get(port, path)
@@ -87,3 +103,28 @@ def fresh_load(port: int, path: str, seconds: float, clients: int = 4) -> Load:
     return Load(
         "fresh connections", counts["ok"] + counts["failed"], counts["failed"], worst[0] * 1e3
     )
+
+
+def command(
+    script: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """bin/<name> ARGS with `env` added to this environment; whatever it exits with."""
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def node_processes(root: Path) -> list[int]:
+    """Pids whose command line names this tree and runs primes_runtime (its nodes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if os.fsencode(str(root)) in args and state != "Z" and b"--root" in args:
+                found.append(int(entry))
+    return found

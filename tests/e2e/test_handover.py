@@ -1,12 +1,12 @@
-"""A release whose runtime changes, through the real commands: `check` says the upgrade is a
-hand-over, `upgrade` starts the successor node and hands it the sockets and every state
-under load, and a successor that fails at any step leaves the old node serving."""
+"""A release whose runtime or interpreter changes, through the real commands: `check` says the
+upgrade is a hand-over, `upgrade` starts the successor node and hands it the sockets and every
+state under load (3.11 -> 3.12 -> 3.13 -> 3.11 too), and a successor that fails at any step
+leaves the old node serving."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +15,14 @@ import pytest
 
 from tests.build_backend.deps.interpreters import find_python
 from tools.asgi_example import Load, ctl, get
-from tools.handover_example import build_on_python, build_pair, fresh_load
+from tools.handover_example import (
+    build_on_python,
+    build_pair,
+    command,
+    fresh_load,
+    load_until,
+    node_processes,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +38,6 @@ def runtime_2(
     return build_pair(tmp_path_factory.mktemp("runtime2"), wheelhouse, ratelimiter_v1)
 
 
-def command(
-    script: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(script), *args], capture_output=True, text=True, timeout=120,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
-
-
 @pytest.fixture
 def started(deployed: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     env = getattr(request, "param", {})
@@ -49,21 +47,6 @@ def started(deployed: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
         yield deployed
     finally:
         command(deployed, "stop")
-
-
-def node_processes(root: Path) -> list[int]:
-    """Pids whose command line names this tree and runs primes_runtime (its nodes)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if os.fsencode(str(root)) in args and state != "Z" and b"--root" in args:
-                found.append(int(entry))
-    return found
 
 
 def test_check_says_an_upgrade_that_changes_the_runtime_is_a_hand_over_and_why(
@@ -111,35 +94,67 @@ def test_an_upgrade_that_changes_the_runtime_hands_over_under_load_and_keeps_eve
     assert node_processes(started.parent.parent) == [after]
 
 
-def test_an_upgrade_to_a_release_on_python_3_12_hands_the_node_to_that_interpreter(
+CHAIN = (("2", "3.12"), ("3", "3.13"), ("4", "3.11"))
+"""Releases 2, 3 and 4 of the example, each on the Python it names, upgraded in this order."""
+
+
+def test_a_node_moves_from_python_3_11_to_3_12_to_3_13_and_back_under_load_keeping_every_counter(
     deployed: Path,
     tmp_path: Path,
     wheelhouse: Path,
     ratelimiter_v1: Path,
     monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    python = find_python("3.12")
-    assert python is not None, "this machine's image carries Python 3.12 (pyenv)"
     links = tmp_path / "bin"
     links.mkdir()
-    (links / "python3.12").symlink_to(python)
-    monkeypatch.setenv("PATH", f"{links}:{os.environ['PATH']}")  # python3.12, as on a host
-    package = build_on_python(tmp_path, wheelhouse, ratelimiter_v1, "3.12")
+    for _, python in CHAIN:
+        found = find_python(python)
+        assert found is not None, f"this machine's image carries Python {python} (pyenv)"
+        (links / f"python{python}").symlink_to(found)
+    monkeypatch.setenv("PATH", f"{links}:{os.environ['PATH']}")  # as on a host
+    packages, previous = [], ratelimiter_v1
+    for release, python in CHAIN:
+        previous = build_on_python(tmp_path, wheelhouse, previous, python, release)
+        packages.append(previous)
     assert command(deployed, "start").returncode == 0
     try:
         port = int(ctl(deployed, "rpc", "asgi_host.app", "port").strip())
         for _ in range(3):
             assert get(port, "/hit/alice")[0] == 200
         version = "import sys; sys.version_info[:2]"
-        assert ctl(deployed, "eval", version).strip() == "(3, 11)"
-        checked = ctl(deployed, "check", str(package))
-        assert "the interpreter changes (Python 3.11 -> 3.12)" in checked
-        upgraded = command(deployed, "upgrade", str(package))
-        assert upgraded.returncode == 0, upgraded.stderr
-        assert "release 2 handed over from 1" in upgraded.stdout
-        assert ctl(deployed, "eval", version).strip() == "(3, 12)"
-        assert json.loads(get(port, "/stats")[1])["total"] == 3  # the counters came along
-        assert get(port, "/hit/alice")[0] == 200
+        seen_versions = [ctl(deployed, "eval", version).strip()]
+        pids = [int(ctl(deployed, "pid").strip())]
+        stop = threading.Event()
+        results: list[Load] = []
+        loader = threading.Thread(target=lambda: results.append(load_until(port, "/hit/bob", stop)))
+        loader.start()
+        try:
+            for (release, python), package in zip(CHAIN, packages, strict=True):
+                upgraded = command(deployed, "upgrade", str(package))
+                assert upgraded.returncode == 0, upgraded.stderr
+                assert f"release {release} handed over from" in upgraded.stdout
+                assert f"-> {python})" in upgraded.stdout  # the interpreter changes
+                seen_versions.append(ctl(deployed, "eval", version).strip())
+                pids.append(int(ctl(deployed, "pid").strip()))
+        finally:
+            stop.set()
+            loader.join(60)
+        [seen] = results
+        with capsys.disabled():
+            print(
+                f"\n3.11 -> 3.12 -> 3.13 -> 3.11, {seen.tool}: {seen.requests} requests, "
+                f"{seen.failed} failed, worst {seen.worst_ms:.1f} ms"
+            )
+
+        assert seen_versions == ["(3, 11)", "(3, 12)", "(3, 13)", "(3, 11)"]
+        assert len(set(pids)) == 4  # a new node on each interpreter
+        assert seen.failed == 0
+        assert seen.requests > 50
+        stats = json.loads(get(port, "/stats")[1])
+        assert stats["total"] == 3 + seen.requests  # every hit counted, on all four nodes
+        assert "4 permanent" in ctl(deployed, "versions")
+        assert node_processes(deployed.parent.parent) == [pids[-1]]
     finally:
         command(deployed, "stop")
 

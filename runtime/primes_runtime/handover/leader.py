@@ -21,12 +21,11 @@ from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
 from primes_runtime.process import Process
-from primes_runtime.release import interpreter, store
+from primes_runtime.release import interpreter
 from primes_runtime.release import target as targets
 from primes_runtime.release.errors import ReleaseError
-from primes_runtime.release.store import StartData, StoredRelease
 
-from . import states
+from . import faults, permanent, states
 from .listeners import Listener
 from .report import HandoverReport
 from .wire import Channel, ChannelClosed, ChannelTimeout, Received
@@ -73,8 +72,7 @@ class _Moves:
 
     paused: list[Listener] = field(default_factory=list)
     suspended: list[Process] = field(default_factory=list)
-    permanent: tuple[tuple[StoredRelease, ...], tuple[StoredRelease, ...]] | None = None
-    start: tuple[StartData | None, StartData] | None = None
+    made: permanent.Made | None = None
     committed: bool = False
 
 
@@ -100,6 +98,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
     try:
         proc = _spawn(node, new.runtime_dir, version, theirs, python)
         theirs.close()
+        faults.kill("leader", "spawned")
         listeners = list(node.listeners.values())
         held = nodelock.holding(Tree(root))
         if held is None:
@@ -109,6 +108,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
             {"op": "sockets", "keys": [lst.key for lst in listeners]},
             [*(lst.sock.fileno() for lst in listeners), held.fd],
         )
+        faults.kill("leader", "sockets")
         step = "boot"
         _expect(chan, "booted", limit, proc)
         step = "freeze"
@@ -123,21 +123,26 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
             item = states.export(key, process)
             if item is not None:
                 exported.append(asdict(item))
+        faults.kill("leader", "frozen")
         step = "import"
         moving = [(lst.key, lst.connections()) for lst in listeners]
         chan.send(
             {"op": "states", "states": exported, "connections": [[k, len(f)] for k, f in moving]},
             [fd for _, fds in moving for fd in fds],
         )
+        faults.kill("leader", "states")
         _expect(chan, "imported", limit, proc)
         step = "permanent"
-        _make_permanent(root, version, moves)
+        moves.made = permanent.make(root, version)
+        faults.kill("leader", "permanent")
         step = "commit"
         sdnotify.notify(f"MAINPID={proc.pid}\nSTATUS=release {version} running")
         moves.committed = True
         chan.send({"op": "commit"})
+        faults.kill("leader", "commit")
         _expect(chan, "serving", limit, proc)
-    except (PrimesError, OSError) as exc:
+        faults.kill("leader", "served")
+    except Exception as exc:  # whatever stopped it, the successor goes and this node serves on
         reason = _reason(exc, proc, root)
         _roll_back(node, root, moves, proc)
         raise ReleaseError(
@@ -229,24 +234,6 @@ def _reason(exc: BaseException, proc: subprocess.Popen[bytes] | None, root: Path
     return text
 
 
-def _make_permanent(root: Path, version: str, moves: _Moves) -> None:
-    """RELEASES and start_data name `version` (the successor boots it on a restart)."""
-    releases = store.read_releases(root)
-    updated = tuple(
-        StoredRelease(r.version, "old" if r.status == "permanent" else r.status)
-        if r.version != version
-        else StoredRelease(version, "permanent")
-        for r in releases
-    )
-    try:
-        before: StartData | None = store.read_start_data(root)
-    except ReleaseError:
-        before = None
-    start = (before, StartData(version, targets.load(root, version).runtime_dir))
-    store.commit(root, releases, updated, start)
-    moves.permanent, moves.start = (releases, updated), start
-
-
 def _roll_back(node: Node, root: Path, moves: _Moves, proc: subprocess.Popen[bytes] | None) -> None:
     """Stop the successor, then put back what moved: tree, sockets, processes."""
     if proc is not None:
@@ -263,12 +250,9 @@ def _roll_back(node: Node, root: Path, moves: _Moves, proc: subprocess.Popen[byt
         if held is not None:
             with contextlib.suppress(OSError):
                 nodelock.claim(held)
-    if moves.permanent is not None and moves.start is not None:
-        before, new = moves.start
+    if moves.made is not None:
         try:
-            store.commit(
-                root, moves.permanent[1], moves.permanent[0], (new, before) if before else None
-            )
+            permanent.undo(root, moves.made)
         except (OSError, ReleaseError) as exc:
             log.error("handover: putting RELEASES back failed: %s", exc)
     for process in moves.suspended:

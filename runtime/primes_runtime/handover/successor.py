@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import socket
 import sys
 from pathlib import Path
@@ -15,8 +16,8 @@ from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
 
-from . import faults, states
-from .wire import Channel
+from . import faults, permanent, states
+from .wire import Channel, ChannelClosed
 
 if TYPE_CHECKING:
     from primes_runtime.node import Node
@@ -25,42 +26,108 @@ log = logging.getLogger("primes_runtime.handover")
 
 WAIT = 120.0
 """Seconds the successor waits for its predecessor's next message (it sets the deadlines)."""
+GONE_WAIT = 5.0
+"""Seconds the successor waits for a predecessor that closed the channel to be gone."""
 
 
 def take_over(root: Path, release: str | None, fd: int) -> tuple[nodelock.Held, Node]:
-    """Run the successor's steps on channel `fd`; the node once it serves. On any failure it
-    tells the old node in one line and exits (the old node serves on)."""
+    """Run the successor's steps on channel `fd`; the node once it serves. On any failure
+    before it holds every state it tells the old node in one line and exits (the old node
+    serves on); if the old node dies once it holds them, it finishes the hand-over alone."""
     from primes_runtime.node import boot
 
     chan = Channel(socket.socket(fileno=fd))
     tree = Tree(root.resolve())
+    leader = Leader()
     try:
         got = chan.recv(WAIT)
         keys = [str(k) for k in _list(got.message, "keys")]
         if got.op != "sockets" or len(got.fds) != len(keys) + 1:
             raise PrimesError(f"expected the sockets and the node lock, got {got.op!r}")
         held = nodelock.adopt(tree, got.fds[-1])
+        faults.kill("successor", "sockets")
         faults.at("boot")
         node = boot(tree.root, release, inherited=dict(zip(keys, got.fds, strict=False)))
         chan.send({"op": "booted", "pid": os.getpid()})
+        faults.kill("successor", "booted")
         got = chan.recv(WAIT)
         if got.op != "states":
             raise PrimesError(f"expected the states, got {got.op!r}")
         node.inherited_connections = _connections(got.message, got.fds)
         faults.at("import")
         count = _import(node, _list(got.message, "states"))
+    except Exception as exc:  # whatever stops it, the old node must hear it in one line
+        _give_up(chan, exc)
+    try:
         chan.send({"op": "imported", "count": count})
+        faults.kill("successor", "imported")
         got = chan.recv(WAIT)
         if got.op != "commit":
             raise PrimesError(f"expected commit, got {got.op!r}")
+        faults.kill("successor", "commit")
         faults.at("hang")
-        _serve(node, tree, held)
-        chan.send({"op": "serving", "pid": os.getpid()})
-    except Exception as exc:  # whatever stops it, the old node must hear it in one line
+    except ChannelClosed as exc:
+        if not leader.gone(GONE_WAIT):
+            _give_up(chan, exc)
+        _alone(node, tree, leader.pid)
+    except Exception as exc:
         _give_up(chan, exc)
+    try:
+        _serve(node, tree, held)
+    except Exception as exc:
+        _give_up(chan, exc)
+    faults.kill("successor", "served")
+    with contextlib.suppress(ChannelClosed):  # the old node died after commit: this one serves
+        chan.send({"op": "serving", "pid": os.getpid()})
+    faults.kill("successor", "serving")
     chan.close()
+    leader.close()
     log.info("handover: this node (pid %d) serves release %s", os.getpid(), node.release)
     return held, node
+
+
+class Leader:
+    """The old node, this process's parent: whether it died (not merely closed the channel)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getppid()
+        try:
+            self.fd = os.pidfd_open(self.pid)
+        except OSError:
+            self.fd = -1  # no pidfds here: the old node counts as alive, the successor gives up
+
+    def gone(self, wait: float) -> bool:
+        """True once the old node has exited (waiting up to `wait` s for it to)."""
+        if os.getppid() != self.pid:
+            return True
+        if self.fd < 0:
+            return False
+        readable, _, _ = select.select([self.fd], [], [], wait)
+        return bool(readable)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _alone(node: Node, tree: Tree, leader: int) -> None:
+    """The old node died once this one held every state: make the release permanent (it
+    may have done so already) and serve, as its commit would have had this node do."""
+    log.warning(
+        "handover: the old node (pid %d) died after this node (pid %d) took every state; "
+        "this node finishes the hand-over alone",
+        leader,
+        os.getpid(),
+    )
+    try:
+        permanent.make(tree.root, node.release)
+    except (OSError, PrimesError) as exc:
+        log.error(
+            "handover: making release %s permanent failed (%s); a restart boots the old one",
+            node.release,
+            " ".join(str(exc).split()),
+        )
 
 
 def _list(message: dict[str, object], key: str) -> list[object]:
