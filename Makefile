@@ -11,7 +11,7 @@ NODE   ?= $(CURDIR)/demo/node
 OTHER_PYTHONS := 3.12 3.13
 pyenv_python   = $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/$(1).*/bin/python$(1)) $(shell command -v python$(1) 2>/dev/null))
 RUNTIME_TESTS  := tests/runtime tests/contract --ignore=tests/runtime/control tests/runtime/control/test_script_without_node.py tests/runtime/control/test_script_one_interpreter.py
-RUNTIME_REQS   := pytest>=8 packaging>=26.4 jinja2>=3.1 installer>=0.7 build>=1.2 setuptools>=68
+RUNTIME_REQS   := pytest>=8 pytest-xdist>=3.6 packaging>=26.4 jinja2>=3.1 installer>=0.7 build>=1.2 setuptools>=68
 
 .PHONY: help venv test lint typecheck unit demo release node update repl stop bench bench-handover clean $(OTHER_PYTHONS:%=runtime-%)
 
@@ -42,8 +42,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Two workers (the machines have 2 cores; most e2e time is waiting on nodes and builds); a
+# test file stays on one worker, so its module fixtures are built once.
+PYTEST_WORKERS ?= 2
+XDIST = -n $(PYTEST_WORKERS) --dist loadfile
+
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 test: lint typecheck unit $(OTHER_PYTHONS:%=runtime-%)
 
@@ -56,7 +61,7 @@ test: lint typecheck unit $(OTHER_PYTHONS:%=runtime-%)
 	touch $@
 
 $(OTHER_PYTHONS:%=runtime-%): runtime-%: .venv-%/.installed
-	.venv-$*/bin/python -m pytest -q -m "not e2e" $(RUNTIME_TESTS)
+	.venv-$*/bin/python -m pytest -q $(XDIST) -m "not e2e" $(RUNTIME_TESTS)
 
 demo: $(STAMP)
 	$(PY) tools/demo.py
