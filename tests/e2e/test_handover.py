@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.build_backend.deps.interpreters import find_python
-from tools.asgi_example import Load, ctl, get
+from tools.asgi_example import Load, ctl, get, load
 from tools.handover_example import (
     build_on_python,
     build_pair,
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.e2e
 
 LOAD_SECONDS = 5.0
 UPGRADE_AT = 1.5
+WRK_SECONDS = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +130,16 @@ def test_a_node_moves_from_python_3_11_to_3_12_to_3_13_and_back_under_load_keepi
         results: list[Load] = []
         loader = threading.Thread(target=lambda: results.append(load_until(port, "/hit/bob", stop)))
         loader.start()
+        kept_alive: list[Load] = []  # wrk's keep-alive connections, across each hand-over
         try:
             for (release, python), package in zip(CHAIN, packages, strict=True):
+                wrk = threading.Thread(
+                    target=lambda: kept_alive.append(load(port, "/hit/carol", WRK_SECONDS, 8))
+                )
+                wrk.start()
+                threading.Event().wait(UPGRADE_AT)
                 upgraded = command(deployed, "upgrade", str(package))
+                wrk.join(WRK_SECONDS + 60)
                 assert upgraded.returncode == 0, upgraded.stderr
                 assert f"release {release} handed over from" in upgraded.stdout
                 assert f"-> {python})" in upgraded.stdout  # the interpreter changes
@@ -144,15 +152,19 @@ def test_a_node_moves_from_python_3_11_to_3_12_to_3_13_and_back_under_load_keepi
         with capsys.disabled():
             print(
                 f"\n3.11 -> 3.12 -> 3.13 -> 3.11, {seen.tool}: {seen.requests} requests, "
-                f"{seen.failed} failed, worst {seen.worst_ms:.1f} ms"
+                f"{seen.failed} failed, worst {seen.worst_ms:.1f} ms; "
+                + ", ".join(f"{k.tool} {k.requests} requests {k.failed} failed" for k in kept_alive)
             )
 
+        assert [k.failed for k in kept_alive] == [0] * len(CHAIN)
         assert seen_versions == ["(3, 11)", "(3, 12)", "(3, 13)", "(3, 11)"]
         assert len(set(pids)) == 4  # a new node on each interpreter
         assert seen.failed == 0
         assert seen.requests > 50
+        carol = json.loads(get(port, "/hit/carol")[1])["count"]  # wrk's hits and this one
+        assert carol > sum(k.requests for k in kept_alive)  # (wrk leaves its last ones unread)
         stats = json.loads(get(port, "/stats")[1])
-        assert stats["total"] == 3 + seen.requests  # every hit counted, on all four nodes
+        assert stats["total"] == 3 + seen.requests + carol  # every hit counted, on all four nodes
         assert "4 permanent" in ctl(deployed, "versions")
         assert node_processes(deployed.parent.parent) == [pids[-1]]
     finally:
