@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,12 @@ def shared(tmp_path: Path) -> Iterator[Script]:
         yield Script(build_tree(base / "primenode"))
     finally:
         Script(base / "primenode").run("stop")
-        shutil.rmtree(base)
+        for _ in range(50):  # the stopped node may still write a module's bytecode as it exits
+            try:
+                shutil.rmtree(base)
+                break
+            except OSError:
+                threading.Event().wait(0.1)
 
 
 def as_nobody(script: Script, *args: str) -> subprocess.CompletedProcess[str]:
