@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade.analysis import ModuleFacts, analyse
+from primes_build.upgrade.release_view import ReleaseView
 
 
 def apps(view: ReleaseView) -> dict[str, Mapping[str, Any]]:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from primes_runtime.formats.relup import Mode
 
 from primes_build.errors import BuildError
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade import instructions as hl
 from primes_build.upgrade.analysis import ModuleFacts
 from primes_build.upgrade.check import check_declared
@@ -21,6 +20,7 @@ from primes_build.upgrade.hazards import (
     unconverted_handlers,
 )
 from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps
+from primes_build.upgrade.release_view import ReleaseView
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ def _library_steps(
     restarting: set[str],
     say: Callable[[str], None],
 ) -> tuple[list[AppStep], list[AppStep]]:
-    """primes_build.deps.upgrade.library_steps (imported late: it imports this module)."""
-    from primes_build.deps.upgrade import library_steps
+    """primes_build.upgrade.libraries.library_steps (imported late: it imports this module)."""
+    from primes_build.upgrade.libraries import library_steps
 
     return library_steps(src, dst, mode, restarting, say)
 
