@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from primes_build.errors import BuildError
-from primes_build.package.manifest import EXTENSION_SUFFIXES
+from primes_build.wheels.modules import EXTENSION_SUFFIXES
 
 MODULE_SUFFIXES = (".py", *EXTENSION_SUFFIXES)
 

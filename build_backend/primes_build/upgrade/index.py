@@ -29,6 +29,16 @@ def module_owners(view: ReleaseView) -> dict[str, str]:
     return {m: name for name, app in apps(view).items() for m in app_modules(app)}
 
 
+def libraries(view: ReleaseView) -> dict[str, Mapping[str, Any]]:
+    """The release's libraries by name, in dependency order (none in an older manifest)."""
+    return {str(lib["name"]): lib for lib in view.manifest.get("libraries", []) or []}
+
+
+def library_owners(view: ReleaseView) -> dict[str, str]:
+    """Every library module of the release -> the library that installs it."""
+    return {m: name for name, lib in libraries(view).items() for m in app_modules(lib)}
+
+
 def runtime_modules(view: ReleaseView) -> frozenset[str]:
     """The runtime's modules (always present, never upgraded by an app's script)."""
     return frozenset(view.manifest.get("runtime", {}).get("modules", {}))

@@ -19,19 +19,9 @@ from primes_runtime.formats.relup import Mode
 from primes_build.errors import BuildError
 from primes_build.upgrade import instructions as hl
 from primes_build.upgrade.derive import derive
-from primes_build.upgrade.index import app_extensions, app_modules
-from primes_build.upgrade.plan import AppStep
+from primes_build.upgrade.index import app_extensions, app_modules, libraries
 from primes_build.upgrade.release_view import ReleaseView
-
-
-def libraries(view: ReleaseView) -> dict[str, Mapping[str, Any]]:
-    """The release's libraries by name, in dependency order (none in an older manifest)."""
-    return {str(lib["name"]): lib for lib in view.manifest.get("libraries", []) or []}
-
-
-def library_owners(view: ReleaseView) -> dict[str, str]:
-    """Every library module of the release -> the library that installs it."""
-    return {m: name for name, lib in libraries(view).items() for m in app_modules(lib)}
+from primes_build.upgrade.steps import AppStep
 
 
 def replaced_extensions(src: ReleaseView, dst: ReleaseView) -> set[str]:
