@@ -1,4 +1,4 @@
-"""Long-lived PEP 517 hook workers (primes_build/hookworker.py), one per backend, shared by apps."""
+"""Long-lived PEP 517 hook workers (wheels/hookworker.py), one per backend, shared by apps."""
 
 from __future__ import annotations
 
