@@ -2,7 +2,8 @@
 
 An AST walk, not import-linter: it sees the imports inside functions too (the tree has many,
 and they are where a wrong arrow hides). Each rule names the importing part and what it may
-not reach; the tests below show every rule failing on a small fake tree.
+not reach; the tests below show every rule failing on a small fake tree. The build backend's
+folders import downward only (BUILD_FOLDERS), with no cycle between them or between modules.
 """
 
 from __future__ import annotations
@@ -64,6 +65,41 @@ def _in_app(imp: Import) -> bool:
     return imp.path.parts[0] in ("apps", "examples")
 
 
+# The build backend's folders (docs/architecture.md, "Build"), lowest first: each may import
+# itself and the folders its row names. The root's floor (errors, version) imports no other
+# part and every part may import it; the root's front doors (the PEP 517 hooks, the `primes`
+# command) may import any part. A new folder or root module needs its place here.
+BUILD_FOLDERS: dict[str, frozenset[str]] = {
+    "upgrade": frozenset(),
+    "project": frozenset({"upgrade"}),
+    "wheels": frozenset({"project"}),
+    "deps": frozenset({"project", "wheels"}),
+    "package": frozenset({"project", "wheels", "deps", "upgrade"}),
+    "dists": frozenset({"project", "wheels", "package"}),
+    "scaffold": frozenset(),
+}
+BUILD_FLOOR = frozenset({"errors", "version"})
+BUILD_DOORS = frozenset({"buildapi", "api", "command"})
+
+
+def build_part(name: str) -> str | None:
+    """The part of the build a module belongs to: its folder, or its own name at the root
+    (`""` for the package itself); None outside primes_build."""
+    parts = name.split(".")
+    if parts[0] != "primes_build":
+        return None
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _build_allows(folder: str) -> Callable[[str], bool]:
+    allowed = {folder, "", *BUILD_FOLDERS[folder], *BUILD_FLOOR}
+    return lambda target: build_part(target) in (None, *allowed)
+
+
+def _in_build_folder(folder: str) -> Callable[[Import], bool]:
+    return lambda imp: build_part(imp.module) == folder
+
+
 RULES = (
     Rule(
         "the format layer imports only the standard library and itself",
@@ -94,6 +130,25 @@ RULES = (
         "apps and examples do not import the build",
         _in_app,
         lambda t: not _build(t),
+    ),
+    Rule(
+        "the build's floor (errors.py, version.py) imports no other part of the build",
+        lambda i: build_part(i.module) in BUILD_FLOOR,
+        lambda t: build_part(t) in (None, "", *BUILD_FLOOR),
+    ),
+    *(
+        Rule(
+            f"the build's {folder}/ imports "
+            + (
+                "only " + ", ".join(f"{f}/" for f in sorted(BUILD_FOLDERS[folder]))
+                if BUILD_FOLDERS[folder]
+                else "no other folder"
+            )
+            + " of the build's folders",
+            _in_build_folder(folder),
+            _build_allows(folder),
+        )
+        for folder in BUILD_FOLDERS
     ),
 )
 
@@ -148,6 +203,38 @@ def violations(root: Path) -> list[str]:
     ]
 
 
+def folder_imports(root: Path) -> dict[str, set[str]]:
+    """Build folder -> the other build folders it imports (at any depth, as written)."""
+    top = root / "build_backend" / "primes_build"
+    folders = {p.parent.name for p in top.glob("*/__init__.py")}
+    graph: dict[str, set[str]] = {folder: set() for folder in folders}
+    for imp in imports(root):
+        source, target = build_part(imp.module), build_part(imp.target)
+        if source in folders and target in folders and target != source:
+            graph[source].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each cycle of the graph once, as the path that closes it (`[a, b, a]`)."""
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                loop = path[path.index(nxt) :]
+                if frozenset(loop) not in seen:
+                    seen.add(frozenset(loop))
+                    found.append([*loop, nxt])
+            else:
+                walk(nxt, [*path, nxt])
+
+    for start in sorted(graph):
+        walk(start, [start])
+    return found
+
+
 def test_every_import_in_the_tree_points_the_allowed_way() -> None:
     assert violations(ROOT) == []
 
@@ -162,6 +249,34 @@ def test_the_walk_sees_the_real_tree_and_its_imports_inside_functions() -> None:
         i.module == "primes_runtime.node" and i.target.startswith("primes_runtime.control")
         for i in found
     )
+    # So does api.py reach the build's folders (the hooks import lazily, for speed).
+    assert any(
+        i.module == "primes_build.api" and i.target == "primes_build.package.release" for i in found
+    )
+
+
+def test_no_cycle_between_the_build_folders() -> None:
+    graph = folder_imports(ROOT)
+    assert set(graph) == set(BUILD_FOLDERS)
+    assert cycles(graph) == []
+    # Nor in what the table allows: a folder may only import folders below it.
+    assert cycles({f: set(allowed) for f, allowed in BUILD_FOLDERS.items()}) == []
+
+
+def test_no_import_cycle_between_the_build_modules_either() -> None:
+    """No late import dodges a cycle (upgrade/plan.py and check.py once reached the library
+    steps from inside functions, because those imported plan.py)."""
+    graph: dict[str, set[str]] = {}
+    for imp in imports(ROOT):
+        if _build(imp.module) and _build(imp.target) and imp.target != imp.module:
+            graph.setdefault(imp.module, set()).add(imp.target)
+    assert cycles(graph) == []
+
+
+def test_every_build_folder_and_root_module_has_its_place_in_the_table() -> None:
+    top = ROOT / "build_backend" / "primes_build"
+    assert {p.parent.name for p in top.glob("*/__init__.py")} == set(BUILD_FOLDERS)
+    assert {p.stem for p in top.glob("*.py")} - {"__init__"} == BUILD_FLOOR | BUILD_DOORS
 
 
 def _fake_tree(root: Path, files: dict[str, str]) -> None:
@@ -175,6 +290,18 @@ def _fake_tree(root: Path, files: dict[str, str]) -> None:
         "runtime/primes_runtime/release/__init__.py": "from ..swap import *\n",
         "runtime/primes_runtime/cli/__init__.py": "from ..release import *\n",
         "build_backend/primes_build/__init__.py": "from primes_runtime import formats\n",
+        "build_backend/primes_build/errors.py": "",
+        "build_backend/primes_build/api.py": "def build():\n    from .package import release\n",
+        "build_backend/primes_build/upgrade/__init__.py": "from .plan import plan\n",
+        "build_backend/primes_build/upgrade/plan.py": "from primes_build.errors import E\n",
+        "build_backend/primes_build/project/__init__.py": "",
+        "build_backend/primes_build/project/config.py": "from primes_build.upgrade import plan\n",
+        "build_backend/primes_build/deps/__init__.py": "",
+        "build_backend/primes_build/deps/fetch.py": "from primes_build.project import config\n",
+        "build_backend/primes_build/package/__init__.py": "",
+        "build_backend/primes_build/package/release.py": (
+            "from primes_build import deps, upgrade\nfrom primes_build.deps import fetch\n"
+        ),
         "apps/web/web/__init__.py": "import primes_runtime\n",
         "examples/demo/apps/lim/lim/__init__.py": "from primes_runtime import node\n",
     }
@@ -203,7 +330,7 @@ def test_a_fake_tree_that_keeps_every_rule_has_no_violations(tmp_path: Path) -> 
         ),
         (
             "runtime/primes_runtime/node.py",
-            "def boot():\n    import primes_build.manifest\n",
+            "def boot():\n    import primes_build.package.manifest\n",
             "the runtime imports only the standard library and itself",
         ),
         (
@@ -228,8 +355,28 @@ def test_a_fake_tree_that_keeps_every_rule_has_no_violations(tmp_path: Path) -> 
         ),
         (
             "examples/demo/apps/lim/lim/__init__.py",
-            "from primes_build.config import load\n",
+            "from primes_build.project.config import load\n",
             "apps and examples do not import the build",
+        ),
+        (
+            "build_backend/primes_build/upgrade/plan.py",
+            "def steps():\n    from primes_build.deps import fetch\n",
+            "the build's upgrade/ imports no other folder",
+        ),
+        (
+            "build_backend/primes_build/project/config.py",
+            "from ..package.release import build_release\n",
+            "the build's project/ imports only upgrade/",
+        ),
+        (
+            "build_backend/primes_build/deps/fetch.py",
+            "def reuse():\n    from primes_build import package\n",
+            "the build's deps/ imports only project/, wheels/",
+        ),
+        (
+            "build_backend/primes_build/errors.py",
+            "from primes_build.project import config\n",
+            "the build's floor (errors.py, version.py) imports no other part",
         ),
     ],
 )
@@ -241,3 +388,23 @@ def test_the_checker_refuses_a_deliberate_violation(
     assert found, "the checker let a violation through"
     assert all(line.startswith(f"{path}:") for line in found), found
     assert any(rule in line for line in found), found
+
+
+def test_a_fake_build_tree_has_its_folders_and_no_cycle(tmp_path: Path) -> None:
+    _fake_tree(tmp_path, {})
+    assert folder_imports(tmp_path) == {
+        "upgrade": set(),
+        "project": {"upgrade"},
+        "deps": {"project"},
+        "package": {"deps", "upgrade"},
+    }
+    assert cycles(folder_imports(tmp_path)) == []
+
+
+def test_a_cycle_between_build_folders_is_found_even_inside_a_function(tmp_path: Path) -> None:
+    _fake_tree(
+        tmp_path,
+        {"build_backend/primes_build/upgrade/plan.py": "def f():\n    from ..package import x\n"},
+    )
+    assert ["upgrade", "package", "upgrade"] in cycles(folder_imports(tmp_path))
+    assert any("the build's upgrade/ imports no other folder" in v for v in violations(tmp_path))

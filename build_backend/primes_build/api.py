@@ -47,7 +47,7 @@ def check_settings(config_settings: ConfigSettings) -> None:
     """Refuse a `-C` setting this backend does not know (a typo would be ignored otherwise)."""
     for key in config_settings or {}:
         if key not in KNOWN_SETTINGS:
-            from primes_build.schema import did_you_mean
+            from primes_build.project.schema import did_you_mean
 
             raise BuildError(
                 f"unknown config setting `{key}`{did_you_mean(str(key), KNOWN_SETTINGS)}; "
@@ -65,7 +65,7 @@ def get_requires(config_settings: ConfigSettings = None) -> list[str]:
 @at_boundary
 def get_requires_for_wheel(config_settings: ConfigSettings = None) -> list[str]:
     """primes-build's own imports, and in a fresh env every project's build requirements."""
-    from primes_build import buildreqs
+    from primes_build.wheels import buildreqs
 
     check_settings(config_settings)
     return buildreqs.frontend_requires(Path.cwd())
@@ -119,9 +119,10 @@ def wheelhouse_setting(config_settings: ConfigSettings) -> Path | None:
 @at_boundary
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the sdist; return its file name."""
-    from primes_build import config as config_mod
-    from primes_build import guard, sdist
-    from primes_build.metadata import distribution
+    from primes_build.dists import sdist
+    from primes_build.dists.metadata import distribution
+    from primes_build.package import guard
+    from primes_build.project import config as config_mod
 
     check_settings(config_settings)
     root = Path.cwd()
@@ -138,9 +139,9 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
 @at_boundary
 def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = None) -> str:
     """Write the pip wheel's .dist-info directory; return its name."""
-    from primes_build import config as config_mod
-    from primes_build import pipwheel
-    from primes_build.metadata import distribution
+    from primes_build.dists import pipwheel
+    from primes_build.dists.metadata import distribution
+    from primes_build.project import config as config_mod
 
     check_settings(config_settings)
     root = Path.cwd()
@@ -153,15 +154,16 @@ def prepare_metadata(metadata_directory: str, config_settings: ConfigSettings = 
 @at_boundary
 def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None) -> str:
     """Build the release package into the wheel directory, then the pip wheel; return its name."""
-    from primes_build import builds
+    from primes_build.wheels import builds
 
     check_settings(config_settings)
     root = Path.cwd()
     outdir = Path(wheel_directory).absolute()
     with builds.early(root, outdir) as started:  # the apps build while the rest loads
-        from primes_build import config as config_mod
-        from primes_build import pipwheel, release, signing
-        from primes_build.metadata import distribution
+        from primes_build.dists import pipwheel
+        from primes_build.dists.metadata import distribution
+        from primes_build.package import release, signing
+        from primes_build.project import config as config_mod
 
         built = release.build_release(
             root,

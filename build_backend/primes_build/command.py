@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from primes_build import scaffold
 from primes_build.deps import lockcmd
 from primes_build.errors import BuildError
+from primes_build.scaffold import new as scaffold
 from primes_build.version import primes_build_version
 
 PROG = "primes"

@@ -77,9 +77,9 @@ def test_primes_build_builds_into_a_wheel_with_its_defaults_skeleton_and_primes_
         names = set(whl.namelist())
         entry_points = whl.read("primes_build-1.dist-info/entry_points.txt").decode()
         metadata = whl.read("primes_build-1.dist-info/METADATA").decode()
-    assert "primes_build/defaults/node.toml" in names
-    assert "primes_build/defaults/templates/start.sh.j2" in names
-    assert "primes_build/skeleton/apps/__app__/__app__/store.py.j2" in names
+    assert "primes_build/project/defaults/node.toml" in names
+    assert "primes_build/project/defaults/templates/start.sh.j2" in names
+    assert "primes_build/scaffold/skeleton/apps/__app__/__app__/store.py.j2" in names
     assert "primes = primes_build.command:main" in entry_points
     assert "Requires-Dist: primes-runtime==1" in metadata
 

@@ -8,7 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from primes_build import scaffold
+from primes_build.scaffold import new as scaffold
 
 from tests.build_backend.helpers import REPO
 

@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from primes_build.release import build_release
+from primes_build.package.release import build_release
 from primes_runtime.formats import manifest, node_toml, releases, relup, sha256sums, start_data
 from primes_runtime.formats.hashing import sha256_hex
 

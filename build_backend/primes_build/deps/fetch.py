@@ -10,9 +10,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from primes_build.cache import CACHE_DIR
 from primes_build.deps.lockfile import Lock, Locked
 from primes_build.errors import BuildError
+from primes_build.wheels.cache import CACHE_DIR
 
 TIMEOUT = 60.0
 

@@ -9,15 +9,15 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from primes_build import manifest
-from primes_build.appmeta import dist_name
 from primes_build.deps import lockfile
 from primes_build.deps.lockfile import Lock, Locked
 from primes_build.deps.requirements import AppRequirement, third_party
 from primes_build.deps.target import Target
 from primes_build.deps.wheelinfo import WheelInfo, read_wheel
-from primes_build.install import install_wheel
-from primes_build.tomlfile import TomlFile
+from primes_build.project.appmeta import dist_name
+from primes_build.project.tomlfile import TomlFile
+from primes_build.wheels.install import install_wheel
+from primes_build.wheels.modules import extension_hashes, module_hashes
 
 Say = Callable[[str], None]
 NOT_SATISFIED = "is not satisfied by pylock.toml; run primes lock"
@@ -117,8 +117,8 @@ def manifest_entry(library: Library) -> dict[str, object]:
         "tags": list(library.tags),
         "requires": list(library.requires),
         "used_by": list(library.used_by),
-        "modules": manifest.module_hashes(library.files),
-        "extensions": manifest.extension_hashes(library.files),
+        "modules": module_hashes(library.files),
+        "extensions": extension_hashes(library.files),
     }
 
 

@@ -12,11 +12,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from primes_build import config as config_mod
-from primes_build.appmeta import read_app
 from primes_build.deps.lockfile import LOCK_FILE
 from primes_build.deps.requirements import third_party
 from primes_build.errors import BuildError
+from primes_build.project import config as config_mod
+from primes_build.project.appmeta import read_app
 
 UV_VERSION = "0.13.8"
 """The uv this project pins (requirements-dev.txt, docs/build.md); its pylock.toml output."""

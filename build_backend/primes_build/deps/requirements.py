@@ -9,7 +9,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from primes_build.errors import BuildError
-from primes_build.tomlfile import TomlFile
+from primes_build.project.tomlfile import TomlFile
 
 KEY = "project.dependencies"
 RUNTIME = "primes-runtime"

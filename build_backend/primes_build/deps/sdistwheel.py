@@ -8,10 +8,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from primes_build.cache import CACHE_DIR
 from primes_build.deps.lockfile import Locked
 from primes_build.errors import BuildError
-from primes_build.wheelbuild import QuietRunner
+from primes_build.wheels.cache import CACHE_DIR
+from primes_build.wheels.wheelbuild import QuietRunner
 
 
 def built_slot(outdir: Path, locked: Locked) -> Path:

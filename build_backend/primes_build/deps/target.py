@@ -11,7 +11,7 @@ from packaging.markers import Environment, Marker, default_environment
 from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag, sys_tags
 
 from primes_build.errors import BuildError
-from primes_build.install import Installed
+from primes_build.wheels.install import Installed
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from pathlib import Path
 from primes_runtime.formats import relup
 
 from primes_build.errors import BuildError
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade.check import check_script
 from primes_build.upgrade.compile import comments, compile_plan
 from primes_build.upgrade.declare import read_declarations
 from primes_build.upgrade.index import Facts, apps
 from primes_build.upgrade.plan import plan_pair
+from primes_build.upgrade.release_view import ReleaseView
 
 __all__ = ["Script", "plan_upgrades"]
 

@@ -7,10 +7,18 @@ from collections.abc import Mapping, Sequence
 from primes_runtime.formats import relup as ll
 
 from primes_build.errors import BuildError
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade import instructions as hl
 from primes_build.upgrade.declare import Located
-from primes_build.upgrade.index import app_modules, apps, module_owners, runtime_modules
+from primes_build.upgrade.index import (
+    app_modules,
+    apps,
+    libraries,
+    library_owners,
+    module_owners,
+    runtime_modules,
+)
+from primes_build.upgrade.libraries import replaced_extensions
+from primes_build.upgrade.release_view import ReleaseView
 
 
 def check_declared(
@@ -101,8 +109,6 @@ def _script_problem(
     src_apps, dst_apps = apps(src), apps(dst)
     src_owners, dst_owners = module_owners(src), module_owners(dst)
     # Third-party library dirs are switched and their modules loaded like an app's
-    from primes_build.deps.upgrade import libraries, library_owners, replaced_extensions
-
     src_libs, dst_libs = libraries(src), libraries(dst)
     src_apps = {**src_libs, **src_apps}
     dst_apps = {**dst_libs, **dst_apps}

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from primes_runtime.formats import relup as ll
 
 from primes_build.upgrade import instructions as hl
-from primes_build.upgrade.plan import AppStep, PairPlan
+from primes_build.upgrade.plan import PairPlan
+from primes_build.upgrade.steps import AppStep
 
 
 def compile_plan(plan: PairPlan) -> list[ll.Instruction]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade.analysis import ModuleFacts, analyse
+from primes_build.upgrade.release_view import ReleaseView
 
 
 def apps(view: ReleaseView) -> dict[str, Mapping[str, Any]]:
@@ -27,6 +27,16 @@ def app_extensions(app: Mapping[str, Any]) -> dict[str, str]:
 def module_owners(view: ReleaseView) -> dict[str, str]:
     """Every app module of the release -> the app that installs it."""
     return {m: name for name, app in apps(view).items() for m in app_modules(app)}
+
+
+def libraries(view: ReleaseView) -> dict[str, Mapping[str, Any]]:
+    """The release's libraries by name, in dependency order (none in an older manifest)."""
+    return {str(lib["name"]): lib for lib in view.manifest.get("libraries", []) or []}
+
+
+def library_owners(view: ReleaseView) -> dict[str, str]:
+    """Every library module of the release -> the library that installs it."""
+    return {m: name for name, lib in libraries(view).items() for m in app_modules(lib)}
 
 
 def runtime_modules(view: ReleaseView) -> frozenset[str]:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from primes_runtime.formats.relup import Mode
 
 from primes_build.errors import BuildError
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade import instructions as hl
 from primes_build.upgrade.analysis import ModuleFacts
 from primes_build.upgrade.check import check_declared
@@ -21,24 +20,9 @@ from primes_build.upgrade.hazards import (
     unconverted_handlers,
 )
 from primes_build.upgrade.index import Facts, app_extensions, app_modules, apps
-
-
-@dataclass(frozen=True)
-class AppStep:
-    """One app whose version changes between the two releases, and what to do about it."""
-
-    app: str
-    from_vsn: str
-    to_vsn: str
-    from_path: str
-    to_path: str
-    instructions: tuple[hl.HighLevel, ...]
-    changed: tuple[str, ...]
-    """Modules new or changed in the target version (what a restart loads)."""
-    gone: tuple[str, ...]
-    """Modules only the source version has (what a restart removes)."""
-    how: str
-    """`declared in <file>` or `derived from module changes`, for the script's comments."""
+from primes_build.upgrade.libraries import library_steps
+from primes_build.upgrade.release_view import ReleaseView
+from primes_build.upgrade.steps import AppStep
 
 
 @dataclass(frozen=True)
@@ -54,19 +38,6 @@ class PairPlan:
     removed: tuple[tuple[str, tuple[str, ...]], ...]
     """(app, its modules) for apps only the source release has, in stop order."""
     warnings: tuple[str, ...]
-
-
-def _library_steps(
-    src: ReleaseView,
-    dst: ReleaseView,
-    mode: Mode,
-    restarting: set[str],
-    say: Callable[[str], None],
-) -> tuple[list[AppStep], list[AppStep]]:
-    """primes_build.deps.upgrade.library_steps (imported late: it imports this module)."""
-    from primes_build.deps.upgrade import library_steps
-
-    return library_steps(src, dst, mode, restarting, say)
 
 
 def plan_pair(
@@ -148,7 +119,7 @@ def plan_pair(
     restarting = {
         s.app for s in steps if any(isinstance(i, hl.RestartApplication) for i in s.instructions)
     }
-    first, last = _library_steps(src, dst, mode, restarting, say)
+    first, last = library_steps(src, dst, mode, restarting, say)
     steps[:0], steps[len(steps) :] = first, last
     replaced += [
         i.module for st in first for i in st.instructions if isinstance(i, hl.LoadModule)

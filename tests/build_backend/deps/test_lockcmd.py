@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from primes_build.deps.lockcmd import UV_VERSION, checked_uv, main, uv_binary
 from primes_build.errors import BuildError
-from primes_build.release import build_release
+from primes_build.package.release import build_release
 
 from tests.build_backend.deps.wheelhouse import add_dependencies, write_wheel
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade import Script
+from primes_build.upgrade.release_view import ReleaseView
 from primes_runtime.formats import relup
 
 #: The release.json sha256 the test scripts name as the release they were built against.

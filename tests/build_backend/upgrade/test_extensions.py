@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from primes_build.errors import BuildError
-from primes_build.release_view import ReleaseView
 from primes_build.upgrade import plan_upgrades
 from primes_build.upgrade.extensions import ExtensionChange, extension_changes
+from primes_build.upgrade.release_view import ReleaseView
 from primes_runtime.formats import relup as ll
 
 from tests.build_backend.upgrade.fakes import (

@@ -22,7 +22,9 @@ from .fakenode import FakeNode
 
 REPO = Path(__file__).resolve().parents[3]
 RUNTIME_SRC = REPO / "runtime" / "primes_runtime"
-TEMPLATE = REPO / "build_backend" / "primes_build" / "defaults" / "templates" / "start.sh.j2"
+TEMPLATE = (
+    REPO / "build_backend" / "primes_build" / "project" / "defaults" / "templates" / "start.sh.j2"
+)
 
 DEMO_APP = {
     "demo_app/__init__.py": '"""A tiny app for the control channel tests."""\n',

@@ -1,0 +1,1 @@
+"""What a PEP 517 frontend gets besides the release package: the sdist and the pip wheel."""

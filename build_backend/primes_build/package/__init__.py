@@ -1,0 +1,1 @@
+"""The release package: assembly, manifest, start script, tarball, signing, earlier releases."""
