@@ -78,10 +78,13 @@ class _Moves:
     committed: bool = False
 
 
-def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Callable[[], None]]:
-    """Hand the node over to a successor running release `version`; the report and what
-    ends this node once the report is sent. ReleaseError (one line) if it failed: then the
-    successor is gone and this node serves on with its state."""
+def hand_over(
+    node: Node, version: str, why: str, permanent: bool = True
+) -> tuple[HandoverReport, Callable[[], None]]:
+    """Hand the node over to a successor running release `version` (made permanent unless
+    `permanent` is false: an install); the report and what ends this node once it is sent.
+    ReleaseError (one line) if it failed: then the successor is gone and this node serves on
+    with its state."""
     began = time.monotonic()
     limit = timeout()
     try:
@@ -131,7 +134,8 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
         )
         _expect(chan, "imported", limit, proc)
         step = "permanent"
-        _make_permanent(root, version, moves)
+        if permanent:
+            _make_permanent(root, version, moves)
         step = "commit"
         sdnotify.notify(f"MAINPID={proc.pid}\nSTATUS=release {version} running")
         moves.committed = True
@@ -154,7 +158,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
     report = HandoverReport(
         node.release, version, why, os.getpid(), proc.pid,
         tuple(lst.key for lst in listeners), len(exported),
-        time.monotonic() - began, (time.monotonic() - frozen_at) * 1000,
+        time.monotonic() - began, (time.monotonic() - frozen_at) * 1000, permanent,
     )  # fmt: skip
     log.info("handover: release %s serves in pid %d; this node exits", version, proc.pid)
     return report, _exit
