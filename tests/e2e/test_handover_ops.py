@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.build_backend.deps.interpreters import find_python
 from tools.asgi_example import ctl, get
-from tools.handover_example import build_pair
+from tools.handover_example import build_on_python, build_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +27,30 @@ def runtime_2(
 ) -> Path:
     """ratelimiter_2.tar.gz: release 1's apps on primes-runtime 2 (built once for this file)."""
     return build_pair(tmp_path_factory.mktemp("runtime2-ops"), wheelhouse, ratelimiter_v1)
+
+
+@pytest.fixture(scope="module")
+def python_3_12_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PATH with python3.12 on it, as on a host that has it (python3 stays 3.11)."""
+    python = find_python("3.12")
+    assert python is not None, "this machine's image carries Python 3.12 (pyenv)"
+    links = tmp_path_factory.mktemp("links")
+    (links / "python3.12").symlink_to(python)
+    return f"{links}:{os.environ['PATH']}"
+
+
+@pytest.fixture(scope="module")
+def on_python_3_12(
+    tmp_path_factory: pytest.TempPathFactory,
+    wheelhouse: Path,
+    ratelimiter_v1: Path,
+    python_3_12_path: str,
+) -> Path:
+    """ratelimiter_2.tar.gz: release 1's apps and runtime on Python 3.12 (`[release] python`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", python_3_12_path)
+        work = tmp_path_factory.mktemp("python312-ops")
+        return build_on_python(work, wheelhouse, ratelimiter_v1, "3.12")
 
 
 def command(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -120,3 +145,35 @@ def test_a_downgrade_to_a_newer_release_on_another_runtime_is_refused_naming_upg
     assert int(ctl(started, "pid").strip()) == before
     assert runtime_of(started) == "primes_runtime-1"
     assert ctl(started, "versions").split() == ["1", "permanent", "2", "unpacked"]
+
+
+def test_a_downgrade_from_python_3_12_hands_back_to_the_interpreter_release_1_boots_on(
+    deployed: Path, on_python_3_12: Path, python_3_12_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", python_3_12_path)
+    version = "import sys; sys.version_info[:2]"
+    assert command(deployed, "start").returncode == 0
+    try:
+        for _ in range(3):
+            assert (
+                get(int(ctl(deployed, "rpc", "asgi_host.app", "port").strip()), "/hit/a")[0] == 200
+            )
+        upgraded = command(deployed, "upgrade", str(on_python_3_12))
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert ctl(deployed, "eval", version).strip() == "(3, 12)"
+        checked = ctl(deployed, "check", "1")
+        assert (
+            "downgrade: a hand-over to a successor node, because the interpreter changes "
+            "(Python 3.12 -> 3.11)" in checked
+        )
+
+        downgraded = command(deployed, "downgrade", "1")
+
+        assert downgraded.returncode == 0, downgraded.stderr
+        assert "release 1 handed over from 2: node pid " in downgraded.stdout
+        assert ctl(deployed, "eval", version).strip() == "(3, 11)"
+        assert ctl(deployed, "versions").split() == ["1", "permanent", "2", "old"]
+        assert ", Python 3.11." in ctl(deployed, "status")
+        assert hits(deployed) == 3
+    finally:
+        command(deployed, "stop")

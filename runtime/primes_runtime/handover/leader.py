@@ -26,7 +26,7 @@ from primes_runtime.release import target as targets
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.store import StartData, StoredRelease
 
-from . import states
+from . import plan, states
 from .listeners import Listener
 from .report import HandoverReport
 from .wire import Channel, ChannelClosed, ChannelTimeout, Received
@@ -93,7 +93,7 @@ def hand_over(
         raise ReleaseError(f"hand-over to release {version} refused: {exc}") from None
     root = Path(node.root)
     new = targets.load(root, version)
-    python = _successor_python(root, version)
+    python = _successor_python(root, node.release, version)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     chan = Channel(ours)
     moves = _Moves()
@@ -164,11 +164,15 @@ def hand_over(
     return report, _exit
 
 
-def _successor_python(root: Path, version: str) -> str:
+def _successor_python(root: Path, running: str, version: str) -> str:
     """The interpreter the new release runs on: this one, or the one it names (found as the
-    start script finds it); refused in one line, before anything moves, if the host lacks it."""
+    start script finds it), or for one that names none after one that did, its start
+    command's; refused in one line, before anything moves, if the host lacks it."""
     target, configured = interpreter.wanted(targets.release_dir(root, version))
-    if not target or target == interpreter.own():
+    if not target:
+        start = plan.unnamed_python(root, targets.load(root, running), targets.load(root, version))
+        return start[0] if start is not None and start[1] != interpreter.own() else sys.executable
+    if target == interpreter.own():
         return sys.executable
     found = interpreter.located(target, configured)
     if found is None:

@@ -440,7 +440,9 @@ def handover_reason(node: Node, version: str) -> str | None:
     from primes_runtime.handover import plan
 
     root = Path(node.root)
-    return plan.reason(targets.load(root, node.release), targets.load(root, version))
+    old, new = targets.load(root, node.release), targets.load(root, version)
+    unnamed = plan.unnamed_python(root, old, new)
+    return plan.reason(old, new, unnamed[1] if unnamed is not None else None)
 
 
 def forget_unpacked(node: Node, version: str, added: list[str]) -> None:
