@@ -369,7 +369,8 @@ def _upgrade_kind(node: Node, version: str, why: str | None, way: str) -> dict[s
         count = leader.check(node)
     except states.Unportable as exc:
         raise ReleaseError(
-            f"a {command} to {version} is a hand-over ({why}), refused: {exc}"
+            f"{'an' if command == 'upgrade' else 'a'} {command} to {version} is a hand-over "
+            f"({why}), refused: {exc}"
         ) from None
     moving = ", ".join(node.listeners) or "none"
     return {
