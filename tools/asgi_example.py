@@ -6,6 +6,7 @@ bench/asgi_bench.py."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import shutil
 import subprocess
@@ -136,6 +137,8 @@ def wrk(url: str, seconds: float, connections: int) -> Load:
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if errors is not None:
         failed += sum(int(n) for n in errors.groups())
+    if failed and os.environ.get("PRIMES_DEBUG_WRK"):
+        sys.stderr.write(out)
     return Load("wrk", int(done.group(1)), failed, _ms(latency.group(1)))
 
 

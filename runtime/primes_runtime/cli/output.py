@@ -72,6 +72,7 @@ def status_data(value: Data, name: str) -> Data:
         "node": value.get("name") or name,
         "pid": value.get("pid"),
         "release": value.get("release"),
+        "runtime": str(value.get("runtime", "")),
         "uptime_s": float(uptime) if isinstance(uptime, int | float) else 0.0,
         "applications": [dict(zip(APP_FIELDS, r, strict=False)) for r in rows(value.get("apps"))],
         "failed_applications": [
@@ -113,6 +114,7 @@ def status_text(value: Data, name: str) -> str:
         f"node:     {value.get('name') or name}",
         f"pid:      {value.get('pid')}",
         f"release:  {value.get('release')}",
+        f"runtime:  {value.get('runtime', '')}",
         f"uptime:   {format_uptime(float(uptime) if isinstance(uptime, int | float) else 0.0)}",
         f"packages: {packages_line(str(value.get('packages', 'unsigned')))}",
         *(
@@ -173,16 +175,19 @@ def handover_report(value: dict[str, object]) -> HandoverReport:
 
 
 def upgrade_kind_line(value: object) -> str:
-    """The line `check` ends with: whether `upgrade` would be hot or a hand-over, and why."""
+    """The lines `check` ends with: whether `upgrade` (or `downgrade`) and `install` would be
+    hot or a hand-over, and why."""
     if not isinstance(value, dict) or not isinstance(value.get("upgrade"), str):
         return ""
     kind, why = value["upgrade"], safetext.escape(str(value.get("why", "")))
+    command = "downgrade" if value.get("way") == "downgrade" else "upgrade"
     if kind == "hand-over":
         moving = safetext.escape(str(value.get("sockets", "")))
         return (
-            f"\n  upgrade: a hand-over to a successor node, because {why}; "
+            f"\n  {command}: a hand-over to a successor node, because {why}; "
             f"{value.get('states')} process states and the sockets {moving} would move"
+            "\n  install: the same hand-over, without making the release permanent"
         )
     if kind == "hot":
-        return f"\n  upgrade: hot, in place ({why})"
+        return f"\n  {command}: hot, in place ({why})\n  install: hot, in place"
     return ""

@@ -126,7 +126,8 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
         if op == "check":
             args["keep"] = "--no-keep" not in inv.flags
         value = inv.ask(op, timeout=None, **args).value
-        if op == "upgrade" and isinstance(value, dict) and value.get("handover") is True:
+        handed = isinstance(value, dict) and value.get("handover") is True
+        if op in ("install", "upgrade", "downgrade") and isinstance(value, dict) and handed:
             text = output.handover_report(value).summary()
         elif op in ("install", "upgrade", "downgrade"):
             report = output.install_report(value)

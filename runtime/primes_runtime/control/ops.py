@@ -141,6 +141,7 @@ def _status(session: Session, args: Message) -> Reply:
             "name": str(name),
             "pid": os.getpid(),
             "release": node.release,
+            "runtime": _runtime(node),
             "uptime": round(time.monotonic() - session.started, 1),
             "apps": apps,
             "failed_apps": failed,
@@ -151,6 +152,19 @@ def _status(session: Session, args: Message) -> Reply:
             "stale_code": [s.to_data() for s in _stale(node)],
         }
     )
+
+
+def _runtime(node: Node) -> str:
+    """What this process runs on: the dir primes_runtime came from (under the root if it is
+    there) and the interpreter's version; a hand-over changes them, an install never."""
+    import platform
+
+    import primes_runtime
+
+    here = Path(primes_runtime.__file__).resolve().parent.parent
+    with contextlib.suppress(ValueError):
+        here = here.relative_to(Path(node.root).resolve())
+    return f"{here}, Python {platform.python_version()}"
 
 
 def _stale(node: Node) -> list[Stale]:
@@ -224,8 +238,8 @@ def _check(node: Node, target: str, args: Message) -> Reply:
     keep = args.get("keep", True)
     if not isinstance(keep, bool):
         raise BadRequest("argument 'keep' must be true or false")
-    checked, unpacked, why = handler.check_target(node, target, keep)
-    kind = _upgrade_kind(node, checked.to_version, why)
+    checked, unpacked, why, way = handler.check_target(node, target, keep)
+    kind = _upgrade_kind(node, checked.to_version, why, way)
     return success({**checked.to_data(), "unpacked": unpacked, **kind})
 
 
@@ -238,7 +252,12 @@ def _unpack(node: Node, target: str, args: Message) -> Reply:
 def _install(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    return success(_with_old_code(node, handler.install(node, target, _probation(args))))
+    with node.release_lock:
+        try:
+            installed = handler.install(node, target, _probation(args))
+        except handler.HandOverNeeded as needed:
+            return _hand_over(node, needed)
+    return success(_with_old_code(node, installed))
 
 
 def _permanent(node: Node, target: str, args: Message) -> Reply:
@@ -262,7 +281,12 @@ def _upgrade(node: Node, target: str, args: Message) -> Reply:
 def _downgrade(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    return success(_with_old_code(node, handler.downgrade(node, target)))
+    with node.release_lock:
+        try:
+            downgraded = handler.downgrade(node, target)
+        except handler.HandOverNeeded as needed:
+            return _hand_over(node, needed)
+    return success(_with_old_code(node, downgraded))
 
 
 def _uninstall(node: Node, target: str, args: Message) -> Reply:
@@ -308,14 +332,17 @@ def _release_op(name: str, action: ReleaseAction) -> Callable[[Session, Message]
 
 
 def _hand_over(node: Node, needed: Any) -> Reply:
-    """Run the hand-over `upgrade` found necessary; on success this node ends after the reply."""
+    """Run the hand-over an upgrade, install or downgrade found necessary (the release lock
+    held); on success this node ends after the reply."""
     from primes_runtime.handover import leader
     from primes_runtime.release import handler
     from primes_runtime.release.errors import ReleaseError
 
-    log.info("control: upgrade to %s is a hand-over: %s", needed.version, needed.why)
+    log.info("control: %s to %s is a hand-over: %s", needed.command, needed.version, needed.why)
     try:
-        report, finish = leader.hand_over(node, needed.version, needed.why)
+        report, finish = leader.hand_over(
+            node, needed.version, needed.why, permanent=needed.permanent
+        )
     except ReleaseError:
         with contextlib.suppress(ReleaseError, OSError):
             handler.forget_unpacked(node, needed.version, needed.added)
@@ -323,23 +350,33 @@ def _hand_over(node: Node, needed: Any) -> Reply:
     return Reply({"ok": True, "value": report.to_data(), "out": ""}, then=finish)
 
 
-def _upgrade_kind(node: Node, version: str, why: str | None) -> dict[str, object]:
-    """Whether an upgrade to `version` is hot or a hand-over (`why`), and what would move."""
+def _upgrade_kind(node: Node, version: str, why: str | None, way: str) -> dict[str, object]:
+    """Whether going to `version` is hot or a hand-over (`why`), what would move, and the
+    command that goes there (`way` "up": upgrade, "down": downgrade; install either way)."""
     from primes_runtime.handover import leader, states
     from primes_runtime.release.errors import ReleaseError
 
+    command = "downgrade" if way == "down" else "upgrade"
     if version == node.release:
         return {"upgrade": "none", "why": f"release {version} runs already"}
     if why is None:
-        return {"upgrade": "hot", "why": "the runtime and the interpreter stay the same"}
+        return {
+            "upgrade": "hot",
+            "why": "the runtime and the interpreter stay the same",
+            "way": command,
+        }
     try:
         count = leader.check(node)
     except states.Unportable as exc:
         raise ReleaseError(
-            f"an upgrade to {version} is a hand-over ({why}), refused: {exc}"
+            f"{'an' if command == 'upgrade' else 'a'} {command} to {version} is a hand-over "
+            f"({why}), refused: {exc}"
         ) from None
     moving = ", ".join(node.listeners) or "none"
-    return {"upgrade": "hand-over", "why": why, "states": count, "sockets": moving}
+    return {
+        "upgrade": "hand-over", "why": why, "states": count, "sockets": moving,
+        "way": command,
+    }  # fmt: skip
 
 
 OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {

@@ -25,7 +25,8 @@ from primes_runtime.release import interpreter
 from primes_runtime.release import target as targets
 from primes_runtime.release.errors import ReleaseError
 
-from . import faults, permanent, states
+from . import faults, plan, states
+from . import permanent as permanence
 from .listeners import Listener
 from .report import HandoverReport
 from .wire import Channel, ChannelClosed, ChannelTimeout, Received
@@ -72,14 +73,17 @@ class _Moves:
 
     paused: list[Listener] = field(default_factory=list)
     suspended: list[Process] = field(default_factory=list)
-    made: permanent.Made | None = None
+    made: permanence.Made | None = None
     committed: bool = False
 
 
-def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Callable[[], None]]:
-    """Hand the node over to a successor running release `version`; the report and what
-    ends this node once the report is sent. ReleaseError (one line) if it failed: then the
-    successor is gone and this node serves on with its state."""
+def hand_over(
+    node: Node, version: str, why: str, permanent: bool = True
+) -> tuple[HandoverReport, Callable[[], None]]:
+    """Hand the node over to a successor running release `version` (made permanent unless
+    `permanent` is false: an install); the report and what ends this node once it is sent.
+    ReleaseError (one line) if it failed: then the successor is gone and this node serves on
+    with its state."""
     began = time.monotonic()
     limit = timeout()
     try:
@@ -88,7 +92,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
         raise ReleaseError(f"hand-over to release {version} refused: {exc}") from None
     root = Path(node.root)
     new = targets.load(root, version)
-    python = _successor_python(root, version)
+    python = _successor_python(root, node.release, version)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     chan = Channel(ours)
     moves = _Moves()
@@ -105,7 +109,7 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
             raise PrimesError("this node holds no node lock to pass on")
         step = "sockets"
         chan.send(
-            {"op": "sockets", "keys": [lst.key for lst in listeners]},
+            {"op": "sockets", "keys": [lst.key for lst in listeners], "permanent": permanent},
             [*(lst.sock.fileno() for lst in listeners), held.fd],
         )
         faults.kill("leader", "sockets")
@@ -133,7 +137,8 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
         faults.kill("leader", "states")
         _expect(chan, "imported", limit, proc)
         step = "permanent"
-        moves.made = permanent.make(root, version)
+        if permanent:
+            moves.made = permanence.make(root, version)
         faults.kill("leader", "permanent")
         step = "commit"
         sdnotify.notify(f"MAINPID={proc.pid}\nSTATUS=release {version} running")
@@ -159,17 +164,21 @@ def hand_over(node: Node, version: str, why: str) -> tuple[HandoverReport, Calla
     report = HandoverReport(
         node.release, version, why, os.getpid(), proc.pid,
         tuple(lst.key for lst in listeners), len(exported),
-        time.monotonic() - began, (time.monotonic() - frozen_at) * 1000,
+        time.monotonic() - began, (time.monotonic() - frozen_at) * 1000, permanent,
     )  # fmt: skip
     log.info("handover: release %s serves in pid %d; this node exits", version, proc.pid)
     return report, _exit
 
 
-def _successor_python(root: Path, version: str) -> str:
+def _successor_python(root: Path, running: str, version: str) -> str:
     """The interpreter the new release runs on: this one, or the one it names (found as the
-    start script finds it); refused in one line, before anything moves, if the host lacks it."""
+    start script finds it), or for one that names none after one that did, its start
+    command's; refused in one line, before anything moves, if the host lacks it."""
     target, configured = interpreter.wanted(targets.release_dir(root, version))
-    if not target or target == interpreter.own():
+    if not target:
+        start = plan.unnamed_python(root, targets.load(root, running), targets.load(root, version))
+        return start[0] if start is not None and start[1] != interpreter.own() else sys.executable
+    if target == interpreter.own():
         return sys.executable
     found = interpreter.located(target, configured)
     if found is None:
@@ -252,7 +261,7 @@ def _roll_back(node: Node, root: Path, moves: _Moves, proc: subprocess.Popen[byt
                 nodelock.claim(held)
     if moves.made is not None:
         try:
-            permanent.undo(root, moves.made)
+            permanence.undo(root, moves.made)
         except (OSError, ReleaseError) as exc:
             log.error("handover: putting RELEASES back failed: %s", exc)
     for process in moves.suspended:

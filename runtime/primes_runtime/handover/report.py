@@ -21,6 +21,8 @@ class HandoverReport:
     seconds: float
     frozen_ms: float
     """How long no process of the old node took a message and no one accepted."""
+    permanent: bool = True
+    """Whether the new release was made permanent (not by `install`)."""
 
     def to_data(self) -> dict[str, object]:
         data = asdict(self)
@@ -36,6 +38,7 @@ class HandoverReport:
             int(str(data["old_pid"])), int(str(data["new_pid"])),
             tuple(str(s) for s in sockets) if isinstance(sockets, list) else (),
             int(str(data["states"])), float(str(data["seconds"])), float(str(data["frozen_ms"])),
+            data.get("permanent", True) is not False,
         )  # fmt: skip
 
     def summary(self) -> str:
@@ -46,6 +49,10 @@ class HandoverReport:
                 f"  {self.states} process states and {len(self.sockets)} listening sockets "
                 f"({', '.join(self.sockets)}) moved in {self.seconds:.2f} s; "
                 f"nothing accepted for {self.frozen_ms:.0f} ms",
-                f"  release {self.to_version} made permanent",
+                f"  release {self.to_version} made permanent"
+                if self.permanent
+                else f"  release {self.to_version} is not permanent: a restart boots the "
+                "permanent release (make it permanent with: permanent "
+                f"{self.to_version})",
             ]
         )

@@ -16,7 +16,8 @@ from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
 
-from . import faults, permanent, states
+from . import faults, states
+from . import permanent as permanence
 from .wire import Channel, ChannelClosed
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def take_over(root: Path, release: str | None, fd: int) -> tuple[nodelock.Held, 
         if got.op != "sockets" or len(got.fds) != len(keys) + 1:
             raise PrimesError(f"expected the sockets and the node lock, got {got.op!r}")
         held = nodelock.adopt(tree, got.fds[-1])
+        permanent = got.message.get("permanent", True) is not False  # false: an install
         faults.kill("successor", "sockets")
         faults.at("boot")
         node = boot(tree.root, release, inherited=dict(zip(keys, got.fds, strict=False)))
@@ -69,7 +71,7 @@ def take_over(root: Path, release: str | None, fd: int) -> tuple[nodelock.Held, 
     except ChannelClosed as exc:
         if not leader.gone(GONE_WAIT):
             _give_up(chan, exc)
-        _alone(node, tree, leader.pid)
+        _alone(node, tree, leader.pid, permanent)
     except Exception as exc:
         _give_up(chan, exc)
     try:
@@ -111,17 +113,20 @@ class Leader:
             self.fd = -1
 
 
-def _alone(node: Node, tree: Tree, leader: int) -> None:
+def _alone(node: Node, tree: Tree, leader: int, permanent: bool) -> None:
     """The old node died once this one held every state: make the release permanent (it
-    may have done so already) and serve, as its commit would have had this node do."""
+    may have done so already; not for an install) and serve, as its commit would have had
+    this node do."""
     log.warning(
         "handover: the old node (pid %d) died after this node (pid %d) took every state; "
         "this node finishes the hand-over alone",
         leader,
         os.getpid(),
     )
+    if not permanent:
+        return
     try:
-        permanent.make(tree.root, node.release)
+        permanence.make(tree.root, node.release)
     except (OSError, PrimesError) as exc:
         log.error(
             "handover: making release %s permanent failed (%s); a restart boots the old one",

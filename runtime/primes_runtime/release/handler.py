@@ -27,6 +27,7 @@ from pathlib import Path
 from primes_runtime import collector
 from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
+from primes_runtime.formats import version as versions
 from primes_runtime.node import Node
 
 from . import argument, diskfull, forward, layout, recovery, relup, store
@@ -147,6 +148,16 @@ def _script_for(node: Node, version: str) -> tuple[Path, str]:
     )
 
 
+def _script_direction(node: Node, version: str) -> str | None:
+    """Which way a script leads from the current release to `version` ("up", "down"), if any."""
+    root, current = Path(node.root), node.release
+    if (targets.release_dir(root, version) / f"up_from_{current}.relup").is_file():
+        return "up"
+    if (targets.release_dir(root, current) / f"down_to_{version}.relup").is_file():
+        return "down"
+    return None
+
+
 def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[Evaluator, str]:
     root = Path(node.root)
     _known(node, version)
@@ -177,12 +188,13 @@ def check(node: Node, version: str) -> CheckReport:
 
 def check_target(
     node: Node, package_or_version: str, keep: bool = True
-) -> tuple[CheckReport, bool, str | None]:
+) -> tuple[CheckReport, bool, str | None, str]:
     """`check` of a package or a version: unpack it if needed, then the dry run.
 
-    Returns the report, whether this call unpacked the release, and why an upgrade to it is
-    a hand-over (None: hot). What it unpacked stays unpacked, unless `keep` is false: then
-    it is removed again (whatever the dry run found), so the tree is as it was.
+    Returns the report, whether this call unpacked the release, why going to it is a
+    hand-over (None: hot), and the way its script leads ("up" or "down"). What it unpacked
+    stays unpacked, unless `keep` is false: then it is removed again (whatever the dry run
+    found), so the tree is as it was.
     """
     with _operation(node, f"check of {package_or_version}"):
         root = Path(node.root)
@@ -192,10 +204,13 @@ def check_target(
         try:
             version, added = _unpacked_version(node, package_or_version)
             try:
-                evaluator, _ = _evaluator(node, version)
-                report = dry_run(evaluator, _running_apps(node))
                 why = handover_reason(node, version) if version != node.release else None
-                return report, bool(added), why
+                if why is not None and _script_direction(node, version) is None:
+                    report, found = _scriptless(node, version)
+                else:
+                    evaluator, found = _evaluator(node, version)
+                    report = dry_run(evaluator, _running_apps(node))
+                return report, bool(added), why, found
             finally:
                 if added and not keep:
                     store.atomic_write(listed, before)  # RELEASES as it was, byte for byte
@@ -204,6 +219,14 @@ def check_target(
             for path, (atime, mtime) in times.items():
                 with suppress(OSError):  # the times are cosmetic: a check never fails on them
                     os.utime(path, ns=(atime, mtime))
+
+
+def _scriptless(node: Node, version: str) -> tuple[CheckReport, str]:
+    """The check of a hand-over no script leads to (a hand-over runs none): which way PEP 440
+    says it goes, "down" or "up"."""
+    _known(node, version)
+    found = "down" if versions.newer(node.release, version) else "up"
+    return CheckReport(node.release, version, "no script, a hand-over", 0, (), (), ()), found
 
 
 def _times(*paths: Path) -> dict[Path, tuple[int, int]]:
@@ -221,8 +244,10 @@ def install(node: Node, version: str, probation: float | None = None) -> Install
     """Apply the up or down script from the current release; not yet permanent.
 
     Returns once the processes it touched ran the new code `probation` seconds (default:
-    the new release's node.toml `probation`) without a crash; a crash rolls it back."""
+    the new release's node.toml `probation`) without a crash; a crash rolls it back.
+    HandOverNeeded (not permanent) when `version` runs on another runtime or interpreter."""
     with _operation(node, f"install of release {version}"):
+        _hand_over_if_needed(node, version, "install")
         return _install(node, version, None, probation)
 
 
@@ -386,11 +411,28 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
 
 
 class HandOverNeeded(Exception):
-    """`upgrade` found a release it cannot install in place: the node hands over (handover/)."""
+    """`command` found a release it cannot install in place: the node hands over (handover/),
+    making it permanent unless the command is `install`."""
 
-    def __init__(self, version: str, why: str, added: list[str]) -> None:
+    def __init__(self, version: str, why: str, added: list[str], command: str = "upgrade") -> None:
         super().__init__(f"release {version} needs a hand-over: {why}")
-        self.version, self.why, self.added = version, why, added
+        self.version, self.why, self.added, self.command = version, why, added, command
+        self.permanent = command != "install"
+
+
+def _hand_over_if_needed(node: Node, version: str, command: str) -> None:
+    """Raise HandOverNeeded when `command` (install, downgrade) would take the node to a
+    release on another runtime or interpreter: nothing runs it in place. A downgrade must
+    go back (else refused, naming upgrade)."""
+    if version == node.release:
+        return
+    _known(node, version)
+    why = handover_reason(node, version)
+    if why is None:
+        return
+    if command == "downgrade":
+        forward.refuse_unless_older(version, node.release, _script_direction(node, version))
+    raise HandOverNeeded(version, why, [], command)
 
 
 def handover_reason(node: Node, version: str) -> str | None:
@@ -398,7 +440,9 @@ def handover_reason(node: Node, version: str) -> str | None:
     from primes_runtime.handover import plan
 
     root = Path(node.root)
-    return plan.reason(targets.load(root, node.release), targets.load(root, version))
+    old, new = targets.load(root, node.release), targets.load(root, version)
+    unnamed = plan.unnamed_python(root, old, new)
+    return plan.reason(old, new, unnamed[1] if unnamed is not None else None)
 
 
 def forget_unpacked(node: Node, version: str, added: list[str]) -> None:
@@ -497,11 +541,13 @@ def _discard(root: Path, rel_dirs: list[str]) -> None:
 
 
 def downgrade(node: Node, version: str) -> InstallReport:
-    """Go back to an older release through the current one's down script; make it permanent."""
+    """Go back to an older release through the current one's down script; make it permanent.
+    HandOverNeeded when `version` runs on another runtime or interpreter."""
     with _operation(node, f"downgrade to {version}"):
         again = _permanent_again(node, version)
         if again is not None:
             return replace(again, direction="down")
+        _hand_over_if_needed(node, version, "downgrade")
         report = _install(node, version, "down")
         _permanent_or_say(node, version, report.from_version, "downgrade")
         return replace(report, permanent=True)

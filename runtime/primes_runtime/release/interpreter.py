@@ -79,6 +79,15 @@ def located(target: str, configured: str | None) -> str | None:
     return where if where is not None and version_of(where) == target else None
 
 
+def start_interpreter(configured: str | None) -> tuple[str, str] | None:
+    """The path and `major.minor` of the interpreter that starts a release naming none here
+    (PRIMES_PYTHON, `[node] python`, else python3); None if that does not run."""
+    program, _ = command("", configured)
+    where = shutil.which(program)
+    found = version_of(where) if where is not None else None
+    return (where, found) if where is not None and found is not None else None
+
+
 def refuse_missing(source: Path, release_dir: Path, version: str) -> None:
     """Refuse, in one line, a release whose interpreter this host lacks."""
     target, configured = wanted(release_dir)

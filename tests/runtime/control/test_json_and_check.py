@@ -42,8 +42,9 @@ def test_versions_json_without_and_with_a_node(script: Script) -> None:
 def test_status_json_names_every_field(running: Script) -> None:
     status = as_json(running, "status")
     assert set(status) == {
-        "ok", "command", "node", "pid", "release", "uptime_s", "applications", "processes",
-        "packages", "leaked_code_change_workers", "old_code", "failed_applications", "stale_code",
+        "ok", "command", "node", "pid", "release", "runtime", "uptime_s", "applications",
+        "processes", "packages", "leaked_code_change_workers", "old_code", "failed_applications",
+        "stale_code",
     }  # fmt: skip
     assert status["packages"] == "unsigned"
     assert status["leaked_code_change_workers"] == []
@@ -92,6 +93,7 @@ def test_check_unpacks_and_dry_runs_without_changing_the_node(
         "unpacked": False,
         "upgrade": "hot",
         "why": "the runtime and the interpreter stay the same",
+        "way": "upgrade",
     }
     assert isinstance(checked["instructions"], int) and checked["instructions"] > 0
 

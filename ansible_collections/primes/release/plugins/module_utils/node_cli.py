@@ -24,9 +24,10 @@ EXIT_ROLLBACK_PROBLEMS = 4
 
 HANDOVER_KEYS = (
     "from_version", "to_version", "why", "old_pid", "new_pid", "sockets", "states",
-    "seconds", "frozen_ms",
+    "seconds", "frozen_ms", "permanent",
 )  # fmt: skip
-"""What a hand-over's report (`upgrade --json` with `"handover": true`) carries."""
+"""What a hand-over's report (`upgrade`, `install` or `downgrade --json` with `"handover":
+true`) carries."""
 
 
 @dataclass(frozen=True)
