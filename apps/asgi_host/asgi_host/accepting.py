@@ -91,8 +91,7 @@ class Accepting:
                 self.moved.append(os.dup(sock.fileno()))
                 connection.transport.abort()  # type: ignore[attr-defined]
                 continue
-            with contextlib.suppress(Exception):
-                connection.shutdown()  # type: ignore[attr-defined]
+            closing(connection)
         deadline = time.monotonic() + timeout
         while connections and time.monotonic() < deadline:
             await asyncio.sleep(DRAIN_POLL)
@@ -101,6 +100,22 @@ class Accepting:
                 f"{len(connections)} HTTP connections still had a request in flight after "
                 f"{timeout:g} s"
             )
+
+
+def closing(connection: object) -> None:
+    """A connection with a request in flight: its answer says `Connection: close` and the
+    connection ends after it (uvicorn's own shutdown closes it unannounced after the answer,
+    which a keep-alive client that sent its next request meanwhile sees as an error)."""
+    cycle = getattr(connection, "cycle", None)
+    if cycle is not None and not getattr(cycle, "response_started", True):
+        with contextlib.suppress(Exception):
+            cycle.scope["headers"] = [*cycle.scope["headers"], CLOSE]
+    with contextlib.suppress(Exception):
+        connection.shutdown()  # type: ignore[attr-defined]
+
+
+CLOSE = (b"connection", b"close")
+"""The request header that makes uvicorn answer with `Connection: close`."""
 
 
 def idle(connection: object) -> bool:
