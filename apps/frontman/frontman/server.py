@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypedDict
 
 from primes_runtime import Pid, app_env, code_server, start_server
+from primes_runtime.handover import adopting, listen
+from primes_runtime.handover.listeners import forget
 from primes_runtime.server import Reply
 
 from frontman.errors import FrontmanError
@@ -46,16 +48,26 @@ class Listener(ThreadingHTTPServer):
     """The listen backlog (socketserver's is 5: a burst of new connections past it has its
     SYNs dropped, and each such client waits the kernel's 1 s retransmit)."""
 
-    def __init__(self, port: int, request_timeout: float) -> None:
+    def __init__(
+        self, port: int, request_timeout: float, sock: socket.socket | None = None
+    ) -> None:
+        """Bind 127.0.0.1:`port`, or serve on `sock` (a listening socket handed over)."""
         self.request_timeout = request_timeout
         self._stopping = threading.Event()
+        self._active = 0
+        self._idle = threading.Condition()
         self._wake_r, self._wake_w = socket.socketpair()
         try:
-            super().__init__((HOST, port), Dispatch)
+            super().__init__((HOST, port), Dispatch, bind_and_activate=sock is None)
         except BaseException:
             self._wake_r.close()
             self._wake_w.close()
             raise
+        if sock is not None:
+            self.socket.close()
+            self.socket = sock
+            self.server_address = sock.getsockname()
+            self.server_name, self.server_port = HOST, self.server_address[1]
 
     def server_bind(self) -> None:
         """Bind as HTTPServer does, less its reverse DNS lookup of the host (socket.getfqdn)."""
@@ -94,11 +106,54 @@ class Listener(ThreadingHTTPServer):
             self.handle_error(request, addr)
             self.shutdown_request(request)
 
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve one connection on its thread, counted until it is done (see :meth:`drain`)."""
+        with self._idle:
+            self._active += 1
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float) -> None:
+        """Return once no connection is being served (FrontmanError after `timeout` s)."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._active == 0, timeout):
+                raise FrontmanError(
+                    f"frontman: {self._active} requests still in flight after {timeout:g} s"
+                )
+
     def stop(self) -> None:
         """Wake the serving loop and make it return (it is joined by its caller)."""
         self._stopping.set()
         with contextlib.suppress(OSError):  # already closed: the loop is gone
             self._wake_w.send(b"x")
+
+    def serve_in_thread(self) -> threading.Thread:
+        """Start the serving loop on a thread of its own (again after :meth:`pause`)."""
+        with contextlib.suppress(BlockingIOError):  # a stop's wake-up byte, already seen
+            self._wake_r.recv(64, socket.MSG_DONTWAIT)
+        self._stopping.clear()
+        self.thread = threading.Thread(
+            target=self.serve_until_stopped, name="frontman-http", daemon=True
+        )
+        self.thread.start()
+        return self.thread
+
+    def pause(self, timeout: float) -> None:
+        """A hand-over: stop accepting (the kernel queues new connections) and return once
+        the requests in flight are answered."""
+        self.stop()
+        thread = getattr(self, "thread", None)
+        if thread is not None:
+            thread.join(timeout)
+        self.drain(timeout)
+
+    def resume(self) -> None:
+        """Accept again: after a failed hand-over, or in the successor once it serves."""
+        self.serve_in_thread()
 
     def server_close(self) -> None:
         super().server_close()
@@ -168,19 +223,42 @@ def init(args: object) -> ServerState:
             f"frontman: app env `request_timeout` must be a positive number, got {timeout!r};"
             " fix [node.env.frontman] request_timeout in primes.toml"
         )
-    try:
-        listener = Listener(port, float(timeout))
-    except OSError as e:
-        raise FrontmanError(
-            f"frontman: cannot listen on {HOST}:{port}: {e.strerror or e};"
-            " set [node.env.frontman] port in primes.toml to a free port (0 picks one)"
-        ) from e
-    thread = threading.Thread(
-        target=listener.serve_until_stopped, name="frontman-http", daemon=True
-    )
-    thread.start()
+    made: list[Listener] = []
+
+    def bind() -> socket.socket:
+        try:
+            made.append(Listener(port, float(timeout)))
+        except OSError as e:
+            raise FrontmanError(
+                f"frontman: cannot listen on {HOST}:{port}: {e.strerror or e};"
+                " set [node.env.frontman] port in primes.toml to a free port (0 picks one)"
+            ) from e
+        return made[0].socket
+
+    pending = Pending()
+    sock = listen(NAME, bind, pending.pause, pending.resume)  # a predecessor's, if handed over
+    listener = made[0] if made else Listener(port, float(timeout), sock)
+    pending.listener = listener
+    if adopting():  # a successor serves once its predecessor let it (the node resumes it)
+        thread = threading.Thread(target=lambda: None, name="frontman-http (not yet)")
+    else:
+        thread = listener.serve_in_thread()
     log.info("frontman listening on http://%s:%d/", HOST, listener.server_address[1])
     return ServerState(listener=listener, thread=thread)
+
+
+class Pending:
+    """The listener's pause and resume, registered before the listener exists."""
+
+    listener: Listener | None = None
+
+    def pause(self, timeout: float) -> None:
+        if self.listener is not None:
+            self.listener.pause(timeout)
+
+    def resume(self) -> None:
+        if self.listener is not None:
+            self.listener.resume()
 
 
 def handle_call(request: object, caller: object, state: ServerState) -> Reply:
@@ -205,13 +283,21 @@ def code_change(old_vsn: object, state: ServerState, extra: object) -> ServerSta
     return ServerState(listener=state["listener"], thread=state["thread"])
 
 
+def export_state(state: ServerState) -> None:
+    """Nothing to hand over: the socket moves as a listener; the successor serves on it."""
+    return None
+
+
 def terminate(reason: object, state: ServerState) -> None:
     """Stop serving and close the listening socket."""
     listener = state["listener"]
+    forget(NAME)
     stop = getattr(listener, "stop", None)
     if stop is not None:
         stop()
     else:  # a listener an older frontman bound (serve_forever with a poll interval)
         listener.shutdown()
-    state["thread"].join(timeout=5.0)
+    thread = getattr(listener, "thread", None) or state["thread"]
+    if thread.is_alive():
+        thread.join(timeout=5.0)
     listener.server_close()
