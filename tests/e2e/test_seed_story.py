@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tools.handover_example import bump as version_line
 from tools.story import build, bump, copy_sources, deploy, primenode
 
 PM_ADDITION = '''
@@ -21,11 +24,12 @@ def release_three() -> str:
 
 @dataclass(frozen=True)
 class Packages:
-    """Release packages 1, 2 and 3, built in order into one output directory."""
+    """Release packages 1, 2, 3 and 4, built in order into one output directory."""
 
     one: Path
     two: Path
     three: Path
+    four: Path  # release 3's apps on primes-runtime 2: a hand-over
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,9 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
     with (src / "apps" / "prime_miner" / "pm.py").open("a", encoding="utf-8") as pm:
         pm.write(PM_ADDITION)
     three = build(src, dist)
-    return Packages(one, two, three)
+    version_line(src / "primes.toml", "3", "4")
+    version_line(src / "runtime" / "pyproject.toml", "1", "2")
+    return Packages(one, two, three, build(src, dist))
 
 
 @pytest.fixture
@@ -146,3 +152,22 @@ def test_upgrading_with_the_sdist_is_refused_naming_the_release_package_beside_i
         "wrote beside it"
     )
     assert primenode(node, "versions").stdout == "1 permanent\n"
+
+
+def test_a_release_on_a_new_runtime_hands_the_node_over_with_its_primes_and_frontman(
+    node: Path, packages: Packages
+) -> None:
+    before_pid = primenode(node, "pid").stdout.strip()
+    port = primenode(node, "rpc", "frontman", "port").stdout.strip()
+    primenode(node, "upgrade", str(packages.two))  # mines every 100 ms
+    seen = wait_for_count(node, 12, 30)
+    moved = primenode(node, "upgrade", str(packages.four))
+    assert f"release 4 handed over from 2: node pid {before_pid} -> " in moved.stdout
+    assert "listening sockets (frontman, primes.control)" in moved.stdout
+    assert primenode(node, "pid").stdout.strip() != before_pid
+    assert count(node) >= seen  # every prime moved with the miner's state
+    assert wait_for_count(node, seen + 3, 30) >= seen + 3  # and it mines on, in the successor
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+        assert json.loads(answer.read())["release"] == "4"  # the same port, the new node
+    runtime = "import primes_runtime, os; os.path.dirname(primes_runtime.__file__)"
+    assert "lib/primes_runtime-2/" in primenode(node, "eval", runtime).stdout

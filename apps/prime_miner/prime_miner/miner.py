@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, NotRequired, TypedDict
+from typing import Final, NotRequired, TypedDict, cast
 
 from primes_runtime import Pid, app_env, self_pid, send, start_statem
 from primes_runtime.statem import Call, Keep, Next, Reply, StateTimeout
@@ -132,6 +132,20 @@ def answer(request: object, data: MinerData) -> object:
             return data["interval"]
         case _:
             return UNKNOWN_REQUEST
+
+
+def export_state(snapshot: tuple[object, ...]) -> dict[str, object]:
+    """For a hand-over: the primes and the interval (plain data). A half-tried candidate is
+    left out: its MINE_MORE message stays behind, so the successor starts it afresh."""
+    data = cast(MinerData, snapshot[1])
+    return {"primes": list(data["primes"]), "interval": data["interval"]}
+
+
+def import_state(exported: dict[str, object]) -> tuple[str, MinerData]:
+    """In the successor: mining, with the primes and interval the old node had (its init
+    armed the timer that mines the next one)."""
+    primes = cast(list[int], exported["primes"])
+    return MINING, MinerData(primes=list(primes), interval=seconds(exported["interval"]))
 
 
 def code_change(old_vsn: object, state: str, data: MinerData, extra: object) -> Next:

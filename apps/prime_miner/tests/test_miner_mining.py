@@ -184,3 +184,10 @@ def test_code_change_of_a_half_tried_candidate_keeps_it_and_leaves_the_timer_to_
     result = miner.code_change("1", miner.MINING, half, "from1to2")
     assert result.data == {"primes": [2, 3, 5], "interval": 0.1, "candidate": 7, "checked": 1}
     assert timeouts(result.actions) == []
+
+
+def test_a_hand_over_exports_the_primes_and_interval_and_leaves_a_half_tried_candidate() -> None:
+    data = MinerData(primes=[2, 3, 5], interval=0.1, candidate=6, checked=1)
+    exported = miner.export_state((miner.MINING, data, None, None, ()))
+    assert exported == {"primes": [2, 3, 5], "interval": 0.1}
+    assert miner.import_state(exported) == (miner.MINING, {"primes": [2, 3, 5], "interval": 0.1})
