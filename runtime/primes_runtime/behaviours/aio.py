@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from ..errors import CallTimeout, NoProcess, PrimesError
 from ..kernel.caller import Caller
-from ..kernel.context import current_node, current_process
+from ..kernel.context import current_node, current_process, entered, running_as
 from ..kernel.pid import Pid
 from ..kernel.process import CALL
 
@@ -79,8 +79,6 @@ async def blocking(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     node = me.node if me is not None else current_node()
 
     def as_caller() -> T:
-        from ..kernel.context import entered, running_as
-
         with entered(node), running_as(me):
             return fn(*args, **kwargs)
 

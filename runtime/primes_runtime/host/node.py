@@ -17,6 +17,8 @@ from ..kernel.timers import Timers
 from . import application
 from . import manifest as release_manifest
 
+# config (tomllib, difflib) and the event loop (asyncio) load on first use: a Node() in a
+# test or benchmark costs no more memory than the runtime it runs.
 if TYPE_CHECKING:
     from ..behaviours.aioloop import EventLoop
     from ..handover.listeners import Listener

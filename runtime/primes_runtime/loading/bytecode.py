@@ -14,6 +14,7 @@ import py_compile
 import subprocess
 import threading
 from collections.abc import Iterable
+from importlib.util import cache_from_source
 from pathlib import Path
 
 from ..kernel import threadstart
@@ -40,8 +41,6 @@ def compile_dirs(dirs: Iterable[Path]) -> int:
 
 def _stale(source: str) -> bool:
     """Whether `source` lacks bytecode at least as new as itself."""
-    from importlib.util import cache_from_source
-
     try:
         return os.stat(cache_from_source(source)).st_mtime < os.stat(source).st_mtime
     except OSError:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import gc
 import threading
 
+from ..kernel import threadstart
+
 SETTLE_AFTER = 10.0
 """Seconds after an install before the collection that reclaims what it left behind."""
 
@@ -36,8 +38,6 @@ def settle() -> None:
 def settle_later(delay: float = SETTLE_AFTER) -> threading.Timer | None:
     """`settle` on a daemon timer thread `delay` seconds from now; None when no thread can
     start (logged): the garbage then waits for a later install's settle."""
-    from primes_runtime.kernel import threadstart
-
     timer = threading.Timer(delay, settle)
     timer.name = "primes-collector"
     timer.daemon = True

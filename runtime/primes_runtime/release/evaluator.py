@@ -722,7 +722,7 @@ def _guarded(module: ModuleType, gate: _Gate) -> ModuleType:
 
 def _awaited(awaitable: Awaitable[object]) -> object:
     """What an async code_change's awaitable gives, run on the node's loop as its process."""
-    from primes_runtime.behaviours.aioserver import INIT_TIMEOUT
+    from primes_runtime.behaviours.aioserver import INIT_TIMEOUT  # asyncio: only when async
 
     async def settle() -> object:
         return await awaitable
