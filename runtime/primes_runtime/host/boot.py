@@ -8,16 +8,17 @@ import importlib.util
 import logging
 import os
 import sys
-import sysconfig
 import threading
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..formats import FormatError, start_data
-from . import config as node_config
-from . import logsetup
 from . import manifest as release_manifest
 from .node import Node
+
+# sysconfig, logsetup (logging.handlers) and config (tomllib, difflib) load when a node
+# boots: a Node() in an app's test or a benchmark, which imports primes_runtime.node, costs
+# no more than the runtime it runs.
 
 log = logging.getLogger("primes_runtime.node")
 
@@ -35,6 +36,8 @@ def permanent_release(root: Path) -> str:
 
 def stdlib_paths() -> list[str]:
     """The entries of sys.path that belong to the standard library (no site-packages)."""
+    import sysconfig  # on use: see the note at the top
+
     roots = {
         os.path.normpath(p)
         for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
@@ -81,6 +84,9 @@ def boot(
     apps in manifest order. ``inherited`` (a successor's boot, handover/successor.py): the
     listening sockets its predecessor passed, by key; the node boots without serving them.
     """
+    from . import config as node_config
+    from . import logsetup
+
     root = Path(root).resolve()
     version = version if version is not None else permanent_release(root)
     manifest = release_manifest.load(root, version)
