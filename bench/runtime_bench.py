@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pykka
-from primes_runtime import call, cast, code_server, start_server, stop, system
-from primes_runtime.context import current_node
-from primes_runtime.node import Node
-from primes_runtime.server import Reply
+from primes_runtime import call, cast, start_server, stop
+from primes_runtime.behaviours.server import Reply
+from primes_runtime.host.node import Node
+from primes_runtime.kernel import system
+from primes_runtime.kernel.context import current_node
+from primes_runtime.loading import code_server
 
 ROUND_TRIPS = 20_000
 CASTS = 200_000

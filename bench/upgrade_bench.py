@@ -32,7 +32,7 @@ from bench_node import (
     timed,
 )
 from bench_report import emit, latency_ms, options, verdict
-from primes_runtime import config
+from primes_runtime.host import config
 
 PRIMES = 200_000
 QUICK_PRIMES = 20_000

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from primes_runtime import sdnotify
+from primes_runtime.host import sdnotify
 
 from tests.runtime.control.conftest import Script, build_tree, make_package
 

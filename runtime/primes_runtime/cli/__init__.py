@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> NoReturn:
     """bin/<name>'s program: :func:`main`, then an exit without the interpreter's teardown."""
     status = main()
-    from primes_runtime.exiting import exit_now
+    from primes_runtime.program.exiting import exit_now
 
     exit_now(status)
 

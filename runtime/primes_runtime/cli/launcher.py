@@ -302,10 +302,10 @@ def cmd_console(inv: Invocation) -> int:
             print(f"{inv.name}: recovered: {safetext.escape(repair)}", file=sys.stderr)
     try:
         os.chdir(tree.root)
-        from primes_runtime import node as node_module
         from primes_runtime.control import server
+        from primes_runtime.host.boot import boot
 
-        node = node_module.boot(tree.root)
+        node = boot(tree.root)
         try:
             server.start(node)
             banner = (

@@ -89,16 +89,16 @@ def _run_node(root: Path, console: int, ready_fd: int) -> NoReturn:
             stream = _unbuffered(fd, getattr(sys, name))
             setattr(sys, name, stream)
             setattr(sys, f"__{name}__", stream)  # what code that restores the streams takes
-        from primes_runtime import node
+        from primes_runtime.program import main
 
-        status = node.main(["--root", str(root), "--ready-fd", str(ready_fd)])
+        status = main.main(["--root", str(root), "--ready-fd", str(ready_fd)])
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
         traceback.print_exc()
     finally:
         try:
-            from primes_runtime.exiting import exit_now
+            from primes_runtime.program.exiting import exit_now
 
             exit_now(status)
         finally:

@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-from primes_runtime import threadstart
 from primes_runtime.control import auth, watch
 from primes_runtime.control.cookie import configured, node_cookie
 from primes_runtime.control.errors import AuthError, ControlError, FrameError, NotRunning
@@ -20,6 +19,7 @@ from primes_runtime.control.ops import NodeLike, Session
 from primes_runtime.control.sealed import Sealed, TamperedFrame
 from primes_runtime.control.tree import Tree, address, connect
 from primes_runtime.formats.node_toml import ControlLimits
+from primes_runtime.kernel import threadstart
 
 log = logging.getLogger("primes_runtime.control")
 

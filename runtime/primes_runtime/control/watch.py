@@ -15,7 +15,7 @@ from pathlib import Path
 from primes_runtime import safetext
 from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
-from primes_runtime.reaper import Reaper
+from primes_runtime.kernel.reaper import Reaper
 
 log = logging.getLogger("primes_runtime.control")
 

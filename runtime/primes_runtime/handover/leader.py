@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from primes_runtime import sdnotify, system
 from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
-from primes_runtime.process import Process
+from primes_runtime.host import sdnotify
+from primes_runtime.kernel import system
+from primes_runtime.kernel.process import Process
 from primes_runtime.release import interpreter
 from primes_runtime.release import target as targets
 from primes_runtime.release.errors import ReleaseError
@@ -32,7 +33,7 @@ from .report import HandoverReport
 from .wire import Channel, ChannelClosed, ChannelTimeout, Received
 
 if TYPE_CHECKING:
-    from primes_runtime.node import Node
+    from primes_runtime.host.node import Node
 
 log = logging.getLogger("primes_runtime.handover")
 

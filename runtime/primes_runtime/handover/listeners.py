@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from primes_runtime.context import current_node
 from primes_runtime.errors import PrimesError
+from primes_runtime.kernel.context import current_node
 
 if TYPE_CHECKING:
-    from primes_runtime.node import Node
+    from primes_runtime.host.node import Node
 
 
 @dataclass(frozen=True)

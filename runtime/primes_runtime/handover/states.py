@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from primes_runtime import code_server, system
+from primes_runtime.behaviours.supervisor import SupervisorProcess
 from primes_runtime.errors import PrimesError
-from primes_runtime.process import Process
-from primes_runtime.supervisor import SupervisorProcess
+from primes_runtime.kernel import system
+from primes_runtime.kernel.process import Process
+from primes_runtime.loading import code_server
 
 if TYPE_CHECKING:
-    from primes_runtime.node import Node
+    from primes_runtime.host.node import Node
 
 PLAIN = (type(None), bool, int, float, str, bytes, tuple, list, dict, set, frozenset)
 """Types the default export takes: pickled without a class, read back without one."""

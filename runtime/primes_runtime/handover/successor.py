@@ -11,17 +11,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from primes_runtime import system
 from primes_runtime.control import nodelock, pidfile
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
+from primes_runtime.host.boot import boot
+from primes_runtime.host.boot import start_control as _start_control
+from primes_runtime.kernel import system
 
 from . import faults, states
 from . import permanent as permanence
 from .wire import Channel, ChannelClosed
 
 if TYPE_CHECKING:
-    from primes_runtime.node import Node
+    from primes_runtime.host.node import Node
 
 log = logging.getLogger("primes_runtime.handover")
 
@@ -35,7 +37,6 @@ def take_over(root: Path, release: str | None, fd: int) -> tuple[nodelock.Held, 
     """Run the successor's steps on channel `fd`; the node once it serves. On any failure
     before it holds every state it tells the old node in one line and exits (the old node
     serves on); if the old node dies once it holds them, it finishes the hand-over alone."""
-    from primes_runtime.node import boot
 
     chan = Channel(socket.socket(fileno=fd))
     tree = Tree(root.resolve())
@@ -181,7 +182,6 @@ def _import(node: Node, exported: list[object]) -> int:
 
 def _serve(node: Node, tree: Tree, held: nodelock.Held) -> None:
     """Take the tree (pid file, lock record), the control socket, then every listener."""
-    from primes_runtime.node import _start_control
 
     pidfile.write(tree, os.getpid())
     nodelock.claim(held)

@@ -17,16 +17,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
-from primes_runtime import code_server, supervisor, system
-from primes_runtime.application import Applications
-from primes_runtime.context import current_process
+from primes_runtime.behaviours import supervisor
 from primes_runtime.errors import CodeLoadError, NoProcess
-from primes_runtime.pid import Pid
-from primes_runtime.process import Guard, Process
-from primes_runtime.registry import ProcessTable
+from primes_runtime.host.application import Applications
+from primes_runtime.kernel import system
+from primes_runtime.kernel.context import current_process
+from primes_runtime.kernel.pid import Pid
+from primes_runtime.kernel.process import Guard, Process
+from primes_runtime.kernel.registry import ProcessTable
+from primes_runtime.kernel.system import ProcessSnapshot
+from primes_runtime.loading import code_server
 from primes_runtime.swap import distribution, stale
 from primes_runtime.swap.journal import Journal
-from primes_runtime.system import ProcessSnapshot
 
 from .relup import (
     Apply,
@@ -720,7 +722,7 @@ def _guarded(module: ModuleType, gate: _Gate) -> ModuleType:
 
 def _awaited(awaitable: Awaitable[object]) -> object:
     """What an async code_change's awaitable gives, run on the node's loop as its process."""
-    from primes_runtime.aioserver import INIT_TIMEOUT
+    from primes_runtime.behaviours.aioserver import INIT_TIMEOUT  # asyncio: only when async
 
     async def settle() -> object:
         return await awaitable

@@ -24,11 +24,11 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
-from primes_runtime import collector
-from primes_runtime import config as node_config
 from primes_runtime.errors import PrimesError
 from primes_runtime.formats import version as versions
-from primes_runtime.node import Node
+from primes_runtime.host import config as node_config
+from primes_runtime.host.node import Node
+from primes_runtime.loading import collector
 
 from . import argument, diskfull, forward, layout, recovery, relup, store
 from . import package as packages

@@ -17,10 +17,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from primes_runtime import system
 from primes_runtime.errors import CallFailed, NoProcess, SuspendTimeout
-from primes_runtime.pid import Pid
-from primes_runtime.process import CALL, Process
+from primes_runtime.kernel import system
+from primes_runtime.kernel.pid import Pid
+from primes_runtime.kernel.process import CALL, Process
 
 from . import relup
 from . import target as targets

@@ -25,8 +25,8 @@ import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
-from primes_runtime import manifest
 from primes_runtime.errors import ConfigError
+from primes_runtime.host import manifest
 
 from . import layout, store
 from .errors import ReleaseError

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from primes_runtime import config, manifest
-from primes_runtime.config import NodeConfig
 from primes_runtime.errors import ConfigError
-from primes_runtime.manifest import AppSpec, Manifest
+from primes_runtime.host import config, manifest
+from primes_runtime.host.config import NodeConfig
+from primes_runtime.host.manifest import AppSpec, Manifest
 
 from .errors import ReleaseError
 

@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from primes_runtime import bytecode, child
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.node_toml import UnpackLimits
+from primes_runtime.loading import bytecode, child
 
 from . import diskfull, interpreter, layout
 from .errors import ReleaseError

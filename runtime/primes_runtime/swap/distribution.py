@@ -11,6 +11,7 @@ old ones right after, so every holder runs the new code; its journal undoes all 
 from __future__ import annotations
 
 import gc
+import importlib.machinery
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -401,8 +402,6 @@ def _same_source(name: str, run: shadow.Run, extensions: dict[str, ModuleType]) 
 
 
 def _extension_file(path: Path) -> bool:
-    import importlib.machinery
-
     return any(path.name.endswith(s) for s in importlib.machinery.EXTENSION_SUFFIXES)
 
 

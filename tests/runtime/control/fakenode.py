@@ -1,4 +1,4 @@
-"""A stand-in for primes_runtime.node.Node: a real node with no apps whose shutdown only
+"""A stand-in for primes_runtime.host.node.Node: a real node with no apps whose shutdown only
 runs the callbacks the control server registered."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from primes_runtime import config
-from primes_runtime.node import Node
+from primes_runtime.host import config
+from primes_runtime.host.node import Node
 
 
 class FakeNode(Node):

@@ -141,7 +141,7 @@ def test_a_primes_program_exits_after_its_threads_and_atexit_functions() -> None
     code = textwrap.dedent(
         """
         import atexit, sys, threading, time
-        from primes_runtime.exiting import exit_now
+        from primes_runtime.program.exiting import exit_now
 
         def late():
             time.sleep(0.3)

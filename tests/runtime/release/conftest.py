@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from primes_runtime.node import Node
+from primes_runtime.host.node import Node
 
 _ids = itertools.count(1)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from primes_runtime import config
-from primes_runtime.context import current_node
-from primes_runtime.node import Node
+from primes_runtime.host import config
+from primes_runtime.host.node import Node
+from primes_runtime.kernel.context import current_node
 
 from tests.runtime.release.servers import CODE_CHANGE_V2, counter
 from tests.runtime.release.trees import App, mark_permanent, write_release

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import primes_runtime
 import pytest
-from primes_runtime import app_env, manifest
-from primes_runtime.node import Node
+from primes_runtime import app_env
+from primes_runtime.host import manifest
+from primes_runtime.host.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
 from rt_fixtures.kernel import apps

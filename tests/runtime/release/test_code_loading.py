@@ -8,8 +8,8 @@ from pathlib import Path
 
 import primes_runtime
 import pytest
-from primes_runtime import server, statem
-from primes_runtime.node import Node
+from primes_runtime.behaviours import server, statem
+from primes_runtime.host.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import primes_runtime
 import pytest
-from primes_runtime import server
-from primes_runtime.node import Node
+from primes_runtime.behaviours import server
+from primes_runtime.host.node import Node
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed, ReleaseStatus

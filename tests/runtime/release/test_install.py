@@ -10,12 +10,12 @@ from types import ModuleType
 
 import primes_runtime
 import pytest
-from primes_runtime import aioserver, server
-from primes_runtime.process import spawn
+from primes_runtime.behaviours import aioserver, server
+from primes_runtime.behaviours.server import ServerProcess
+from primes_runtime.kernel.process import spawn
 from primes_runtime.release import evaluator, handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed
-from primes_runtime.server import ServerProcess
 from rt_fixtures.kernel import table
 
 from tests.runtime.release.deployed import deploy

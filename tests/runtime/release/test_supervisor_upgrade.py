@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from primes_runtime import supervisor
-from primes_runtime.node import Node
-from primes_runtime.pid import Pid
+from primes_runtime.behaviours import supervisor
+from primes_runtime.host.node import Node
+from primes_runtime.kernel.pid import Pid
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed
 from rt_fixtures.kernel import table

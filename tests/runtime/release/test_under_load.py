@@ -7,7 +7,7 @@ from pathlib import Path
 
 import primes_runtime
 import pytest
-from primes_runtime import server
+from primes_runtime.behaviours import server
 from primes_runtime.release import handler
 from primes_runtime.release.reports import InstallFailed, InstallReport
 from rt_fixtures.kernel import node_thread

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from packaging.tags import sys_tags
-from primes_runtime.node import Node
+from primes_runtime.host.node import Node
 from primes_runtime.release import handler, wheeltags
 from primes_runtime.release.errors import ReleaseError
 

@@ -16,7 +16,7 @@ from primes_runtime import (
     self_pid,
     start_async_server,
 )
-from primes_runtime.server import NoReply, Reply, Stop
+from primes_runtime.behaviours.server import NoReply, Reply, Stop
 
 VSN = 1
 terminated: list[tuple[object, object]] = []

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from primes_runtime import reply, self_pid
-from primes_runtime.server import NoReply, Reply, Stop
+from primes_runtime.behaviours.server import NoReply, Reply, Stop
 
 VSN = 1
 terminated: list[tuple[object, object]] = []

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from primes_runtime import app_env, self_pid, start_server
-from primes_runtime.pid import Pid
-from primes_runtime.process import current_app
-from primes_runtime.server import Reply
-from primes_runtime.supervisor import ChildSpec, SupSpec
-from primes_runtime.supervisor import start as start_supervisor
+from primes_runtime.behaviours.server import Reply
+from primes_runtime.behaviours.supervisor import ChildSpec, SupSpec
+from primes_runtime.behaviours.supervisor import start as start_supervisor
+from primes_runtime.kernel.pid import Pid
+from primes_runtime.kernel.process import current_app
 
 events: list[tuple[str, str | None]] = []
 

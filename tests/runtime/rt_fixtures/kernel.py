@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from primes_runtime.application import Applications
-from primes_runtime.context import current_node
-from primes_runtime.registry import ProcessTable
+from primes_runtime.host.application import Applications
+from primes_runtime.kernel.context import current_node
+from primes_runtime.kernel.registry import ProcessTable
 
 
 def table() -> ProcessTable:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from primes_runtime.supervisor import SupSpec
+from primes_runtime.behaviours.supervisor import SupSpec
 
 
 def init(args: SupSpec) -> SupSpec:

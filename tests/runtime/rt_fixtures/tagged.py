@@ -6,9 +6,9 @@ import threading
 from typing import Any
 
 from primes_runtime import start_server
-from primes_runtime.pid import Pid
-from primes_runtime.server import Reply, Stop
-from primes_runtime.supervisor import start as start_supervisor
+from primes_runtime.behaviours.server import Reply, Stop
+from primes_runtime.behaviours.supervisor import start as start_supervisor
+from primes_runtime.kernel.pid import Pid
 
 events: list[tuple[str, object]] = []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from primes_runtime.statem import EventTimeout, Keep, Next, Reply, StateTimeout, Stop
+from primes_runtime.behaviours.statem import EventTimeout, Keep, Next, Reply, StateTimeout, Stop
 
 
 def init(args: Any) -> Next:

@@ -1,0 +1,1 @@
+"""Private: the behaviours (server, statem, supervisor, async); apps use their top modules."""

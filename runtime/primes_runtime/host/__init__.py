@@ -1,0 +1,1 @@
+"""Private: the node as host of a release (Node, boot, applications, config, logging, sd)."""

@@ -1,0 +1,1 @@
+"""Private: the process kernel (pids, processes, scheduler, names, messages, timers, sys)."""

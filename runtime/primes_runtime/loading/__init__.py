@@ -1,0 +1,1 @@
+"""Private: code loading (the code server, bytecode in a child process, the cycle collector)."""

@@ -1,0 +1,71 @@
+"""Compile code dirs into __pycache__ in a child process at low priority, off the node's GIL.
+
+compile() holds the GIL for the whole module: a node that imports code it has no bytecode for
+(a tree fresh from `tar -xzf`, the release handler's modules at the first upgrade) stops
+serving for each one. The unpacker compiles what it unpacks; `in_background` does the same
+for a booted tree's code path, once the node serves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import py_compile
+import subprocess
+import threading
+from collections.abc import Iterable
+from importlib.util import cache_from_source
+from pathlib import Path
+
+from ..kernel import threadstart
+from . import child
+
+NICENESS = 10
+"""How much a compiling child lowers its CPU priority (nice(2) increment)."""
+
+
+def compile_dirs(dirs: Iterable[Path]) -> int:
+    """Write the bytecode of every .py file below `dirs` that has none (or a stale one);
+    the number compiled. A file that does not compile, or a dir not writable, is skipped."""
+    compiled = 0
+    for top in dirs:
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for filename in filenames:
+                if filename.endswith(".py") and _stale(os.path.join(dirpath, filename)):
+                    with contextlib.suppress(py_compile.PyCompileError, OSError, ValueError):
+                        py_compile.compile(os.path.join(dirpath, filename), doraise=True)
+                        compiled += 1
+    return compiled
+
+
+def _stale(source: str) -> bool:
+    """Whether `source` lacks bytecode at least as new as itself."""
+    try:
+        return os.stat(cache_from_source(source)).st_mtime < os.stat(source).st_mtime
+    except OSError:
+        return True
+
+
+def in_background(dirs: Iterable[str]) -> threading.Thread | None:
+    """Start a niced child that compiles `dirs`; a daemon thread reaps it. None if the child
+    cannot start (the node then compiles as it imports, as Python always does)."""
+    argv = child.command(__name__, *dirs)
+    try:
+        compiler = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+    reaper = threading.Thread(target=compiler.wait, name="primes-bytecode", daemon=True)
+    if not threadstart.started(reaper, "the node reaps the compiler once it exits"):
+        return None
+    return reaper
+
+
+def main(argv: list[str]) -> int:
+    """Child entry point: lower the priority, compile the dirs given."""
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    compile_dirs(Path(arg) for arg in argv)
+    return 0

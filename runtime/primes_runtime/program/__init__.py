@@ -1,0 +1,1 @@
+"""Private: the node's OS program (argv, signals, lock, recovery, hand-over, control, exit)."""

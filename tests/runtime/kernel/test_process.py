@@ -1,0 +1,255 @@
+"""What the release handler uses: suspend, resume, snapshot, restore, change_code."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from primes_runtime import (
+    CodeChangeError,
+    NoProcess,
+    SuspendTimeout,
+    call,
+    cast,
+    start_server,
+    start_statem,
+    stop,
+)
+from primes_runtime.errors import NotSuspended
+from primes_runtime.kernel import system
+from primes_runtime.kernel.context import app_context
+from primes_runtime.loading import code_server
+from rt_fixtures.kernel import node_thread, table
+from rt_fixtures.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("node")
+
+COUNTER = "rt_fixtures.counter"
+
+SWAP_V1 = """
+from primes_runtime.server import Reply
+VSN = 1
+def init(args):
+    return {"n": 0}
+def handle_call(request, caller, state):
+    if request == "vsn":
+        return Reply((VSN, state), state)
+    state = {**state, "n": state["n"] + 1}
+    return Reply(state["n"], state)
+def handle_cast(msg, state):
+    return {**state, "log": state.get("log", []) + [msg]}
+"""
+
+SWAP_V2 = (
+    SWAP_V1.replace("VSN = 1", "VSN = 2")
+    + """
+def code_change(old_vsn, state, extra):
+    if extra == "boom":
+        raise ValueError("cannot migrate")
+    return {**state, "migrated": (old_vsn, extra)}
+"""
+)
+
+
+@pytest.fixture
+def swap_module(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A fresh module (unique name) at v1 on sys.path, plus a dir holding its v2."""
+    name = f"swap_demo_{uuid.uuid4().hex[:8]}"
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    v1.mkdir()
+    v2.mkdir()
+    (v1 / f"{name}.py").write_text(SWAP_V1)
+    (v2 / f"{name}.py").write_text(SWAP_V2)
+    sys.path.insert(0, str(v1))
+    yield name, v2
+    sys.path.remove(str(v1))
+    sys.modules.pop(name, None)
+
+
+def test_suspend_of_an_idle_process_returns_at_once() -> None:
+    pid = start_server(COUNTER)
+    assert system.suspend(pid, 1.0) == 0.0
+    assert table().resolve(pid).status == "suspended"
+    system.resume(pid)
+    assert table().resolve(pid).status == "running"
+
+
+def test_suspended_process_buffers_messages_in_order() -> None:
+    pid = start_server(COUNTER)
+    system.suspend(pid, 1.0)
+    for i in range(100):
+        cast(pid, i)
+    proc = table().resolve(pid)
+    assert len(proc.mailbox) == 100
+    assert proc.state["seen"] == []  # type: ignore[attr-defined]
+    system.resume(pid)
+    assert call(pid, "seen") == list(range(100))
+
+
+def test_a_call_to_a_suspended_process_waits_and_then_gets_its_reply() -> None:
+    pid = start_server(COUNTER, 7)
+    system.suspend(pid, 1.0)
+    got: list[object] = []
+    caller = node_thread(target=lambda: got.append(call(pid, "get", timeout=10)))
+    caller.start()
+    wait_until(lambda: len(table().resolve(pid).mailbox) == 1, what="the queued call")
+    assert got == []
+    system.resume(pid)
+    caller.join(5)
+    assert got == [7]
+
+
+def test_suspend_waits_for_the_current_message_to_finish() -> None:
+    pid = start_server(COUNTER)
+    gate = threading.Event()
+    busy = node_thread(target=lambda: call(pid, ("wait", gate), timeout=10))
+    busy.start()
+    proc = table().resolve(pid)
+    wait_until(lambda: proc.running, what="the message to start")
+    threading.Timer(0.1, gate.set).start()
+    waited = system.suspend(pid, 5.0)
+    assert waited > 0.0
+    assert not proc.running and proc.status == "suspended"
+    busy.join(5)
+    system.resume(pid)
+
+
+def test_suspend_times_out_and_leaves_the_process_running() -> None:
+    pid = start_server(COUNTER)
+    gate = threading.Event()
+    busy = node_thread(target=lambda: call(pid, ("wait", gate), timeout=10))
+    busy.start()
+    proc = table().resolve(pid)
+    wait_until(lambda: proc.running, what="the message to start")
+    with pytest.raises(SuspendTimeout, match="still handling a message"):
+        system.suspend(pid, 0.05)
+    gate.set()
+    busy.join(5)
+    assert proc.status == "running"
+    assert call(pid, "get") == 0
+
+
+def test_suspend_of_a_dead_process_is_no_process() -> None:
+    pid = start_server(COUNTER)
+    stop(pid)
+    with pytest.raises(NoProcess):
+        system.suspend(pid, 1.0)
+
+
+def test_change_code_needs_a_suspended_process() -> None:
+    pid = start_server(COUNTER)
+    with pytest.raises(NotSuspended):
+        system.change_code(pid, code_server.current(COUNTER), "1", None)
+
+
+def test_replacing_code_and_state_of_a_suspended_process(swap_module: tuple[str, Path]) -> None:
+    name, v2_dir = swap_module
+    pid = start_server(name)
+    assert call(pid, "bump") == 1
+    system.suspend(pid, 1.0)
+    cast(pid, "while suspended")
+    prepared = code_server.prepare(name, v2_dir)
+    assert code_server.current(name).VSN == 1  # prepared, not installed: nothing changed yet
+    code_server.install(prepared)
+    system.change_code(pid, code_server.current(name), "1", "from1to2")
+    system.resume(pid)
+    vsn, state = call(pid, "vsn")  # type: ignore[misc]
+    assert vsn == 2
+    assert state == {"n": 1, "migrated": ("1", "from1to2"), "log": ["while suspended"]}
+
+
+def test_code_change_that_raises_is_a_code_change_error_and_keeps_the_state(
+    swap_module: tuple[str, Path],
+) -> None:
+    name, v2_dir = swap_module
+    pid = start_server(name)
+    call(pid, "bump")
+    system.suspend(pid, 1.0)
+    module = code_server.prepare(name, v2_dir).module
+    with pytest.raises(CodeChangeError, match="cannot migrate") as info:
+        system.change_code(pid, module, "1", "boom")
+    assert isinstance(info.value.__cause__, ValueError)
+    system.resume(pid)
+    assert call(pid, "vsn") == (1, {"n": 1})
+
+
+def test_restore_puts_a_snapshot_back(swap_module: tuple[str, Path]) -> None:
+    name, v2_dir = swap_module
+    pid = start_server(name)
+    call(pid, "bump")
+    system.suspend(pid, 1.0)
+    snap = system.snapshot(pid)
+    system.change_code(pid, code_server.prepare(name, v2_dir).module, "1", "x")
+    system.restore(pid, snap)
+    system.resume(pid)
+    assert call(pid, "vsn") == (1, {"n": 1})
+
+
+def test_state_machine_code_change_actions_apply_at_resume() -> None:
+    pid = start_statem("rt_fixtures.ticker", 100.0)
+    system.suspend(pid, 1.0)
+    system.change_code(pid, code_server.current("rt_fixtures.ticker"), "1", 0.02)
+    system.resume(pid)
+    wait_until(lambda: call(pid, "ticks") >= 2, what="ticks at the new interval")  # type: ignore[operator]
+    assert call(pid, "state") == ("ticking", 0.02)
+
+
+def test_pids_using_lists_the_processes_of_a_module() -> None:
+    a = start_server(COUNTER)
+    b = start_server(COUNTER)
+    t = start_statem("rt_fixtures.ticker", 100.0)
+    using = table().using(COUNTER)
+    assert a in using and b in using and t not in using
+    assert t in table().using("rt_fixtures.ticker")
+
+
+def test_no_message_is_lost_across_suspend_and_resume_under_load() -> None:
+    pid = start_server(COUNTER)
+    total = 20_000
+    done = threading.Event()
+
+    def sender() -> None:
+        for i in range(total):
+            cast(pid, i)
+        done.set()
+
+    thread = node_thread(target=sender)
+    thread.start()
+    cycles = 0
+    while not done.is_set() or cycles < 20:
+        system.suspend(pid, 5.0)
+        system.resume(pid)
+        cycles += 1
+    thread.join(10)
+    assert call(pid, "seen", timeout=30) == list(range(total))
+    assert cycles >= 20
+
+
+def test_state_machine_snapshot_restores_state_data_and_timeout() -> None:
+    pid = start_statem("rt_fixtures.ticker", 100.0)
+    system.suspend(pid, 1.0)
+    snap = system.snapshot(pid)
+    system.change_code(pid, code_server.current("rt_fixtures.ticker"), "1", 0.5)
+    system.restore(pid, snap)
+    system.resume(pid)  # the code_change actions were rolled back with the state
+    assert call(pid, "state") == ("ticking", 100.0)
+    proc = table().resolve(pid)
+    armed = proc._state_t  # type: ignore[attr-defined]
+    assert armed is not None and armed[0].remaining() > 50.0
+
+
+def test_self_pid_is_none_outside_a_process() -> None:
+    from primes_runtime import self_pid
+
+    assert self_pid() is None
+
+
+def test_processes_started_in_an_app_context_belong_to_that_app() -> None:
+    with app_context("some_app"):
+        pid = start_server(COUNTER)
+    assert table().resolve(pid).app == "some_app"
+    assert table().resolve(start_server(COUNTER)).app is None

@@ -1,0 +1,47 @@
+"""Tests for primes_runtime.loading.bytecode: code dirs compiled into __pycache__ by a child."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from primes_runtime.loading import bytecode
+
+
+def _pycs(top: Path) -> list[str]:
+    return sorted(p.relative_to(top).as_posix() for p in top.rglob("*.pyc"))
+
+
+def test_every_module_without_bytecode_is_compiled_once(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mod.py").write_text("X = 1\n")
+    assert bytecode.compile_dirs([tmp_path]) == 2
+    assert [p.split("/")[-1].split(".")[0] for p in _pycs(tmp_path)] == ["__init__", "mod"]
+    assert bytecode.compile_dirs([tmp_path]) == 0  # up to date: nothing to do
+
+
+def test_a_module_changed_after_its_bytecode_is_compiled_again(tmp_path: Path) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text("X = 1\n")
+    bytecode.compile_dirs([tmp_path])
+    source.write_text("X = 2\n")
+    later = source.stat().st_mtime + 10
+    os.utime(source, (later, later))
+    assert bytecode.compile_dirs([tmp_path]) == 1
+
+
+def test_a_module_that_does_not_compile_is_skipped_and_the_rest_compiled(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("def broken(:\n")
+    (tmp_path / "good.py").write_text("Y = 2\n")
+    assert bytecode.compile_dirs([tmp_path]) == 1
+    assert [p.split("/")[-1].split(".")[0] for p in _pycs(tmp_path)] == ["good"]
+
+
+def test_the_background_child_compiles_the_dirs_and_is_reaped(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("Z = 3\n")
+    reaper = bytecode.in_background([str(tmp_path)])
+    assert reaper is not None
+    reaper.join(60)
+    assert not reaper.is_alive()
+    assert len(_pycs(tmp_path)) == 1

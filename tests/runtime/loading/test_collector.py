@@ -1,0 +1,51 @@
+"""Tests for loading/collector.py: boot's objects frozen, reclaimed by the next settle."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+from primes_runtime.loading import collector
+
+
+class _Thing:
+    """A tracked object that can join a cycle and be watched through a weak reference."""
+
+    other: object = None
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Whatever a test freezes is back in the collector's sight afterwards."""
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_a_cycle_through_a_frozen_object_waits_for_settle_and_is_then_reclaimed() -> None:
+    boot_time = _Thing()
+    collector.freeze_boot()
+    assert gc.get_freeze_count() > 0
+    later = _Thing()
+    boot_time.other, later.other = later, boot_time  # a cycle through the frozen object
+    watch = weakref.ref(later)
+    del boot_time, later
+    gc.collect()
+    assert watch() is not None  # frozen: the collector does not walk it
+    collector.settle()
+    assert watch() is None
+    assert gc.get_freeze_count() > 0  # what is still alive is frozen again
+
+
+def test_settle_does_nothing_in_a_process_that_never_froze() -> None:
+    assert gc.get_freeze_count() == 0
+    collector.settle()
+    assert gc.get_freeze_count() == 0
+
+
+def test_settle_later_runs_on_a_daemon_timer() -> None:
+    timer = collector.settle_later(0.01)
+    timer.join(10)
+    assert timer.daemon and not timer.is_alive()
