@@ -117,7 +117,7 @@ def _stop(session: Session, args: Message) -> Reply:
 def _status(session: Session, args: Message) -> Reply:
     import primes_runtime
     from primes_runtime.release import signature
-    from primes_runtime.release.evaluator import lingering_code_changes
+    from primes_runtime.release.changing import lingering_code_changes
 
     node = session.node
     name = node.config.name

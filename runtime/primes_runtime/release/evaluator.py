@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import inspect
 import logging
-import queue
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +19,6 @@ from primes_runtime.behaviours import supervisor
 from primes_runtime.errors import CodeLoadError, NoProcess
 from primes_runtime.host.application import Applications
 from primes_runtime.kernel import system
-from primes_runtime.kernel.context import current_process
 from primes_runtime.kernel.pid import Pid
 from primes_runtime.kernel.process import Guard, Process
 from primes_runtime.kernel.registry import ProcessTable
@@ -30,6 +27,15 @@ from primes_runtime.loading import code_server
 from primes_runtime.swap import distribution, stale
 from primes_runtime.swap.journal import Journal
 
+from .changing import (
+    ABANDONED,
+    WORKER,
+    Gate,
+    Progress,
+    Shim,
+    Worker,
+    guarded,
+)
 from .relup import (
     Apply,
     CodeChange,
@@ -49,19 +55,7 @@ from .relup import (
 from .reports import FailedStep, Pause
 from .target import Release
 
-WORKER = "primes-code-change"
-"""Name prefix of the thread that runs code_change calls."""
-_ABANDONED = ", abandoned by the "
 _T = TypeVar("_T")
-
-
-def lingering_code_changes() -> list[str]:
-    """Abandoned code_change workers still alive, each name saying where it is stuck."""
-    return sorted(
-        t.name
-        for t in threading.enumerate()
-        if t.name.startswith(WORKER) and _ABANDONED in t.name and t.is_alive()
-    )
 
 
 class StepFailed(Exception):
@@ -123,7 +117,7 @@ class Evaluator:
     """Processes whose failing code_change puts this snapshot back instead of failing."""
     changed: dict[Pid, str] = field(default_factory=dict)
     guard: Guard | None = None
-    worker: _Worker | None = None
+    worker: Worker | None = None
     """The thread code_change calls run on, started before the first suspend."""
     """Set on every process this install resumes (probation's crash guard)."""
     """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
@@ -183,7 +177,7 @@ class Evaluator:
         self._log("node config env", lambda: apps.configure(self.root, self.old.env_overrides))
         if any(isinstance(instruction, CodeChange) for instruction in after):
             with contextlib.suppress(RuntimeError):  # else the first code_change starts it
-                self.worker = _Worker()  # its start (~1 ms) is then not in any pause
+                self.worker = Worker()  # its start (~1 ms) is then not in any pause
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -465,7 +459,7 @@ class Evaluator:
         which the timeout and the restore close: one that returns at the deadline is either
         set before the restore or dropped, never set over a restored state.
         """
-        gate = _Gate()
+        gate = Gate()
         if targets:
             what = f"restore the state of {_count([pid for pid, _ in targets])}"
             self._log(what, _restorer([held for _, held in targets], gate))
@@ -473,9 +467,9 @@ class Evaluator:
         shims: dict[str, ModuleType] = {}
         for _, held in targets:
             if held.module not in shims:
-                shims[held.module] = _guarded(code_server.current(held.module), gate)
+                shims[held.module] = guarded(code_server.current(held.module), gate)
         errors: dict[int, BaseException] = {}
-        at = _Progress(0, time.monotonic())
+        at = Progress(0, time.monotonic())
         fallback, change, clock = self.fallback, system.change_code, time.monotonic
 
         def work() -> None:
@@ -486,7 +480,7 @@ class Evaluator:
                     at.index, at.since = index, clock()
                     shim = shims[held.module]
                     try:
-                        if not isinstance(shim, _Shim):  # no code_change: only its module is set
+                        if not isinstance(shim, Shim):  # no code_change: only its module is set
                             gate.enter()
                         change(held.proc, shim, old_vsn, extra)
                     except BaseException as exc:
@@ -500,7 +494,7 @@ class Evaluator:
                 finished.set()
 
         if self.worker is None or self.worker.abandoned:
-            self.worker = _Worker()
+            self.worker = Worker()
         worker = self.worker
         worker.batches.put(work)
         wait = timeout
@@ -541,11 +535,11 @@ class Evaluator:
         system.restore(proc, self.fallback[pid])
         self.changed[pid] = "snapshot"
 
-    def _abandon(self, worker: _Worker, pid: Pid, module: str, timeout: float) -> None:
+    def _abandon(self, worker: Worker, pid: Pid, module: str, timeout: float) -> None:
         """Name a worker left running so that `status` can report it (Python cannot stop it)."""
         worker.abandoned = True
         worker.thread.name = (
-            f"{WORKER} in {pid} ({module}){_ABANDONED}"
+            f"{WORKER} in {pid} ({module}){ABANDONED}"
             f"{self.old.version} -> {self.new.version} install after {timeout:g} s"
         )
         log.error("code_change worker left running: %s", worker.thread.name)
@@ -588,77 +582,7 @@ class Evaluator:
                 self._log(f"{code_dir} back on sys.path", undo)
 
 
-class _Worker:
-    """The thread that runs code_change calls, one batch after another, until closed."""
-
-    def __init__(self) -> None:
-        self.batches: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self.abandoned = False
-        self.thread = threading.Thread(target=self._serve, name=WORKER, daemon=True)
-        try:
-            self.thread.start()
-        except RuntimeError as exc:
-            raise RuntimeError(f"cannot start the {WORKER} thread ({exc})") from None
-
-    def _serve(self) -> None:
-        while (batch := self.batches.get()) is not None:
-            batch()
-
-    def close(self) -> None:
-        """End the thread once its batch in flight (if any) returns."""
-        self.batches.put(None)
-
-
-@dataclass(slots=True)
-class _Progress:
-    """Which code_change the worker is in (an index into its targets), since when, and
-    whether it is to stop before the next."""
-
-    index: int
-    since: float
-    stop: bool = False
-
-
-class _Gate:
-    """The hand-off between the code_change worker and the rollback, under one lock.
-
-    The worker enters once a code_change returned and leaves once its result is set into
-    the process (state and module); closing waits for a result being set and drops every
-    later one. So the rollback, which closes it before it restores, never has its restored
-    state overwritten by a code_change that returned at its deadline or after it.
-    """
-
-    __slots__ = ("held", "lock", "shut")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.shut = False
-        self.held = False
-
-    def enter(self) -> None:
-        """In the worker: hold the gate until `leave`; raise if it is closed."""
-        self.lock.acquire()
-        if self.shut:
-            self.lock.release()
-            raise TimeoutError("code_change returned after its timeout; result dropped")
-        self.held = True
-
-    def leave(self) -> None:
-        """In the worker, once the result is set (or the call failed)."""
-        if self.held:
-            self.held = False
-            self.lock.release()
-
-    def close(self) -> None:
-        """From here on no result is set; one being set when this is called is set first."""
-        if not self.lock.acquire(blocking=False):
-            log.info("a code_change returned as its timeout passed; its result is set, then undone")
-            self.lock.acquire()
-        self.shut = True
-        self.lock.release()
-
-
-def _restorer(held: list[_Held], gate: _Gate) -> Callable[[], None]:
+def _restorer(held: list[_Held], gate: Gate) -> Callable[[], None]:
     """The undo step that puts each held process's old state back, once no code_change
     result can be set any more."""
 
@@ -687,49 +611,6 @@ def _each(items: list[_T], undo: Callable[[_T], object]) -> None:
 def _count(items: list[Any]) -> str:
     """ "process <pid>" for one, "N processes" for more."""
     return f"process {items[0]}" if len(items) == 1 else f"{len(items)} processes"
-
-
-class _Shim(ModuleType):
-    """A module's stand-in whose code_change goes through a `_Gate`."""
-
-
-def _guarded(module: ModuleType, gate: _Gate) -> ModuleType:
-    """A stand-in for `module` whose code_change enters `gate` as it returns, and raises
-    instead of returning once the gate is closed.
-
-    The behaviour assigns code_change's result to the process state; a code_change that
-    timed out and returns after the rollback restored the old state must not overwrite it.
-    An async code_change is awaited here (on the node's loop, as its server would), so that
-    its result passes the gate too.
-    """
-    real = getattr(module, "code_change", None)
-    if real is None:
-        return module
-    shim = _Shim(module.__name__, module.__doc__)
-
-    def code_change(*args: object) -> object:
-        result = real(*args)
-        if inspect.isawaitable(result):
-            result = _awaited(result)
-        gate.enter()
-        if result is None and len(args) == 3 and args[1] is not None:
-            raise TypeError("code_change returned None; it must return the new state")
-        return result
-
-    shim.code_change = code_change  # type: ignore[attr-defined]
-    return shim
-
-
-def _awaited(awaitable: Awaitable[object]) -> object:
-    """What an async code_change's awaitable gives, run on the node's loop as its process."""
-    from primes_runtime.behaviours.aioserver import INIT_TIMEOUT  # asyncio: only when async
-
-    async def settle() -> object:
-        return await awaitable
-
-    proc = current_process()
-    assert proc is not None  # system.change_code runs code_change as its process
-    return proc.node.aio.run(settle(), proc, INIT_TIMEOUT)
 
 
 def _undoing(journal: Journal) -> Callable[[], None]:

@@ -33,9 +33,10 @@ from primes_runtime.loading import collector
 from . import argument, diskfull, forward, layout, recovery, relup, store
 from . import package as packages
 from . import target as targets
+from .changing import lingering_code_changes
 from .check import check_against, dry_run
 from .errors import ReleaseError
-from .evaluator import Evaluator, StepFailed, lingering_code_changes
+from .evaluator import Evaluator, StepFailed
 from .probation import Trial
 from .reports import (
     ALREADY_PERMANENT,

@@ -13,7 +13,7 @@ import pytest
 from primes_runtime.behaviours import aioserver, server
 from primes_runtime.behaviours.server import ServerProcess
 from primes_runtime.kernel.process import spawn
-from primes_runtime.release import evaluator, handler
+from primes_runtime.release import changing, handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.release.reports import InstallFailed
 from rt_fixtures.kernel import table
@@ -83,7 +83,7 @@ def test_a_code_change_timing_out_rolls_back_and_its_late_result_is_dropped(
     # When the abandoned code_change finally returns, it must not overwrite the state.
     import time
 
-    from primes_runtime.release.evaluator import lingering_code_changes
+    from primes_runtime.release.changing import lingering_code_changes
 
     assert len(lingering_code_changes()) == 1
     deadline = time.monotonic() + 10
@@ -131,7 +131,7 @@ def test_a_code_change_returning_at_its_timeout_never_overwrites_the_restored_st
             with pytest.raises(InstallFailed, match=r"took longer than 0.1 s"):
                 handler.install(node, "2")
             for thread in threading.enumerate():
-                if thread.name.startswith(evaluator.WORKER):
+                if thread.name.startswith(changing.WORKER):
                     thread.join(10)
             assert primes_runtime.call(pid, "state") == {"seen": [], "tag": "deadline"}
             assert primes_runtime.call(pid, "vsn") == 1
@@ -157,7 +157,7 @@ def test_an_async_code_change_finishing_after_its_timeout_leaves_the_restored_st
     with pytest.raises(InstallFailed, match=r"took longer than 0.1 s"):
         handler.install(node, "2")
     for thread in threading.enumerate():
-        if thread.name.startswith(evaluator.WORKER):
+        if thread.name.startswith(changing.WORKER):
             thread.join(10)
     assert primes_runtime.call(pid, "state") == {"seen": [], "tag": "slow"}
     assert primes_runtime.call(pid, "vsn") == 1

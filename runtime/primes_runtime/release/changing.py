@@ -1,0 +1,143 @@
+"""The code_change runner's parts: one worker thread for every call of an install, a gate
+that keeps a late result from overwriting a restored state, and stand-ins for modules whose
+code_change goes through it."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from primes_runtime.kernel.context import current_process
+
+log = logging.getLogger("primes_runtime.release")
+
+WORKER = "primes-code-change"
+"""Name prefix of the thread that runs code_change calls."""
+ABANDONED = ", abandoned by the "
+
+
+def lingering_code_changes() -> list[str]:
+    """Abandoned code_change workers still alive, each name saying where it is stuck."""
+    return sorted(
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(WORKER) and ABANDONED in t.name and t.is_alive()
+    )
+
+
+class Worker:
+    """The thread that runs code_change calls, one batch after another, until closed."""
+
+    def __init__(self) -> None:
+        self.batches: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.abandoned = False
+        self.thread = threading.Thread(target=self._serve, name=WORKER, daemon=True)
+        try:
+            self.thread.start()
+        except RuntimeError as exc:
+            raise RuntimeError(f"cannot start the {WORKER} thread ({exc})") from None
+
+    def _serve(self) -> None:
+        while (batch := self.batches.get()) is not None:
+            batch()
+
+    def close(self) -> None:
+        """End the thread once its batch in flight (if any) returns."""
+        self.batches.put(None)
+
+
+@dataclass(slots=True)
+class Progress:
+    """Which code_change the worker is in (an index into its targets), since when, and
+    whether it is to stop before the next."""
+
+    index: int
+    since: float
+    stop: bool = False
+
+
+class Gate:
+    """The hand-off between the code_change worker and the rollback, under one lock.
+
+    The worker enters once a code_change returned and leaves once its result is set into
+    the process (state and module); closing waits for a result being set and drops every
+    later one. So the rollback, which closes it before it restores, never has its restored
+    state overwritten by a code_change that returned at its deadline or after it.
+    """
+
+    __slots__ = ("held", "lock", "shut")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.shut = False
+        self.held = False
+
+    def enter(self) -> None:
+        """In the worker: hold the gate until `leave`; raise if it is closed."""
+        self.lock.acquire()
+        if self.shut:
+            self.lock.release()
+            raise TimeoutError("code_change returned after its timeout; result dropped")
+        self.held = True
+
+    def leave(self) -> None:
+        """In the worker, once the result is set (or the call failed)."""
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+    def close(self) -> None:
+        """From here on no result is set; one being set when this is called is set first."""
+        if not self.lock.acquire(blocking=False):
+            log.info("a code_change returned as its timeout passed; its result is set, then undone")
+            self.lock.acquire()
+        self.shut = True
+        self.lock.release()
+
+
+class Shim(ModuleType):
+    """A module's stand-in whose code_change goes through a `Gate`."""
+
+
+def guarded(module: ModuleType, gate: Gate) -> ModuleType:
+    """A stand-in for `module` whose code_change enters `gate` as it returns, and raises
+    instead of returning once the gate is closed.
+
+    The behaviour assigns code_change's result to the process state; a code_change that
+    timed out and returns after the rollback restored the old state must not overwrite it.
+    An async code_change is awaited here (on the node's loop, as its server would), so that
+    its result passes the gate too.
+    """
+    real = getattr(module, "code_change", None)
+    if real is None:
+        return module
+    shim = Shim(module.__name__, module.__doc__)
+
+    def code_change(*args: object) -> object:
+        result = real(*args)
+        if inspect.isawaitable(result):
+            result = awaited(result)
+        gate.enter()
+        if result is None and len(args) == 3 and args[1] is not None:
+            raise TypeError("code_change returned None; it must return the new state")
+        return result
+
+    shim.code_change = code_change  # type: ignore[attr-defined]
+    return shim
+
+
+def awaited(awaitable: Awaitable[object]) -> object:
+    """What an async code_change's awaitable gives, run on the node's loop as its process."""
+    from primes_runtime.behaviours.aioserver import INIT_TIMEOUT  # asyncio: only when async
+
+    async def settle() -> object:
+        return await awaitable
+
+    proc = current_process()
+    assert proc is not None  # system.change_code runs code_change as its process
+    return proc.node.aio.run(settle(), proc, INIT_TIMEOUT)
