@@ -30,6 +30,7 @@ class Accepting:
         self.node = node
         self.key = key
         self.moved: list[int] = []  # idle connections taken off this node, to hand over
+        self.adopting: set[asyncio.Task[None]] = set()  # accepted, not yet with a protocol
         self.factory: Callable[[], asyncio.Protocol] | None = None
         self.task: asyncio.Task[None] | None = None
         self.sock: socket.socket | None = None
@@ -45,7 +46,7 @@ class Accepting:
     ) -> None:
         """What to accept on and with, once the listener has it all."""
         self.sock, self.server, self.factory = sock, server, factory
-        self.run = lambda: accept_loop(sock, factory, guard)
+        self.run = lambda: accept_loop(sock, factory, guard, self.adopting)
 
     def start(self) -> None:
         """Serve the connections handed over (by a predecessor, or back after a failed
@@ -84,16 +85,24 @@ class Accepting:
         self.stop()
         if self.server is None:
             return
-        connections = self.server.server_state.connections
-        for connection in list(connections):
-            if idle(connection):  # no request begun: the successor serves its next one
-                sock = connection.transport.get_extra_info("socket")  # type: ignore[attr-defined]
-                self.moved.append(os.dup(sock.fileno()))
-                connection.transport.abort()  # type: ignore[attr-defined]
-                continue
-            closing(connection)
         deadline = time.monotonic() + timeout
-        while connections and time.monotonic() < deadline:
+        if self.adopting:  # a connection accepted just now: its protocol first, then it counts
+            await asyncio.wait(set(self.adopting), timeout=timeout)
+        connections = self.server.server_state.connections
+        seen: set[object] = set()  # each connection is handed over or told to close once
+        while True:
+            for connection in list(connections):
+                if connection in seen:
+                    continue
+                seen.add(connection)
+                if idle(connection):  # no request begun: the successor serves its next one
+                    sock = connection.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+                    self.moved.append(os.dup(sock.fileno()))
+                    connection.transport.abort()  # type: ignore[attr-defined]
+                    continue
+                closing(connection)
+            if not connections or time.monotonic() >= deadline:
+                break
             await asyncio.sleep(DRAIN_POLL)
         if connections:
             raise AsgiHostError(

@@ -20,13 +20,18 @@ RETRY_AFTER = 0.1  # seconds to wait when accept() fails for want of a descripto
 
 
 async def accept_loop(
-    sock: socket.socket, factory: Callable[[], asyncio.Protocol], guard: Guard
+    sock: socket.socket,
+    factory: Callable[[], asyncio.Protocol],
+    guard: Guard,
+    adopting: set[asyncio.Task[None]] | None = None,
 ) -> None:
     """Accept connections on `sock` for ever, each served by a protocol from `factory`.
 
     Cancelling it never loses a connection: it is cancelled only while it waits for one, and
-    a connection once accepted is handed to its protocol whatever happens to this task.
+    a connection once accepted is handed to its protocol whatever happens to this task (in
+    `adopting` until its protocol has it, so that a pause can wait for that).
     """
+    pending: set[asyncio.Task[None]] = adopting if adopting is not None else set()
     loop = asyncio.get_running_loop()
     while True:
         await readable(loop, sock)
@@ -43,7 +48,10 @@ async def accept_loop(
                 continue
             await asyncio.sleep(RETRY_AFTER)
             continue
-        await asyncio.shield(adopt(loop, factory, conn))
+        task = loop.create_task(adopt(loop, factory, conn))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        await asyncio.shield(task)
 
 
 async def adopt(
