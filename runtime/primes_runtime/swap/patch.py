@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import sys
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -165,8 +166,13 @@ class Patcher:
         return False
 
     def merge_function(self, old: FunctionType, new: FunctionType) -> bool:
-        """The old function object gets the new code, defaults, attributes and closure."""
-        if old.__code__.co_freevars != new.__code__.co_freevars:
+        """The old function object gets the new code, defaults, attributes and closure.
+
+        Not a function made by exec with globals of its own (attrs' and namedtuple's
+        generated methods): the new code would read the old globals, which hold the old
+        version's objects. The new function takes its place where it is held instead.
+        """
+        if old.__code__.co_freevars != new.__code__.co_freevars or not _module_globals(old):
             return False
         self.pair(new, old)
         journal = self.journal
@@ -313,6 +319,13 @@ class Patcher:
                 object.__setattr__(value, "__class__", old)
             except TypeError:
                 pass  # an instance of a builtin-layout class: left as it is
+
+
+def _module_globals(fn: FunctionType) -> bool:
+    """Whether ``fn``'s globals are its module's namespace (not a dict exec was given)."""
+    name = fn.__globals__.get("__name__")
+    module = sys.modules.get(name) if isinstance(name, str) else None
+    return module is not None and getattr(module, "__dict__", None) is fn.__globals__
 
 
 def _defined_in(obj: object, module: str) -> bool:
