@@ -208,3 +208,25 @@ def test_a_module_imported_between_prepare_and_install_has_its_old_values_and_pa
     assert journal.undo() == []
     old_data = str(dist.old / dist.name / "d")
     assert [held(early), held(late)] == [(("v1", "tag"), old_data)] * 2
+
+
+def test_a_method_made_by_exec_with_its_own_globals_is_replaced_not_given_new_code(
+    dist: Dist,
+) -> None:
+    generated = (
+        "\n\ndef _generated(v):\n"
+        "    own = {{'__name__': __name__, 'TAG': 'v' + str(v)}}\n"
+        "    exec('def who(self):\\n    return TAG', own)\n"
+        "    return own['who']\n\n"
+        "class Made:\n    who = _generated({v})\n"
+    )
+    for root, v in ((dist.old, 1), (dist.new, 2)):
+        core = root / dist.name / "core.py"
+        core.write_text(core.read_text() + generated.format(v=v))
+    importlib.reload(sys.modules[f"{dist.name}.core"])
+    made = sys.modules[f"{dist.name}.core"].Made()
+    assert made.who() == "v1"
+    journal = dist.swap()
+    assert made.who() == "v2"  # the new function, with its own new globals
+    assert journal.undo() == []
+    assert made.who() == "v1"
