@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench_report import spread  # noqa: E402
 
 from tools.asgi_example import (  # noqa: E402
     Load,
@@ -183,9 +184,6 @@ def gunicorn_hup(work: Path, seconds: float, at: float) -> Outcome:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, object]:
-    def spread(values: list[float]) -> dict[str, float]:
-        return {"min": min(values), "median": statistics.median(values), "max": max(values)}
-
     return {
         "runs": len(outcomes),
         "tool": outcomes[0].tool,

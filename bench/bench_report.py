@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,12 @@ def percentile(samples: Sequence[float], q: float) -> float:
     ordered = sorted(samples)
     rank = max(0, math.ceil(q * len(ordered)) - 1)
     return ordered[rank]
+
+
+def spread(values: Sequence[float], digits: int | None = None) -> dict[str, float]:
+    """min, median and max of `values` (rounded to `digits` places if given)."""
+    found = {"min": min(values), "median": statistics.median(values), "max": max(values)}
+    return found if digits is None else {k: round(v, digits) for k, v in found.items()}
 
 
 def latency_ms(samples_s: Sequence[float]) -> dict[str, float]:

@@ -23,7 +23,6 @@ import http.client
 import itertools
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asgi_bench import free_port, hit_count, plain_env, served, wait_ready
-from bench_report import emit
+from bench_report import emit, spread
 
 from tools.asgi_example import build, copy_example, ctl, deploy, fill_wheelhouse, get
 from tools.handover_example import runtime_bumped
@@ -207,10 +206,6 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
 def summary(rounds: list[Round]) -> dict[str, object]:

@@ -11,14 +11,13 @@ Run: ``.venv/bin/python bench/pause_bench.py [--quick]`` (quick: 2 rounds). Not 
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench_node import running_node
-from bench_report import emit, options, verdict
+from bench_report import emit, options, spread, verdict
 from scale_bench import PROCESSES, swarm_releases
 from upgrade_bench import Probe, upgrade_under_load
 
@@ -46,14 +45,6 @@ def primitive_ms() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def spread(values: list[float], digits: int = 1) -> dict[str, float]:
-    return {
-        "min": round(min(values), digits),
-        "median": round(statistics.median(values), digits),
-        "max": round(max(values), digits),
-    }
-
-
 def main() -> int:
     opts = options(__doc__.splitlines()[0] if __doc__ else "")
     rounds = QUICK_ROUNDS if opts.quick else ROUNDS
@@ -77,7 +68,7 @@ def main() -> int:
         "ratio": [round(r, 2) for r in ratios],
         "targets": {"within_2x_every_round": met == rounds},
     }
-    n, p, r = spread(node_ms), spread(prim_ms), spread(ratios, 2)
+    n, p, r = spread(node_ms, 1), spread(prim_ms, 1), spread(ratios, 2)
     emit(
         "pause_bench",
         results,
