@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.fleet.fleet import PLAYBOOKS, ansible_env
-from tests.fleet.sshhosts import Host, Hosts, ssh_hosts
+from tests.fleet.sshhosts import Host, inventory, ssh_hosts
 from tools.story import deploy, primenode
 
-HOST_PYTHON = "/usr/bin/python3"
 CLIENT = """
 import json, sys, time, urllib.request
 url = f"http://127.0.0.1:{sys.argv[1]}/"
@@ -77,22 +76,6 @@ def start_client(host: Host, port: int) -> Client:
     client.reader = threading.Thread(target=client.read, daemon=True)
     client.reader.start()
     return client
-
-
-def inventory(fleet: Hosts, path: Path) -> Path:
-    """The hosts by address, logged in as root with the fleet's key, host keys checked."""
-    lines = ["[primes]", *(f"{h.name} ansible_host={h.address}" for h in fleet.hosts), ""]
-    lines += [
-        "[primes:vars]",
-        "ansible_user=root",
-        f"ansible_ssh_private_key_file={fleet.key}",
-        f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} "
-        "-o StrictHostKeyChecking=yes -o ConnectTimeout=5'",
-        f"ansible_python_interpreter={HOST_PYTHON}",
-        f"primes_root={fleet.mount / 'primenode'}",
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def stamped_playbook(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SSHD = Path("/usr/sbin/sshd")
+HOST_PYTHON = "/usr/bin/python3"
+"""The hosts' Python, named in the inventory (ansible's discovery fails on a pyenv shim)."""
 SSHD_CONFIG = """\
 ListenAddress {address}:22
 HostKey {dir}/host_key
@@ -79,6 +81,24 @@ class Hosts:
             "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=5",
         ]  # fmt: skip
+
+
+def inventory(fleet: Hosts, path: Path, *extra: str) -> Path:
+    """An Ansible inventory of the hosts by address, logged in as root with the fleet's key,
+    host keys checked; `extra` lines join its vars."""
+    lines = ["[primes]", *(f"{h.name} ansible_host={h.address}" for h in fleet.hosts), ""]
+    lines += [
+        "[primes:vars]",
+        "ansible_user=root",
+        f"ansible_ssh_private_key_file={fleet.key}",
+        f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} "
+        "-o StrictHostKeyChecking=yes -o ConnectTimeout=5'",
+        f"ansible_python_interpreter={HOST_PYTHON}",
+        f"primes_root={fleet.mount / 'primenode'}",
+        *extra,
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.fleet.fleet import Packages, Play, build_packages, playbook
-from tests.fleet.sshhosts import Host, Hosts, HostsUnavailable, restart_sshd, ssh_hosts
+from tests.fleet.sshhosts import Host, Hosts, HostsUnavailable, inventory, restart_sshd, ssh_hosts
 from tools.story import deploy, primenode
 
 pytestmark = pytest.mark.e2e
 
 SIZE = 5
-HOST_PYTHON = "/usr/bin/python3"
 
 
 @pytest.fixture(scope="module")
@@ -47,26 +46,8 @@ def hosts(packages: Packages) -> Iterator[Hosts]:
         made.__exit__(None, None, None)
 
 
-def inventory(fleet: Hosts, path: Path) -> Path:
-    lines = ["[primes]"]
-    lines += [f"{h.name} ansible_host={h.address}" for h in fleet.hosts]
-    lines += [
-        "",
-        "[primes:vars]",
-        "ansible_user=root",
-        f"ansible_ssh_private_key_file={fleet.key}",
-        f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} "
-        "-o StrictHostKeyChecking=yes -o ConnectTimeout=5'",
-        f"ansible_python_interpreter={HOST_PYTHON}",
-        f"primes_root={fleet.mount / 'primenode'}",
-        "primes_systemd=true",
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def roll(fleet: Hosts, packages: Packages, workdir: Path) -> tuple[Play, float]:
-    hosts = inventory(fleet, workdir / "hosts.ini")
+    hosts = inventory(fleet, workdir / "hosts.ini", "primes_systemd=true")
     started = time.monotonic()
     play = playbook(
         hosts, "-e", f"primes_package={packages.two}", "-v",
