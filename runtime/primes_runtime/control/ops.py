@@ -252,12 +252,7 @@ def _unpack(node: Node, target: str, args: Message) -> Reply:
 def _install(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    with node.release_lock:
-        try:
-            installed = handler.install(node, target, _probation(args))
-        except handler.HandOverNeeded as needed:
-            return _hand_over(node, needed)
-    return success(_with_old_code(node, installed))
+    return _changing(node, lambda: handler.install(node, target, _probation(args)))
 
 
 def _permanent(node: Node, target: str, args: Message) -> Reply:
@@ -270,23 +265,26 @@ def _permanent(node: Node, target: str, args: Message) -> Reply:
 def _upgrade(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    with node.release_lock:
-        try:
-            upgraded = handler.upgrade(node, target, _probation(args))
-        except handler.HandOverNeeded as needed:
-            return _hand_over(node, needed)
-    return success(_with_old_code(node, upgraded))
+    return _changing(node, lambda: handler.upgrade(node, target, _probation(args)))
 
 
 def _downgrade(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
+    return _changing(node, lambda: handler.downgrade(node, target))
+
+
+def _changing(node: Node, change: Callable[[], InstallReport]) -> Reply:
+    """An operation that changes the current release, under the release lock: the node
+    hands over instead where the new release's runtime or interpreter differs."""
+    from primes_runtime.release import handler
+
     with node.release_lock:
         try:
-            downgraded = handler.downgrade(node, target)
+            report = change()
         except handler.HandOverNeeded as needed:
             return _hand_over(node, needed)
-    return success(_with_old_code(node, downgraded))
+    return success(_with_old_code(node, report))
 
 
 def _uninstall(node: Node, target: str, args: Message) -> Reply:
