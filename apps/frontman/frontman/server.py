@@ -235,30 +235,18 @@ def init(args: object) -> ServerState:
             ) from e
         return made[0].socket
 
-    pending = Pending()
-    sock = listen(NAME, bind, pending.pause, pending.resume)  # a predecessor's, if handed over
-    listener = made[0] if made else Listener(port, float(timeout), sock)
-    pending.listener = listener
+    # A predecessor's socket if one was handed over, else bind's; the listener on it answers
+    # the node's pause and resume (made[0] by then).
+    sock = listen(NAME, bind, lambda limit: made[0].pause(limit), lambda: made[0].resume())
+    if not made:
+        made.append(Listener(port, float(timeout), sock))
+    listener = made[0]
     if adopting():  # a successor serves once its predecessor let it (the node resumes it)
         thread = threading.Thread(target=lambda: None, name="frontman-http (not yet)")
     else:
         thread = listener.serve_in_thread()
     log.info("frontman listening on http://%s:%d/", HOST, listener.server_address[1])
     return ServerState(listener=listener, thread=thread)
-
-
-class Pending:
-    """The listener's pause and resume, registered before the listener exists."""
-
-    listener: Listener | None = None
-
-    def pause(self, timeout: float) -> None:
-        if self.listener is not None:
-            self.listener.pause(timeout)
-
-    def resume(self) -> None:
-        if self.listener is not None:
-            self.listener.resume()
 
 
 def handle_call(request: object, caller: object, state: ServerState) -> Reply:
