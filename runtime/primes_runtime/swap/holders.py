@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import ModuleType
@@ -111,17 +111,30 @@ def _namespaces(modules: dict[str, ModuleType]) -> list[tuple[str, Namespace]]:
 def _look(
     holders: Holders, name: str, namespace: Namespace, wanted: set[int], old: Path, new: Path
 ) -> None:
+    if wanted:
+        for key, value in list(namespace.items()):
+            if id(value) in wanted:
+                holders.values.setdefault(id(value), []).append((name, namespace, key))
+    if name == _SYS_MODULES:
+        return
     prefix = str(old) + os.sep
+    for key, value, text in path_globals(namespace, (prefix,)):
+        moved = new / text[len(prefix) :]
+        if moved.exists():
+            again = str(moved) if isinstance(value, str) else type(value)(moved)
+            holders.paths.append((namespace, key, value, again))
+
+
+def path_globals(
+    namespace: Namespace, prefixes: tuple[str, ...]
+) -> Iterator[tuple[str, str | PurePath, str]]:
+    """A module's globals that hold a path under one of `prefixes` (a cached data file's):
+    each name, its value and the path as text."""
     for key, value in list(namespace.items()):
-        if id(value) in wanted:
-            holders.values.setdefault(id(value), []).append((name, namespace, key))
-        if name == _SYS_MODULES or key.startswith("__"):
-            continue
-        if isinstance(value, str | PurePath) and (text := str(value)).startswith(prefix):
-            moved = new / text[len(prefix) :]
-            if moved.exists():
-                again = str(moved) if isinstance(value, str) else type(value)(moved)
-                holders.paths.append((namespace, key, value, again))
+        if isinstance(value, str | PurePath) and not key.startswith("__"):
+            text = str(value)
+            if text.startswith(prefixes):
+                yield key, value, text
 
 
 def _setter(namespace: Namespace, key: str, value: object) -> Callable[[], None]:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from types import (
     AsyncGeneratorType,
     CoroutineType,
@@ -26,6 +26,8 @@ from types import (
     ModuleType,
 )
 from typing import Any, Protocol
+
+from .holders import path_globals
 
 _HERE = os.path.dirname(__file__)
 """The swap package's own frames hold what they look at: never a holder."""
@@ -162,7 +164,9 @@ def _find(
         if where is not None and where.startswith(prefixes):
             found.append(("module", name, where))
             objects.append(None)
-        for key, path in _paths(module, prefixes):
+        namespace = getattr(module, "__dict__", None)
+        paths = path_globals(namespace, prefixes) if isinstance(namespace, dict) else ()
+        for key, _, path in paths:
             found.append(("path", f"{name}.{key}", path))
             objects.append(None)
     for obj in gc.get_objects():
@@ -234,18 +238,6 @@ def visible() -> Iterator[None]:
     finally:
         if frozen:
             gc.freeze()
-
-
-def _paths(module: object, prefixes: tuple[str, ...]) -> Iterable[tuple[str, str]]:
-    """A module's globals that hold a path into one of the old dirs (a cached data file)."""
-    namespace = getattr(module, "__dict__", None)
-    if not isinstance(namespace, dict):
-        return
-    for key, value in list(namespace.items()):
-        if isinstance(value, str | PurePath) and not key.startswith("__"):
-            text = str(value)
-            if text.startswith(prefixes):
-                yield key, text
 
 
 def _module_file(module: object) -> str | None:
