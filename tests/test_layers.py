@@ -3,7 +3,7 @@
 An AST walk, not import-linter: it sees the imports inside functions too (they are where a
 wrong arrow hides). Each rule names the importing part and what it may not reach; the
 runtime's folders also stand on floors (FLOORS: a folder imports only lower floors, and never
-a public module at the top) and form no cycle but the KNOWN_CYCLES; the build backend's
+a public module at the top) and form no cycle; the build backend's
 folders import downward only (BUILD_FOLDERS), with no cycle between them or between modules.
 The tests below show every rule failing on a small fake tree.
 """
@@ -157,24 +157,29 @@ RULES = (
 
 
 # The runtime's folders, lowest floor first. A folder imports only folders on lower floors
-# (errors.py, safetext.py and formats/ are the ground floor); release/, control/, handover/
-# and swap/ share a floor (their own rule above and the cycle check below order them).
-# Imports under TYPE_CHECKING are exempt: the kernel and the behaviours name the Node type,
-# which the host defines; an annotation runs nothing.
+# (errors.py, safetext.py and formats/ are the ground floor): the kernel; the control channel
+# (its socket, frames, cookie, the node's tree, pid file and lock) and code loading; the
+# behaviours; the host (the Node object); the swap; the release handler; the hand-over, which
+# drives a release change through a successor; the control service, which answers each request
+# with the release handler or a hand-over; the node's program; the CLI. No two folders share
+# a floor, so no cycle between folders can form. Imports under TYPE_CHECKING are exempt: the
+# kernel and the behaviours name the Node type, which the host defines; an annotation runs
+# nothing.
 FLOORS: dict[str, int] = {
     "errors": 0,
     "safetext": 0,
     "formats": 0,
     "kernel": 1,
-    "loading": 2,
-    "behaviours": 3,
-    "host": 4,
-    "swap": 5,
-    "release": 5,
-    "control": 5,
-    "handover": 5,
-    "program": 6,
-    "cli": 7,
+    "control": 2,
+    "loading": 3,
+    "behaviours": 4,
+    "host": 5,
+    "swap": 6,
+    "release": 7,
+    "handover": 8,
+    "service": 9,
+    "program": 10,
+    "cli": 11,
 }
 # The public modules at the top: each re-exports one private implementation for app code
 # (docs/runtime-api.md); the runtime itself imports the implementation, never these.
@@ -192,17 +197,6 @@ PUBLIC_MODULES = frozenset(
         "statem",
         "supervisor",
         "system",
-    }
-)
-# Cycles between folders that are still there, to be taken apart where those folders are
-# reworked; the check fails on any other cycle, and on one of these once it is gone.
-# Today: control/ops.py and control/server.py start a hand-over, release/handler.py asks
-# handover/plan.py whether an upgrade is hot, and handover/ drives both.
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset({"control", "handover"}),
-        frozenset({"handover", "release"}),
-        frozenset({"control", "handover", "release"}),
     }
 )
 
@@ -223,12 +217,13 @@ def _floor_allows(imp: Import) -> bool:
         return True  # a public module re-exports; __init__ loads its names lazily
     if dst in PUBLIC_MODULES:
         return False
-    return FLOORS.get(dst, 99) < FLOORS.get(src, 99) or FLOORS.get(dst) == FLOORS.get(src)
+    return FLOORS.get(dst, 99) < FLOORS.get(src, 99)
 
 
 FLOOR_RULE = (
-    "a runtime folder imports only folders on lower floors (kernel < loading < behaviours "
-    "< host < release, control, hand-over, swap < program < cli), and no public module"
+    "a runtime folder imports only folders on lower floors (kernel < control < loading "
+    "< behaviours < host < swap < release < handover < service < program < cli), and no "
+    "public module"
 )
 
 
@@ -304,9 +299,7 @@ def violations(root: Path) -> list[str]:
         if not _floor_allows(imp)
     ]
     cycles = folder_cycles(found)
-    return lines + [
-        f"cycle between runtime folders: {c}" for k, c in cycles if k not in KNOWN_CYCLES
-    ]
+    return lines + [f"cycle between runtime folders: {c}" for _, c in cycles]
 
 
 def folder_cycles(found: list[Import]) -> list[tuple[frozenset[str], str]]:
@@ -369,12 +362,6 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_every_import_in_the_tree_points_the_allowed_way() -> None:
     assert violations(ROOT) == []
-
-
-def test_the_known_cycles_are_still_there() -> None:
-    """One that is gone is struck from KNOWN_CYCLES, so that it cannot come back unseen."""
-    found = {k for k, _ in folder_cycles(list(imports(ROOT)))}
-    assert found >= KNOWN_CYCLES, sorted(sorted(k) for k in KNOWN_CYCLES - found)
 
 
 def test_the_walk_sees_the_real_tree_and_its_imports_inside_functions() -> None:
@@ -590,7 +577,7 @@ def test_a_cycle_between_build_folders_is_found_even_inside_a_function(tmp_path:
 
 
 def test_the_checker_refuses_a_cycle_between_folders(tmp_path: Path) -> None:
-    # swap/ and release/ share a floor: only the cycle check stands between them
+    # the floor rule refuses swap/ importing release/; the cycle check names the loop too
     _fake_tree(
         tmp_path,
         {"runtime/primes_runtime/swap/__init__.py": "def f():\n    from .. import release\n"},

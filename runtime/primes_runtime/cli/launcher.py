@@ -302,8 +302,8 @@ def cmd_console(inv: Invocation) -> int:
             print(f"{inv.name}: recovered: {safetext.escape(repair)}", file=sys.stderr)
     try:
         os.chdir(tree.root)
-        from primes_runtime.control import server
         from primes_runtime.host.boot import boot
+        from primes_runtime.service import server
 
         node = boot(tree.root)
         try:

@@ -11,9 +11,9 @@ from primes_runtime.cli import launcher, output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
-from primes_runtime.control.evaluate import parse_args
 from primes_runtime.release import signature
 from primes_runtime.release.argument import is_package_path
+from primes_runtime.service.evaluate import parse_args
 
 
 def show(inv: Invocation, op: str, **args: object) -> int:

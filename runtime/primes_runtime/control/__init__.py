@@ -1,1 +1,1 @@
-"""The node's control channel: a cookie-authenticated Unix socket and what it serves."""
+"""The control channel as both ends see it: the socket, its frames, the client, the node's tree."""

@@ -22,11 +22,11 @@ from primes_runtime.errors import PrimesError
 from primes_runtime.host import sdnotify
 from primes_runtime.kernel import system
 from primes_runtime.kernel.process import Process
-from primes_runtime.release import interpreter
+from primes_runtime.release import interpreter, route
 from primes_runtime.release import target as targets
 from primes_runtime.release.errors import ReleaseError
 
-from . import faults, plan, states
+from . import faults, states
 from . import permanent as permanence
 from .listeners import Listener
 from .report import HandoverReport
@@ -177,7 +177,7 @@ def _successor_python(root: Path, running: str, version: str) -> str:
     command's; refused in one line, before anything moves, if the host lacks it."""
     target, configured = interpreter.wanted(targets.release_dir(root, version))
     if not target:
-        start = plan.unnamed_python(root, targets.load(root, running), targets.load(root, version))
+        start = route.unnamed_python(root, targets.load(root, running), targets.load(root, version))
         return start[0] if start is not None and start[1] != interpreter.own() else sys.executable
     if target == interpreter.own():
         return sys.executable

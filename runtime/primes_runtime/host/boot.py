@@ -126,8 +126,8 @@ def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
 
 
 def start_control(node: Node) -> None:
-    """Start the control channel (control/server.py) if this runtime has one installed."""
-    name = "primes_runtime.control.server"
+    """Start the control channel (service/server.py) if this runtime has one installed."""
+    name = "primes_runtime.service.server"
     try:
         found = importlib.util.find_spec(name)
     except ModuleNotFoundError:

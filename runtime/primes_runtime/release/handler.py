@@ -30,7 +30,7 @@ from primes_runtime.host import config as node_config
 from primes_runtime.host.node import Node
 from primes_runtime.loading import collector
 
-from . import argument, diskfull, forward, layout, recovery, relup, store
+from . import argument, diskfull, forward, layout, recovery, relup, route, store
 from . import package as packages
 from . import target as targets
 from .changing import lingering_code_changes
@@ -438,12 +438,10 @@ def _hand_over_if_needed(node: Node, version: str, command: str) -> None:
 
 def handover_reason(node: Node, version: str) -> str | None:
     """Why going to `version` needs a hand-over (runtime or interpreter); None if it is hot."""
-    from primes_runtime.handover import plan
-
     root = Path(node.root)
     old, new = targets.load(root, node.release), targets.load(root, version)
-    unnamed = plan.unnamed_python(root, old, new)
-    return plan.reason(old, new, unnamed[1] if unnamed is not None else None)
+    unnamed = route.unnamed_python(root, old, new)
+    return route.reason(old, new, unnamed[1] if unnamed is not None else None)
 
 
 def forget_unpacked(node: Node, version: str, added: list[str]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from primes_runtime.control import server
+from primes_runtime.service import server
 
 from .fakenode import FakeNode
 

@@ -8,8 +8,8 @@ import sys
 import threading
 
 import pytest
-from primes_runtime.control import evaluate
-from primes_runtime.control.capture import captured
+from primes_runtime.service import evaluate
+from primes_runtime.service.capture import captured
 
 
 def test_eval_returns_the_repr_of_a_trailing_expression() -> None:

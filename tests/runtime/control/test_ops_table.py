@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from primes_runtime.control import ops
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
+from primes_runtime.service import ops
 
 from .fakenode import FakeNode
 

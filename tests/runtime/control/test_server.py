@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from primes_runtime.control import frames, server
+from primes_runtime.control import frames
 from primes_runtime.control.client import Client, RemoteError
 from primes_runtime.control.errors import AuthError, ControlError, NotRunning
 from primes_runtime.control.tree import Tree, connect
+from primes_runtime.service import server
 
 from .conftest import build_tree
 from .fakenode import FakeNode

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from primes_runtime.control import evaluate
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
 from primes_runtime.control.tree import Tree
 from primes_runtime.host.node import Node
 from primes_runtime.kernel import threadstart
+from primes_runtime.service import evaluate
 
 if TYPE_CHECKING:
     from primes_runtime.release.reports import InstallReport

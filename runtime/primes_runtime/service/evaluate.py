@@ -9,9 +9,9 @@ import shlex
 import traceback
 from dataclasses import dataclass
 
-from primes_runtime.control.capture import captured
 from primes_runtime.errors import CodeLoadError
 from primes_runtime.loading import code_server
+from primes_runtime.service.capture import captured
 
 
 @dataclass(frozen=True)

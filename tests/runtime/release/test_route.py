@@ -6,7 +6,7 @@ import sys
 from types import SimpleNamespace
 from typing import cast
 
-from primes_runtime.handover import plan
+from primes_runtime.release import route
 from primes_runtime.release.target import Release
 
 OWN = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -19,25 +19,25 @@ def release(runtime: str = "lib/primes_runtime-1", python: str | None = None) ->
 
 
 def test_the_same_runtime_and_interpreter_is_hot() -> None:
-    assert plan.reason(release(), release()) is None
+    assert route.reason(release(), release()) is None
 
 
 def test_another_runtime_is_a_hand_over_naming_both() -> None:
-    why = plan.reason(release(), release("lib/primes_runtime-2"))
+    why = route.reason(release(), release("lib/primes_runtime-2"))
     assert why is not None and "primes_runtime-1 -> primes_runtime-2" in why
 
 
 def test_a_release_naming_another_interpreter_is_a_hand_over() -> None:
-    assert plan.reason(release(), release(python="9.1")) == (
+    assert route.reason(release(), release(python="9.1")) == (
         f"the interpreter changes (Python {OWN} -> 9.1)"
     )
 
 
 def test_leaving_a_named_interpreter_for_a_release_naming_none_goes_where_its_start_leads() -> None:
-    assert plan.reason(release(python="9.1"), release(), unnamed="9.0") == (
+    assert route.reason(release(python="9.1"), release(), unnamed="9.0") == (
         "the interpreter changes (Python 9.1 -> 9.0)"
     )
 
 
 def test_a_release_naming_none_whose_start_leads_to_the_same_interpreter_is_hot() -> None:
-    assert plan.reason(release(python=OWN), release(), unnamed=OWN) is None
+    assert route.reason(release(python=OWN), release(), unnamed=OWN) is None

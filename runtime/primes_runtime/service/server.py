@@ -15,11 +15,11 @@ from pathlib import Path
 from primes_runtime.control import auth, watch
 from primes_runtime.control.cookie import configured, node_cookie
 from primes_runtime.control.errors import AuthError, ControlError, FrameError, NotRunning
-from primes_runtime.control.ops import NodeLike, Session
 from primes_runtime.control.sealed import Sealed, TamperedFrame
 from primes_runtime.control.tree import Tree, address, connect
 from primes_runtime.formats.node_toml import ControlLimits
 from primes_runtime.kernel import threadstart
+from primes_runtime.service.ops import NodeLike, Session
 
 log = logging.getLogger("primes_runtime.control")
 
