@@ -68,6 +68,20 @@ def _in_app(imp: Import) -> bool:
     return imp.path.parts[0] in ("apps", "examples")
 
 
+def _app_code(imp: Import) -> bool:
+    """An app's or an example's own code (its tests may look inside the runtime)."""
+    return _in_app(imp) and "tests" not in imp.path.parts
+
+
+def public_api(name: str) -> bool:
+    """A module of the runtime's public API: the package, a public module at the top, the
+    errors, or the hand-over's face for apps (listen, forget, adopting)."""
+    if not _runtime(name) or name == "primes_runtime":
+        return True
+    top = name.split(".")[1]
+    return name.count(".") == 1 and top in (*PUBLIC_MODULES, "errors", "handover")
+
+
 # The build backend's folders (docs/architecture.md, "Build"), lowest first: each may import
 # itself and the folders its row names. The root's floor (errors, version) imports no other
 # part and every part may import it; the root's front doors (the PEP 517 hooks, the `primes`
@@ -133,6 +147,12 @@ RULES = (
         "apps and examples do not import the build",
         _in_app,
         lambda t: not _build(t),
+    ),
+    Rule(
+        "app code uses only the runtime's public API (primes_runtime, its public modules, "
+        "primes_runtime.errors, primes_runtime.handover)",
+        _app_code,
+        public_api,
     ),
     Rule(
         "the build's floor (errors.py, version.py) imports no other part of the build",
@@ -520,6 +540,11 @@ def test_a_fake_tree_that_keeps_every_rule_has_no_violations(tmp_path: Path) -> 
             "apps and examples do not import the build",
         ),
         (
+            "apps/shop/shop/worker.py",
+            "def f():\n    from primes_runtime.kernel.process import Process\n",
+            "app code uses only the runtime's public API",
+        ),
+        (
             "examples/demo/apps/lim/lim/__init__.py",
             "from primes_build.project.config import load\n",
             "apps and examples do not import the build",
@@ -584,3 +609,29 @@ def test_the_checker_refuses_a_cycle_between_folders(tmp_path: Path) -> None:
     )
     found = violations(tmp_path)
     assert "cycle between runtime folders: release -> swap -> release" in found, found
+
+
+def template_imports(root: Path) -> list[tuple[str, str]]:
+    """(file:line, module) of each runtime import in the scaffold's templates (`primes new`)."""
+    found: list[tuple[str, str]] = []
+    skeleton = root / "build_backend" / "primes_build" / "scaffold"
+    for path in sorted(skeleton.rglob("*.j2")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            words = line.split()
+            if len(words) >= 2 and words[0] in ("from", "import") and _runtime(words[1]):
+                found.append((f"{path.relative_to(root)}:{number}", words[1]))
+    return found
+
+
+def test_the_scaffold_gives_a_new_project_only_the_public_api() -> None:
+    found = template_imports(ROOT)
+    assert found, "the walk found no runtime import in the scaffold's templates"
+    assert [(where, m) for where, m in found if not public_api(m)] == []
+
+
+def test_a_template_reaching_past_the_public_api_is_refused(tmp_path: Path) -> None:
+    template = tmp_path / "build_backend/primes_build/scaffold/skeleton/app.py.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("from primes_runtime.behaviours.server import Reply\n")
+    ((where, module),) = template_imports(tmp_path)
+    assert not public_api(module) and where.endswith("app.py.j2:1")

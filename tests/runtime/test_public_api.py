@@ -45,7 +45,7 @@ USED_BY_APPS: dict[str, tuple[str, ...]] = {
     "primes_runtime.application": ("Applications", "AppInfo", "app_env"),
     "primes_runtime.code_server": ("prepare", "install", "remove", "current", "switch_path"),
     "primes_runtime.errors": ("PrimesError", "StartError", "NoProcess", "CallTimeout"),
-    "primes_runtime.handover": ("adopting", "listen"),
+    "primes_runtime.handover": ("adopting", "forget", "listen"),
     "primes_runtime.handover.listeners": ("forget",),
     "primes_runtime.release.reports": ("InstallReport",),
     "primes_runtime.cli.output": ("status_data", "status_text"),

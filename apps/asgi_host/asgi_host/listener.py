@@ -21,8 +21,7 @@ from typing import Any
 import uvicorn
 from primes_runtime import Pid, PrimesError, app_env, self_pid, start_async_server
 from primes_runtime.context import current_node
-from primes_runtime.handover import adopting, listen
-from primes_runtime.handover.listeners import forget
+from primes_runtime.handover import adopting, forget, listen
 from primes_runtime.server import Reply
 
 from asgi_host.accepting import Accepting
@@ -184,7 +183,7 @@ async def init(args: Mapping[str, object]) -> State:
     if not adopting():  # a successor accepts once its predecessor let it serve
         accepting.start()
     port = sock.getsockname()[1]
-    node.lingering[self_pid()] = dispatch.old_lines
+    node.report_old_code(self_pid(), dispatch.old_lines)
     log.info(
         "asgi_host: serving %s:%s on port %d (at most %d connections, %d descriptors kept free)",
         spec.module,
@@ -217,7 +216,7 @@ async def handle_call(request: Any, caller: Any, state: State) -> Reply:
 
 
 async def terminate(reason: object, state: State) -> None:
-    current_node().lingering.pop(self_pid(), None)
+    current_node().forget_old_code(self_pid())
     forget(NAME)
     state.acceptor.stop()
     state.server.should_exit = True

@@ -21,8 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypedDict
 
 from primes_runtime import Pid, app_env, code_server, start_server
-from primes_runtime.handover import adopting, listen
-from primes_runtime.handover.listeners import forget
+from primes_runtime.handover import adopting, forget, listen
 from primes_runtime.server import Reply
 
 from frontman.errors import FrontmanError

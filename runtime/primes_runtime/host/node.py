@@ -96,6 +96,16 @@ class Node:
                     aio = self._aio = EventLoop(self, self.config.aio.block_threshold)
         return aio
 
+    def report_old_code(self, owner: object, lines: Callable[[bool], list[str]]) -> None:
+        """Have `status` and upgrade reports list what `owner` still runs on old code: `lines`
+        returns one line per item (given True in an upgrade's report, after which the items
+        may be handed over)."""
+        self.lingering[owner] = lines
+
+    def forget_old_code(self, owner: object) -> None:
+        """Stop listing `owner`'s old code (it stopped, or nothing of it is old any more)."""
+        self.lingering.pop(owner, None)
+
     def lingering_lines(self, handover: bool = False) -> list[str]:
         """Every line the ``lingering`` callables give now (one that raises is skipped)."""
         lines: list[str] = []
