@@ -17,6 +17,22 @@ from typing import Any, Protocol, TypeVar
 
 from primes_runtime.behaviours import supervisor
 from primes_runtime.errors import CodeLoadError, NoProcess
+from primes_runtime.formats.relup import (
+    Apply,
+    CodeChange,
+    Instruction,
+    Load,
+    LoadObjectCode,
+    PointOfNoReturn,
+    Relup,
+    Remove,
+    Resume,
+    StartApp,
+    StopApp,
+    Suspend,
+    SwitchAppPath,
+    describe,
+)
 from primes_runtime.host.application import Applications
 from primes_runtime.kernel import system
 from primes_runtime.kernel.pid import Pid
@@ -35,22 +51,6 @@ from .changing import (
     Shim,
     Worker,
     guarded,
-)
-from .relup import (
-    Apply,
-    CodeChange,
-    Instruction,
-    Load,
-    LoadObjectCode,
-    PointOfNoReturn,
-    Relup,
-    Remove,
-    Resume,
-    StartApp,
-    StopApp,
-    Suspend,
-    SwitchAppPath,
-    describe,
 )
 from .reports import FailedStep, Pause
 from .target import Release

@@ -25,12 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from primes_runtime.errors import PrimesError
+from primes_runtime.formats import FormatError, relup
 from primes_runtime.formats import version as versions
 from primes_runtime.host import config as node_config
 from primes_runtime.host.node import Node
 from primes_runtime.loading import collector
 
-from . import argument, diskfull, forward, layout, recovery, relup, route, store
+from . import argument, diskfull, forward, layout, recovery, route, store
 from . import package as packages
 from . import target as targets
 from .changing import lingering_code_changes
@@ -168,7 +169,10 @@ def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[
             f"release {version} is reached by an {found} script from {node.release}, "
             f"not a {direction}grade; use {'upgrade' if found == 'up' else 'downgrade'}"
         )
-    script = relup.read(path)
+    try:
+        script = relup.read(path)
+    except FormatError as exc:
+        raise ReleaseError(str(exc)) from None
     check_against(root, script, node.release if found == "up" else version)
     old = targets.load(root, node.release)
     new = targets.load(root, version)
