@@ -124,7 +124,7 @@ def dry_run(evaluator: Evaluator, running_apps: dict[str, str] | None) -> CheckR
         evaluator.new.version,
         shown,
         len(script.instructions),
-        tuple(sorted(evaluator.prepared)),
+        tuple(evaluator.preparation.modules),
         processes,
         warnings,
     )
