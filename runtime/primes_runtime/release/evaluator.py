@@ -7,7 +7,6 @@ import functools
 import gc
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,9 +46,8 @@ from .changing import (
     ABANDONED,
     WORKER,
     Gate,
-    Progress,
-    Shim,
     Worker,
+    change_each,
     guarded,
 )
 from .preparing import NotPrepared, Preparation
@@ -399,66 +397,34 @@ class Evaluator:
         extra: object,
         timeout: float,
     ) -> None:
-        """code_change every target, one after another on one worker thread.
+        """code_change every target, one after another on one worker thread (change_each).
 
         The worker lets each call be bounded by `timeout` without a thread per process
         (a thread start costs ~0.1 ms: a second for 10,000 processes) and without a hand-off
-        per process: it says which call it is in and since when, and this thread wakes only
-        when that call's time is up or all are done. Every target's state is logged for
-        restore first; after a failure the worker has stopped (or is abandoned) before the
-        rollback touches any state. A result is set into its process only through `gate`,
-        which the timeout and the restore close: one that returns at the deadline is either
-        set before the restore or dropped, never set over a restored state.
+        per process. Every target's state is logged for restore first; after a failure the
+        worker has stopped (or is abandoned) before the rollback touches any state. A result
+        is set into its process only through `gate`, which the timeout and the restore close:
+        one that returns at the deadline is either set before the restore or dropped, never
+        set over a restored state.
         """
         gate = Gate()
         if targets:
             what = f"restore the state of {_count([pid for pid, _ in targets])}"
             self._log(what, _restorer([held for _, held in targets], gate))
-        finished = threading.Event()
         shims: dict[str, ModuleType] = {}
         for _, held in targets:
             if held.module not in shims:
                 shims[held.module] = guarded(code_server.current(held.module), gate)
-        errors: dict[int, BaseException] = {}
-        at = Progress(0, time.monotonic())
-        fallback, change, clock = self.fallback, system.change_code, time.monotonic
-
-        def work() -> None:
-            try:
-                for index, (pid, held) in enumerate(targets):
-                    if at.stop:
-                        return
-                    at.index, at.since = index, clock()
-                    shim = shims[held.module]
-                    try:
-                        if not isinstance(shim, Shim):  # no code_change: only its module is set
-                            gate.enter()
-                        change(held.proc, shim, old_vsn, extra)
-                    except BaseException as exc:
-                        errors[index] = exc
-                        if pid not in fallback:
-                            return
-                    finally:
-                        gate.leave()
-            finally:
-                at.index = len(targets)
-                finished.set()
-
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
-        worker.batches.put(work)
-        wait = timeout
-        while not finished.wait(wait):
-            index, since = at.index, at.since
-            late = time.monotonic() - since
-            if index < len(targets) and late >= timeout:
-                gate.close()  # if it ever returns, its result is dropped: state stays restored
-                at.stop = True
-                pid, held = targets[index]
-                self._abandon(worker, pid, held.module, timeout)
-                self._fail(instruction, f"code_change of {pid} took longer than {timeout:g} s")
-            wait = max(timeout - late, 0.001)
+        calls = [(pid, held.proc, shims[held.module]) for pid, held in targets]
+        errors, late = change_each(worker, calls, gate, old_vsn, extra, timeout, self.fallback)
+        if late is not None:
+            pid, held = targets[late]
+            self._abandon(worker, pid, held.module, timeout)
+            self._fail(instruction, f"code_change of {pid} took longer than {timeout:g} s")
+        fallback = self.fallback
         for index, error in sorted(errors.items()):
             pid, held = targets[index]
             if pid in fallback:
