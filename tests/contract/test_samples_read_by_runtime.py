@@ -15,9 +15,7 @@ from primes_runtime.formats import (
     sha256sums,
     start_data,
 )
-from primes_runtime.release import relup as handler_relup
-from primes_runtime.release.errors import ReleaseError
-from primes_runtime.release.relup import CodeChange, Load, LoadObjectCode, PointOfNoReturn
+from primes_runtime.formats.relup import CodeChange, Load, LoadObjectCode, PointOfNoReturn
 
 HERE = Path(__file__).parent
 
@@ -35,7 +33,7 @@ def ids(path: Path) -> str:
     samples("build", "*.relup"), ids=ids,
 )  # fmt: skip
 def test_the_release_handler_reads_every_relup_sample_and_finds_it_sound(sample: Path) -> None:
-    script = handler_relup.read(sample)
+    script = relup.read(sample)
     assert relup.problems(script.instructions) == []
     assert script.format == (1 if sample.parent.name == "v1" else 2)
     assert (script.against is None) == (script.format == 1)
@@ -43,7 +41,7 @@ def test_the_release_handler_reads_every_relup_sample_and_finds_it_sound(sample:
 
 
 def test_the_seed_up_script_means_what_the_contract_says() -> None:
-    script = handler_relup.read(HERE / "relup/v1/seed_up_from_1.relup")
+    script = relup.read(HERE / "relup/v1/seed_up_from_1.relup")
     miner = ("prime_miner.miner",)
     assert script.instructions[:2] == (
         LoadObjectCode("prime_miner", "1", "2", "lib/prime_miner-2", miner),
@@ -55,7 +53,7 @@ def test_the_seed_up_script_means_what_the_contract_says() -> None:
 
 
 def test_the_seed_down_script_hands_code_change_the_down_tuple() -> None:
-    script = handler_relup.read(HERE / "relup/v2/seed_down_to_1.relup")
+    script = relup.read(HERE / "relup/v2/seed_down_to_1.relup")
     (change,) = [i for i in script.instructions if isinstance(i, CodeChange)]
     assert (change.mode, change.old_vsn, change.extra) == ("down", ("down", "1"), "from2to1")
 
@@ -99,8 +97,8 @@ def test_an_invalid_relup_sample_is_refused_with_one_line_naming_its_line(
 ) -> None:
     line, says = expected
     path = HERE / "relup/invalid" / f"{name}.relup"
-    with pytest.raises(ReleaseError) as info:
-        handler_relup.read(path)
+    with pytest.raises(FormatError) as info:
+        relup.read(path)
     assert str(info.value).startswith(f"{path}:{line}: ")
     assert says in str(info.value)
     assert "\n" not in str(info.value)

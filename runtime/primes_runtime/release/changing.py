@@ -1,6 +1,6 @@
-"""The code_change runner's parts: one worker thread for every call of an install, a gate
-that keeps a late result from overwriting a restored state, and stand-ins for modules whose
-code_change goes through it."""
+"""The code_change runner: one worker thread for every call of an install, each call bounded
+by its timeout, a gate that keeps a late result from overwriting a restored state, and
+stand-ins for modules whose code_change goes through it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import inspect
 import logging
 import queue
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Container, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
+from primes_runtime.kernel import system
 from primes_runtime.kernel.context import current_process
+from primes_runtime.kernel.pid import Pid
+from primes_runtime.kernel.process import Process
 
 log = logging.getLogger("primes_runtime.release")
 
@@ -145,3 +149,58 @@ def awaited(awaitable: Awaitable[object]) -> object:
     proc = current_process()
     assert proc is not None  # system.change_code runs code_change as its process
     return proc.node.aio.run(settle(), proc, INIT_TIMEOUT)
+
+
+def change_each(
+    worker: Worker,
+    calls: Sequence[tuple[Pid, Process, ModuleType]],
+    gate: Gate,
+    old_vsn: object,
+    extra: object,
+    timeout: float,
+    fallback: Container[Pid],
+) -> tuple[dict[int, BaseException], int | None]:
+    """code_change each process with its module (or stand-in), one after another on `worker`.
+
+    Returns what each failed call raised, by index (after a failure the rest are not called,
+    unless the failed process is in `fallback`), and the index of a call that took longer
+    than `timeout` (None if none did): then `gate` is closed and the worker stops before the
+    next call, though Python cannot stop the late one. This thread wakes only when the
+    current call's time is up or all are done.
+    """
+    finished = threading.Event()
+    errors: dict[int, BaseException] = {}
+    at = Progress(0, time.monotonic())
+    change, clock = system.change_code, time.monotonic
+
+    def work() -> None:
+        try:
+            for index, (pid, proc, shim) in enumerate(calls):
+                if at.stop:
+                    return
+                at.index, at.since = index, clock()
+                try:
+                    if not isinstance(shim, Shim):  # no code_change: only its module is set
+                        gate.enter()
+                    change(proc, shim, old_vsn, extra)
+                except BaseException as exc:
+                    errors[index] = exc
+                    if pid not in fallback:
+                        return
+                finally:
+                    gate.leave()
+        finally:
+            at.index = len(calls)
+            finished.set()
+
+    worker.batches.put(work)
+    wait = timeout
+    while not finished.wait(wait):
+        index, since = at.index, at.since
+        late = time.monotonic() - since
+        if index < len(calls) and late >= timeout:
+            gate.close()  # if it ever returns, its result is dropped: state stays restored
+            at.stop = True
+            return errors, index
+        wait = max(timeout - late, 0.001)
+    return errors, None

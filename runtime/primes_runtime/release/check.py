@@ -6,10 +6,7 @@ from pathlib import Path
 
 from primes_runtime.formats import relup as fmt
 from primes_runtime.formats.hashing import sha256_hex
-
-from .errors import ReleaseError
-from .evaluator import Evaluator, StepFailed
-from .relup import (
+from primes_runtime.formats.relup import (
     LoadObjectCode,
     Relup,
     StartApp,
@@ -17,6 +14,9 @@ from .relup import (
     Suspend,
     SwitchAppPath,
 )
+
+from .errors import ReleaseError
+from .evaluator import Evaluator, StepFailed
 from .reports import CheckReport
 
 
@@ -124,7 +124,7 @@ def dry_run(evaluator: Evaluator, running_apps: dict[str, str] | None) -> CheckR
         evaluator.new.version,
         shown,
         len(script.instructions),
-        tuple(sorted(evaluator.prepared)),
+        tuple(evaluator.preparation.modules),
         processes,
         warnings,
     )

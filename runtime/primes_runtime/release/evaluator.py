@@ -7,7 +7,6 @@ import functools
 import gc
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,27 +15,8 @@ from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
 from primes_runtime.behaviours import supervisor
-from primes_runtime.errors import CodeLoadError, NoProcess
-from primes_runtime.host.application import Applications
-from primes_runtime.kernel import system
-from primes_runtime.kernel.pid import Pid
-from primes_runtime.kernel.process import Guard, Process
-from primes_runtime.kernel.registry import ProcessTable
-from primes_runtime.kernel.system import ProcessSnapshot
-from primes_runtime.loading import code_server
-from primes_runtime.swap import distribution, stale
-from primes_runtime.swap.journal import Journal
-
-from .changing import (
-    ABANDONED,
-    WORKER,
-    Gate,
-    Progress,
-    Shim,
-    Worker,
-    guarded,
-)
-from .relup import (
+from primes_runtime.errors import NoProcess
+from primes_runtime.formats.relup import (
     Apply,
     CodeChange,
     Instruction,
@@ -52,6 +32,25 @@ from .relup import (
     SwitchAppPath,
     describe,
 )
+from primes_runtime.host.application import Applications
+from primes_runtime.kernel import system
+from primes_runtime.kernel.pid import Pid
+from primes_runtime.kernel.process import Guard, Process
+from primes_runtime.kernel.registry import ProcessTable
+from primes_runtime.kernel.system import ProcessSnapshot
+from primes_runtime.loading import code_server
+from primes_runtime.swap import distribution, stale
+from primes_runtime.swap.journal import Journal
+
+from .changing import (
+    ABANDONED,
+    WORKER,
+    Gate,
+    Worker,
+    change_each,
+    guarded,
+)
+from .preparing import NotPrepared, Preparation
 from .reports import FailedStep, Pause
 from .target import Release
 
@@ -103,12 +102,8 @@ class Evaluator:
     script: Relup
     old: Release
     new: Release
-    dists: dict[str, distribution.Prepared] = field(default_factory=dict)
-    """Each app or library whose new version was imported in a shadow, by name."""
     journals: dict[str, Journal] = field(default_factory=dict)
     """Each distribution swapped in, and how to undo it."""
-    owner: dict[str, str] = field(default_factory=dict)
-    """Module -> the app or library whose load_object_code lists it."""
     held: dict[Pid, _Held] = field(default_factory=dict)
     paused: list[tuple[Pid, _Held, float, float]] = field(default_factory=list)
     """Each pause as it ended: process, record, since, until (monotonic seconds)."""
@@ -116,11 +111,16 @@ class Evaluator:
     fallback: dict[Pid, ProcessSnapshot] = field(default_factory=dict)
     """Processes whose failing code_change puts this snapshot back instead of failing."""
     changed: dict[Pid, str] = field(default_factory=dict)
+    """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
     guard: Guard | None = None
+    """Set on every process this install resumes (probation's crash guard)."""
     worker: Worker | None = None
     """The thread code_change calls run on, started before the first suspend."""
-    """Set on every process this install resumes (probation's crash guard)."""
-    """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
+    preparation: Preparation = field(init=False)
+    """The new code this script brings, prepared before the point of no return."""
+
+    def __post_init__(self) -> None:
+        self.preparation = Preparation(self.root, self.old, self.script)
 
     @property
     def pauses(self) -> list[Pause]:
@@ -129,11 +129,6 @@ class Evaluator:
             Pause(str(pid), held.name, held.module, (until - since) * 1000.0)
             for pid, held, since, until in self.paused
         ]
-
-    @property
-    def prepared(self) -> list[str]:
-        """The modules the swaps will execute again, every distribution's."""
-        return sorted(m for d in self.dists.values() for m in d.modules)
 
     @property
     def root(self) -> Path:
@@ -198,7 +193,7 @@ class Evaluator:
         for journal in self.journals.values():
             journal.forget()
         self.journals.clear()
-        self.dists.clear()
+        self.preparation.dists.clear()
         for held in self.held.values():
             held.state = None
 
@@ -225,8 +220,11 @@ class Evaluator:
 
     def _execute(self, instruction: Instruction) -> None:
         match instruction:
-            case LoadObjectCode(path=path, modules=modules):
-                self._load_object_code(instruction, self.root / path, modules)
+            case LoadObjectCode():
+                try:
+                    self.preparation.load_object_code(instruction, self.owners)
+                except NotPrepared as exc:
+                    self._fail(instruction, str(exc))
             case PointOfNoReturn():
                 pass
             case Suspend(modules=modules, timeout=timeout):
@@ -234,9 +232,10 @@ class Evaluator:
             case SwitchAppPath():
                 self._switch_app_path(instruction)
             case Load(module=module):
-                if module not in self.owner:
+                owner = self.preparation.owner
+                if module not in owner:
                     self._fail(instruction, f"{module} was not prepared by load_object_code")
-                self._swap(self.owner[module])
+                self._swap(owner[module])
             case CodeChange(modules=modules, old_vsn=old_vsn, extra=extra, timeout=timeout):
                 targets = [
                     (pid, held)
@@ -270,65 +269,13 @@ class Evaluator:
     def _log(self, what: str, undo: Callable[[], None]) -> None:
         self.undo_log.append((what, undo))
 
-    def _load_object_code(
-        self, instruction: Instruction, code_dir: Path, modules: tuple[str, ...]
-    ) -> None:
-        """Import the distribution's new version in a shadow (every module the node loaded
-        from its old dir, together) and check it can go in whole; modules the node never
-        loaded are only compiled (they load from the new dir on first use)."""
-        if not code_dir.is_dir():
-            self._fail(instruction, f"code directory {code_dir} does not exist; unpack it first")
-        assert isinstance(instruction, LoadObjectCode)
-        name = instruction.app
-        for module in modules:
-            self.owner[module] = name
-        old_dir = self._old_dir(name)
-        loaded: set[str] = set()
-        if old_dir is not None and old_dir != code_dir:
-            try:
-                library = name not in self.old.apps
-                prepared = distribution.prepare(
-                    name, old_dir, code_dir, self.owners(), self._restarting(name), library
-                )
-            except CodeLoadError as exc:
-                self._fail(instruction, str(exc))
-            self.dists[name] = prepared
-            loaded = set(prepared.names)
-        for module in modules:
-            if module not in loaded:
-                self._compile(instruction, module, code_dir)
-
-    def _compile(self, instruction: Instruction, module: str, code_dir: Path) -> None:
-        try:
-            source, _ = code_server.find_source(module, code_dir)
-            compile(source.read_bytes(), str(source), "exec", dont_inherit=True)
-        except CodeLoadError:
-            return  # a compiled extension or a namespace package: nothing to compile
-        except (OSError, SyntaxError, ValueError) as exc:
-            self._fail(instruction, f"{module} does not load: {type(exc).__name__}: {exc}")
-
-    def _old_dir(self, name: str) -> Path | None:
-        """The code dir the running release has for app or library ``name``."""
-        app = self.old.apps.get(name)
-        if app is not None:
-            return self.root / app.path
-        for lib in self.old.manifest.libraries:
-            if lib.name == name:
-                return self.root / lib.path
-        return None
-
-    def _restarting(self, name: str) -> bool:
-        """Whether the script stops and starts ``name`` (or, for a library, any app)."""
-        stops = {i.app for i in self.script.instructions if isinstance(i, StopApp)}
-        return name in stops or (name not in self.old.apps and bool(stops))
-
     def owners(self) -> list[tuple[str, object]]:
         """The node's processes, as roots that hold state (for naming holders)."""
         return stale.process_owners(self.node.processes)
 
     def _swap(self, name: str) -> None:
         """Put a prepared distribution's new code behind every reference (once)."""
-        prepared = self.dists.get(name)
+        prepared = self.preparation.dists.get(name)
         if prepared is None or name in self.journals:
             return
         journal = self.journals[name] = Journal()
@@ -343,12 +290,14 @@ class Evaluator:
         where = getattr(sys.modules.get(module), "__file__", None)
         if not isinstance(where, str):
             return False
-        swapped = (d.new_dir for d in self.dists.values() if d.name in self.journals)
+        swapped = (d.new_dir for d in self.preparation.dists.values() if d.name in self.journals)
         return any(Path(where).is_relative_to(new_dir) for new_dir in swapped)
 
     def stale_code(self) -> list[stale.Stale]:
         """What still runs code of the old dirs this install swapped (empty when whole)."""
-        dirs = {d.old_dir: d.new_dir for d in self.dists.values() if d.name in self.journals}
+        dirs = {
+            d.old_dir: d.new_dir for d in self.preparation.dists.values() if d.name in self.journals
+        }
         ignore: list[object] = []
         for journal in self.journals.values():
             ignore.extend(journal.containers())
@@ -448,66 +397,34 @@ class Evaluator:
         extra: object,
         timeout: float,
     ) -> None:
-        """code_change every target, one after another on one worker thread.
+        """code_change every target, one after another on one worker thread (change_each).
 
         The worker lets each call be bounded by `timeout` without a thread per process
         (a thread start costs ~0.1 ms: a second for 10,000 processes) and without a hand-off
-        per process: it says which call it is in and since when, and this thread wakes only
-        when that call's time is up or all are done. Every target's state is logged for
-        restore first; after a failure the worker has stopped (or is abandoned) before the
-        rollback touches any state. A result is set into its process only through `gate`,
-        which the timeout and the restore close: one that returns at the deadline is either
-        set before the restore or dropped, never set over a restored state.
+        per process. Every target's state is logged for restore first; after a failure the
+        worker has stopped (or is abandoned) before the rollback touches any state. A result
+        is set into its process only through `gate`, which the timeout and the restore close:
+        one that returns at the deadline is either set before the restore or dropped, never
+        set over a restored state.
         """
         gate = Gate()
         if targets:
             what = f"restore the state of {_count([pid for pid, _ in targets])}"
             self._log(what, _restorer([held for _, held in targets], gate))
-        finished = threading.Event()
         shims: dict[str, ModuleType] = {}
         for _, held in targets:
             if held.module not in shims:
                 shims[held.module] = guarded(code_server.current(held.module), gate)
-        errors: dict[int, BaseException] = {}
-        at = Progress(0, time.monotonic())
-        fallback, change, clock = self.fallback, system.change_code, time.monotonic
-
-        def work() -> None:
-            try:
-                for index, (pid, held) in enumerate(targets):
-                    if at.stop:
-                        return
-                    at.index, at.since = index, clock()
-                    shim = shims[held.module]
-                    try:
-                        if not isinstance(shim, Shim):  # no code_change: only its module is set
-                            gate.enter()
-                        change(held.proc, shim, old_vsn, extra)
-                    except BaseException as exc:
-                        errors[index] = exc
-                        if pid not in fallback:
-                            return
-                    finally:
-                        gate.leave()
-            finally:
-                at.index = len(targets)
-                finished.set()
-
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
-        worker.batches.put(work)
-        wait = timeout
-        while not finished.wait(wait):
-            index, since = at.index, at.since
-            late = time.monotonic() - since
-            if index < len(targets) and late >= timeout:
-                gate.close()  # if it ever returns, its result is dropped: state stays restored
-                at.stop = True
-                pid, held = targets[index]
-                self._abandon(worker, pid, held.module, timeout)
-                self._fail(instruction, f"code_change of {pid} took longer than {timeout:g} s")
-            wait = max(timeout - late, 0.001)
+        calls = [(pid, held.proc, shims[held.module]) for pid, held in targets]
+        errors, late = change_each(worker, calls, gate, old_vsn, extra, timeout, self.fallback)
+        if late is not None:
+            pid, held = targets[late]
+            self._abandon(worker, pid, held.module, timeout)
+            self._fail(instruction, f"code_change of {pid} took longer than {timeout:g} s")
+        fallback = self.fallback
         for index, error in sorted(errors.items()):
             pid, held = targets[index]
             if pid in fallback:

@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
 from primes_runtime.errors import PrimesError
+from primes_runtime.formats import FormatError, relup
 from primes_runtime.formats import version as versions
-from primes_runtime.host import config as node_config
 from primes_runtime.host.node import Node
 from primes_runtime.loading import collector
 
-from . import argument, diskfull, forward, layout, recovery, relup, route, store
-from . import package as packages
+from . import diskfull, forward, recovery, route, store, tree
 from . import target as targets
 from .changing import lingering_code_changes
 from .check import check_against, dry_run
@@ -46,7 +43,6 @@ from .reports import (
     InstallReport,
     ReleaseStatus,
 )
-from .store import StartData, StoredRelease
 
 log = logging.getLogger("primes_runtime.release")
 
@@ -89,43 +85,8 @@ def _operation(node: Node, what: str) -> Iterator[None]:
 
 def unpack(node: Node, package: Path) -> str:
     """Verify a package and add its new directories to the tree; returns the version unpacked."""
-    with _operation(node, f"unpack of {package}"), _staged(node, Path(package)) as pkg:
-        return _unpack(node, pkg)[0]
-
-
-def _staged(node: Node, package: Path) -> AbstractContextManager[packages.Package]:
-    """The package verified into a staging dir, under the running release's [unpack] limits.
-
-    The limits are read from its node.toml at each unpack, so raising one needs no restart.
-    """
-    root = Path(node.root)
-    limits = node_config.load(root, node.release).unpack
-    return packages.staged(package, root, limits)
-
-
-def _unpack(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:
-    """Unpack a verified package; return its version and the tree dirs it added."""
-    package = pkg.source
-    root = Path(node.root)
-    running = targets.load(root, node.release)
-    if pkg.name != running.name:
-        raise ReleaseError(
-            f"{package}: is a package of release {pkg.name!r}, this node runs "
-            f"{running.name!r}; unpack it into its own tree"
-        )
-    releases = store.read_releases(root)
-    if any(r.version == pkg.version for r in releases):
-        raise ReleaseError(
-            f"{package}: release {pkg.version} is already known to this node "
-            f"({_status_of(node, releases, pkg.version)}); uninstall it first to unpack again"
-        )
-    added = packages.extract(pkg, root)
-    try:  # until RELEASES lists it, the release's dirs are garbage
-        store.commit(root, releases, (*releases, StoredRelease(pkg.version, "unpacked")))
-    except OSError:
-        _discard(root, added)
-        raise
-    return pkg.version, added
+    with _operation(node, f"unpack of {package}"), tree.staged(node, Path(package)) as pkg:
+        return tree.add(node, pkg)[0]
 
 
 # -- check and install -----------------------------------------------------------------------
@@ -161,14 +122,17 @@ def _script_direction(node: Node, version: str) -> str | None:
 
 def _evaluator(node: Node, version: str, direction: str | None = None) -> tuple[Evaluator, str]:
     root = Path(node.root)
-    _known(node, version)
+    tree.known(node, version)
     path, found = _script_for(node, version)
     if direction is not None and found != direction:
         raise ReleaseError(
             f"release {version} is reached by an {found} script from {node.release}, "
             f"not a {direction}grade; use {'upgrade' if found == 'up' else 'downgrade'}"
         )
-    script = relup.read(path)
+    try:
+        script = relup.read(path)
+    except FormatError as exc:
+        raise ReleaseError(str(exc)) from None
     check_against(root, script, node.release if found == "up" else version)
     old = targets.load(root, node.release)
     new = targets.load(root, version)
@@ -203,7 +167,7 @@ def check_target(
         before = listed.read_text(encoding="utf-8")
         times = _times(listed, root / "releases", root / "lib") if not keep else {}
         try:
-            version, added = _unpacked_version(node, package_or_version)
+            version, added = tree.unpacked_version(node, package_or_version)
             try:
                 why = handover_reason(node, version) if version != node.release else None
                 if why is not None and _script_direction(node, version) is None:
@@ -215,7 +179,7 @@ def check_target(
             finally:
                 if added and not keep:
                     store.atomic_write(listed, before)  # RELEASES as it was, byte for byte
-                    _discard(root, added)
+                    tree.discard(root, added)
         finally:
             for path, (atime, mtime) in times.items():
                 with suppress(OSError):  # the times are cosmetic: a check never fails on them
@@ -225,7 +189,7 @@ def check_target(
 def _scriptless(node: Node, version: str) -> tuple[CheckReport, str]:
     """The check of a hand-over no script leads to (a hand-over runs none): which way PEP 440
     says it goes, "down" or "up"."""
-    _known(node, version)
+    tree.known(node, version)
     found = "down" if versions.newer(node.release, version) else "up"
     return CheckReport(node.release, version, "no script, a hand-over", 0, (), (), ()), found
 
@@ -308,31 +272,7 @@ def _adopt(node: Node, evaluator: Evaluator) -> None:
 def make_permanent(node: Node, version: str) -> None:
     """Make the current release the one a start boots."""
     with _operation(node, f"making release {version} permanent"):
-        _make_permanent(node, version)
-
-
-def _make_permanent(node: Node, version: str) -> None:
-    root = Path(node.root)
-    if version != node.release:
-        raise ReleaseError(
-            f"release {version} is not current (current is {node.release}); install it first"
-        )
-    releases = store.read_releases(root)
-    release = targets.load(root, version)
-    updated = tuple(
-        StoredRelease(r.version, "old" if r.status == "permanent" else r.status)
-        if r.version != version
-        else StoredRelease(version, "permanent")
-        for r in releases
-    )
-    if not any(r.version == version for r in updated):
-        updated = (*updated, StoredRelease(version, "permanent"))
-    try:
-        before: StartData | None = store.read_start_data(root)  # recovery made it agree
-    except ReleaseError:
-        before = None  # unreadable: nothing to put back, the new one replaces it
-    new = StartData(version, release.runtime_dir)
-    store.commit(root, releases, updated, (before, new))
+        tree.mark_permanent(node, version)
 
 
 def _permanent_again(node: Node, version: str) -> InstallReport | None:
@@ -342,42 +282,25 @@ def _permanent_again(node: Node, version: str) -> InstallReport | None:
     if version != node.release:
         return None
     releases = store.read_releases(Path(node.root))
-    status = _status_of(node, releases, version)
+    status = tree.status_of(node, releases, version)
     if status == "permanent":
         return InstallReport(version, version, ALREADY_PERMANENT, "up", (), permanent=True)
     if status != "current":
         return None
-    _make_permanent(node, version)
+    tree.mark_permanent(node, version)
     return InstallReport(version, version, "(already installed)", "up", (), permanent=True)
-
-
-def _permanent(node: Node) -> str:
-    """The release a start boots (the running one if RELEASES names none)."""
-    releases = store.read_releases(Path(node.root))
-    return next((r.version for r in releases if r.status == "permanent"), node.release)
 
 
 def which_releases(node: Node) -> list[ReleaseStatus]:
     """Every release the node knows, with its status (unpacked, current, permanent, old)."""
     with _operation(node, "listing the releases"):
         releases = store.read_releases(Path(node.root))
-        result = [ReleaseStatus(r.version, _status_of(node, releases, r.version)) for r in releases]
+        result = [
+            ReleaseStatus(r.version, tree.status_of(node, releases, r.version)) for r in releases
+        ]
         if not any(r.version == node.release for r in releases):
             result.append(ReleaseStatus(node.release, "current"))
         return result
-
-
-def _status_of(node: Node, releases: tuple[StoredRelease, ...], version: str) -> str:
-    for r in releases:
-        if r.version == version:
-            return "current" if version == node.release and r.status != "permanent" else r.status
-    return "unknown"
-
-
-def _known(node: Node, version: str) -> None:
-    releases = store.read_releases(Path(node.root))
-    if not any(r.version == version for r in releases):
-        raise ReleaseError(f"release {version} is not unpacked; unpack its package first")
 
 
 # -- the composite commands ------------------------------------------------------------------
@@ -390,12 +313,12 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
     refused or its script rolled back, what this call unpacked is removed again, so the
     tree is as it was; after a probation rollback the release stays unpacked."""
     with _operation(node, f"upgrade to {package_or_version}"):
-        version, added = _unpacked_version(node, package_or_version)
+        version, added = tree.unpacked_version(node, package_or_version)
         again = _permanent_again(node, version)
         if again is not None:
             return again
         try:
-            forward.refuse_unless_newer(version, _permanent(node))
+            forward.refuse_unless_newer(version, tree.permanent(node))
             why = handover_reason(node, version)
             if why is not None:
                 raise HandOverNeeded(version, why, added)
@@ -405,7 +328,7 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
             kept = report_ is not None and (report_.rollback_problems or report_.probation)
             if added and not kept:
                 with suppress(OSError, ReleaseError):  # the refusal is what the caller needs
-                    _forget(node, version, added)
+                    tree.forget(node, version, added)
             raise
         _permanent_or_say(node, version, report.from_version, "upgrade")
         return replace(report, permanent=True)
@@ -427,7 +350,7 @@ def _hand_over_if_needed(node: Node, version: str, command: str) -> None:
     go back (else refused, naming upgrade)."""
     if version == node.release:
         return
-    _known(node, version)
+    tree.known(node, version)
     why = handover_reason(node, version)
     if why is None:
         return
@@ -448,95 +371,19 @@ def forget_unpacked(node: Node, version: str, added: list[str]) -> None:
     """Undo what an upgrade unpacked (after a failed hand-over), so the tree is as it was."""
     if added:
         with _operation(node, f"removing release {version} again"):
-            _forget(node, version, added)
+            tree.forget(node, version, added)
 
 
 def _permanent_or_say(node: Node, version: str, old: str, command: str) -> None:
     """Make the just-installed `version` permanent; a failure says what runs and what boots."""
     try:
-        _make_permanent(node, version)
+        tree.mark_permanent(node, version)
     except (OSError, ReleaseError) as exc:
         raise ReleaseError(
             f"release {version} is installed and runs, but making it permanent failed "
             f"({' '.join(str(exc).split())}); a restart boots {old}: run {command} {version} "
             "again"
         ) from exc
-
-
-def _unpacked_version(node: Node, package_or_version: str) -> tuple[str, list[str]]:
-    """The version to install, unpacking it first if needed (with the dirs that added)."""
-    root = Path(node.root)
-    releases = store.read_releases(root)
-    known = {r.version for r in releases}
-    given = Path(package_or_version)
-    if argument.is_package_path(package_or_version):
-        if not given.is_file():
-            raise ReleaseError(f"{given}: no such package file; give a package path or a version")
-        with _staged(node, given) as pkg:
-            if pkg.version in known:
-                _same_as_unpacked(node, releases, pkg)
-                return pkg.version, []
-            return _unpack(node, pkg)
-    if package_or_version in known:
-        return package_or_version, []
-    name = targets.load(root, node.release).name
-    candidate = root / "releases" / f"{name}_{package_or_version}.tar.gz"
-    if candidate.is_file():
-        with _staged(node, candidate) as pkg:
-            return _unpack(node, pkg)
-    raise ReleaseError(
-        f"release {package_or_version} is not unpacked and {candidate} does not exist; "
-        "give the package's path"
-    )
-
-
-def _same_as_unpacked(
-    node: Node, releases: tuple[StoredRelease, ...], pkg: packages.Package
-) -> None:
-    """Refuse a package whose version this tree already holds with other content."""
-    vsn = pkg.version
-    sums = targets.release_dir(Path(node.root), vsn) / "SHA256SUMS"
-    try:
-        same = sums.read_bytes() == pkg.sums()
-    except OSError:
-        same = False
-    if not same:
-        status = _status_of(node, releases, vsn)
-        removable = status in ("unpacked", "old") and vsn != node.release
-        raise ReleaseError(
-            f"{pkg.source}: release {vsn} is already {status} here, from a different package "
-            f"(releases/{vsn}/SHA256SUMS differs); give the new build a new release version"
-            + (f", or uninstall {vsn} first" if removable else "")
-        )
-
-
-def _forget(node: Node, version: str, added: list[str]) -> None:
-    """Undo an unpack: drop the release from RELEASES and remove the dirs it added."""
-    root = Path(node.root)
-    releases = store.read_releases(root)
-    store.commit(root, releases, tuple(r for r in releases if r.version != version))
-    _discard(root, added)
-
-
-def _discard(root: Path, rel_dirs: list[str]) -> None:
-    """Move the dirs of a release RELEASES no longer lists aside into one trash dir (each a
-    rename; releases/<vsn> last, so until then it names the rest), then delete it. A failure
-    leaves them to the next recovery pass: the commit (RELEASES) is done."""
-    outside = [d for d in rel_dirs if not layout.is_removable(d)]
-    if outside:
-        log.warning("not removing %s: outside lib/ and releases/", ", ".join(outside))
-    kept = [d for d in rel_dirs if d not in outside]
-    ordered = sorted(kept, key=lambda d: d.startswith("releases/"))
-    try:
-        trash = Path(tempfile.mkdtemp(prefix=".uninstall-", dir=root / "releases"))
-        for index, rel_dir in enumerate(ordered):
-            source = root / rel_dir
-            if source.exists():
-                os.rename(source, trash / str(index))
-        shutil.rmtree(trash)
-    except OSError as exc:
-        log.warning("removing %s: %s; the next recovery pass removes the rest",
-                    ", ".join(rel_dirs), exc)  # fmt: skip
 
 
 def downgrade(node: Node, version: str) -> InstallReport:
@@ -557,7 +404,7 @@ def uninstall(node: Node, version: str) -> None:
     with _operation(node, f"uninstall of release {version}"):
         root = Path(node.root)
         releases = store.read_releases(root)
-        status = _status_of(node, releases, version)
+        status = tree.status_of(node, releases, version)
         if status == "unknown":
             raise ReleaseError(f"release {version} is not known to this node; nothing to remove")
         if status in ("current", "permanent") or version == node.release:
@@ -570,4 +417,4 @@ def uninstall(node: Node, version: str) -> None:
         for other in rest:
             doomed -= targets.load(root, other.version).paths()
         store.commit(root, releases, rest)
-        _discard(root, [f"releases/{version}", *sorted(doomed)])
+        tree.discard(root, [f"releases/{version}", *sorted(doomed)])

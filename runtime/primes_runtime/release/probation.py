@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from primes_runtime.errors import CallFailed, NoProcess, SuspendTimeout
+from primes_runtime.formats import FormatError, relup
 from primes_runtime.kernel import system
 from primes_runtime.kernel.pid import Pid
 from primes_runtime.kernel.process import CALL, Process
 
-from . import relup
 from . import target as targets
-from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed
 from .reports import Crash, Probation
 
@@ -143,7 +142,7 @@ class Trial:
             return None
         try:
             script = relup.read(path)
-        except (OSError, ReleaseError) as exc:
+        except FormatError as exc:
             self._why_not_down = f"{rel} does not read: {exc}"
             return None
         fallback = {pid: up.held[pid].snapshot for pid in crashed if pid in up.held}
