@@ -300,7 +300,8 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
     "downgrade": _downgrade,
     "uninstall": _uninstall,
 }
-"""Each release operation's own function, by the operation's name; nothing else acts."""
+"""Each of control.operations' release operations' own function, by name; nothing else acts
+(OPERATIONS below looks each one up: a missing one stops this module from loading)."""
 
 
 def _release_op(operation: Operation, run: Implementation) -> Callable[[Session, Message], Reply]:
