@@ -13,9 +13,11 @@ from typing import Any, NoReturn
 
 from primes_runtime.cli.errors import OK, UsageError, exit_code
 from primes_runtime.cli.invocation import Invocation
+from primes_runtime.control import operations
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.cookie import ENV_VAR
 from primes_runtime.control.errors import ControlError
+from primes_runtime.control.operations import Extra, Target
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
 
@@ -52,6 +54,33 @@ def lazy(module: str, attr: str, *factory_args: str) -> Callable[[Invocation], i
 
 VERSION = (("VSN", "1", "a release version, e.g. 2"),)
 TARGET = (("PKG|VSN", "1", "a package path (has a '/' or ends in .tar.gz) or a version"),)
+TARGET_ARGUMENTS: dict[Target, tuple[tuple[str, str, str], ...]] = {
+    "version": VERSION,
+    "target": TARGET,
+    "package": (("PKG", "1", "the package file"),),
+}
+"""A release command's positional argument, by the argument naming its operation's target."""
+EXTRA_FLAGS: dict[Extra, tuple[tuple[str, str], ...]] = {
+    "keep": (("--no-keep", "remove again what this check unpacked: the tree is as it was"),),
+    "probation": (),  # --probation SECONDS (Command.probation)
+}
+"""The on/off options of a release command, by its operation's optional arguments."""
+
+
+def release(name: str, help: str, json: bool = True) -> Command:
+    """The command of the release operation `name`: its argument and options from the table
+    both ends use (primes_runtime.control.operations)."""
+    operation = operations.BY_NAME[name]
+    return Command(
+        lazy("remote", "release_command", name),
+        help,
+        "Releases",
+        TARGET_ARGUMENTS[operation.target],
+        json=json,
+        probation="probation" in operation.extras,
+        flags=tuple(flag for extra in operation.extras for flag in EXTRA_FLAGS[extra]),
+    )
+
 
 COMMANDS: dict[str, Command] = {
     "start": Command(
@@ -113,56 +142,15 @@ COMMANDS: dict[str, Command] = {
     "versions": Command(
         lazy("remote", "cmd_versions"), "every release and its status", "Releases", json=True
     ),
-    "check": Command(
-        lazy("remote", "release_command", "check", "target", "maybe"),
-        "unpack if needed, then a dry run of the install: nothing changes in the node",
-        "Releases",
-        TARGET,
-        json=True,
-        flags=(("--no-keep", "remove again what this check unpacked: the tree is as it was"),),
+    "check": release(
+        "check", "unpack if needed, then a dry run of the install: nothing changes in the node"
     ),
-    "unpack": Command(
-        lazy("remote", "release_command", "unpack", "package", "always"),
-        "unpack a release package into this tree",
-        "Releases",
-        (("PKG", "1", "the package file"),),
-        json=True,
-    ),
-    "install": Command(
-        lazy("remote", "release_command", "install", "version"),
-        "hot-install an unpacked release (not permanent)",
-        "Releases",
-        VERSION,
-        json=True,
-        probation=True,
-    ),
-    "permanent": Command(
-        lazy("remote", "release_command", "permanent", "version"),
-        "make a release the one the node boots",
-        "Releases",
-        VERSION,
-    ),
-    "upgrade": Command(
-        lazy("remote", "release_command", "upgrade", "target", "maybe"),
-        "unpack if needed, install and make permanent",
-        "Releases",
-        TARGET,
-        json=True,
-        probation=True,
-    ),
-    "downgrade": Command(
-        lazy("remote", "release_command", "downgrade", "version"),
-        "go back to an older release and make it permanent",
-        "Releases",
-        VERSION,
-        json=True,
-    ),
-    "uninstall": Command(
-        lazy("remote", "release_command", "uninstall", "version"),
-        "remove an old release",
-        "Releases",
-        VERSION,
-    ),
+    "unpack": release("unpack", "unpack a release package into this tree"),
+    "install": release("install", "hot-install an unpacked release (not permanent)"),
+    "permanent": release("permanent", "make a release the one the node boots", json=False),
+    "upgrade": release("upgrade", "unpack if needed, install and make permanent"),
+    "downgrade": release("downgrade", "go back to an older release and make it permanent"),
+    "uninstall": release("uninstall", "remove an old release", json=False),
 }
 
 

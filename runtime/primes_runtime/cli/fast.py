@@ -1,9 +1,10 @@
 """`ping` and `pid` without the full CLI: a lean path for the commands health checks run often.
 
-It imports only the socket, the handshake and the frames (no argparse, pathlib, dataclasses or
-TOML parser) and handles only the plain form the start script passes: `--root R --name N ping`
-(or `pid`). Anything else, and any failure, returns None: the full CLI then runs the command
-from the start and prints its one error line, so the two paths never disagree on an outcome.
+It imports only the socket, the handshake, the frames and the format layer's lean readers
+(formats.start_data, formats.node_toml_lean; no argparse, pathlib, dataclasses or TOML parser)
+and handles only the plain form the start script passes: `--root R --name N ping` (or `pid`).
+Anything else, and any failure, returns None: the full CLI then runs the command from the
+start and prints its one error line, so the two paths never disagree on an outcome.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 
 from primes_runtime.control import auth
 from primes_runtime.control.sealed import Sealed
+from primes_runtime.formats import node_toml_lean, start_data
 
 COMMANDS = ("ping", "pid")
 COOKIE_VAR = "PRIMES_COOKIE"
@@ -42,23 +44,24 @@ def _cookie(root: str) -> str | None:
     from_env = os.environ.get(COOKIE_VAR)
     if from_env:
         return from_env
-    with open(os.path.join(root, "releases", "start_data"), encoding="utf-8") as f:
-        fields = f.read().split()
-    if len(fields) != 2 or "/" in fields[0] or fields[0] in (".", ".."):
-        return None
+    version = start_data.parse(_read(root, start_data.PATH)).version
     try:
-        with open(os.path.join(root, "releases", fields[0], "node.toml"), encoding="utf-8") as f:
-            text = f.read()
+        config = _read(root, node_toml_lean.path_for(version))
     except FileNotFoundError:
-        text = ""
-    settings = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    if any("cookie" in line.lower() or "\\" in line for line in settings):
-        return None  # a cookie may be configured: the full CLI reads node.toml properly
+        config = ""
+    if node_toml_lean.may_set_cookie(config):
+        return None  # the full CLI reads node.toml with the TOML parser
     with open(os.path.join(root, "run", "cookie"), encoding="utf-8") as f:
         if os.fstat(f.fileno()).st_mode & 0o077:
             return None  # open to others: the full CLI warns
         value = f.read().strip()
     return value or None
+
+
+def _read(root: str, path: str) -> str:
+    """The text of `path` (a tree-relative path the format layer names) under `root`."""
+    with open(os.path.join(root, path), encoding="utf-8") as f:
+        return f.read()
 
 
 def _ask(path: str, cookie: str, op: str) -> object:

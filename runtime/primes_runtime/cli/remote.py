@@ -11,6 +11,7 @@ from primes_runtime.cli import launcher, output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
+from primes_runtime.control.operations import BY_NAME, Extra, Operation
 from primes_runtime.release import signature
 from primes_runtime.release.argument import is_package_path
 from primes_runtime.service.evaluate import parse_args
@@ -107,57 +108,88 @@ def package_argument(inv: Invocation, target: str, always: bool) -> str:
     return str(path.resolve())
 
 
-def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invocation], int]:
-    """A release-handler command run in the node; it prints the report the node sends.
+Renderer = Callable[[object, str, dict[str, object]], str]
+"""How a release reply prints: (the reply's value, the target, the request's args) -> text."""
 
-    `paths`: "always" (the argument is a package), "maybe" (a package or a version, by
-    primes_runtime.release.argument's rule), "never" (a version).
-    """
+
+def _changed(value: object, target: str, args: dict[str, object]) -> str:
+    """An install, upgrade or downgrade: its install report, or the hand-over's."""
+    if isinstance(value, dict) and value.get("handover") is True:
+        return output.handover_report(value).summary()
+    return output.install_report(value).summary()
+
+
+def _checked(value: object, target: str, args: dict[str, object]) -> str:
+    """The dry run's report, what it unpacked, and whether the upgrade is hot."""
+    check = output.check_report(value)
+    unpacked = isinstance(value, dict) and value.get("unpacked") is True
+    kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
+    return (
+        check.summary()
+        + (
+            f"\n  unpacked release {safetext.escape(check.to_version)} for this check; {kept}"
+            if unpacked
+            else ""
+        )
+        + output.upgrade_kind_line(value)
+    )
+
+
+def _unpacked(value: object, target: str, args: dict[str, object]) -> str:
+    return safetext.escape(str(value.get("version") if isinstance(value, dict) else value))
+
+
+def _made_permanent(value: object, target: str, args: dict[str, object]) -> str:
+    return safetext.escape(f"release {target} is permanent")
+
+
+def _uninstalled(value: object, target: str, args: dict[str, object]) -> str:
+    return safetext.escape(f"release {target} uninstalled")
+
+
+def reply_kind(operation: Operation) -> str:
+    """How an operation's reply prints: "change" for one that changes the release (an install
+    or hand-over report), else the operation's own name."""
+    return "change" if operation.changes_release else operation.name
+
+
+RENDERERS: dict[str, Renderer] = {
+    "change": _changed,
+    "check": _checked,
+    "unpack": _unpacked,
+    "permanent": _made_permanent,
+    "uninstall": _uninstalled,
+}
+"""Each kind of release reply's printer (reply_kind); no other text is printed."""
+
+EXTRAS: dict[Extra, Callable[[Invocation], object]] = {
+    "keep": lambda inv: "--no-keep" not in inv.flags,
+    "probation": lambda inv: inv.probation,
+}
+"""Each optional argument's value from the command line; None: not sent."""
+
+
+def release_command(name: str) -> Callable[[Invocation], int]:
+    """The release operation `name` run in the node; it prints the report the node sends."""
+    operation = BY_NAME[name]
+    render = RENDERERS[reply_kind(operation)]
 
     def run(inv: Invocation) -> int:
-        target = (
-            inv.args[0]
-            if paths == "never"
-            else package_argument(inv, inv.args[0], paths == "always")
-        )
-        args: dict[str, object] = {key: target}
-        if inv.probation is not None:
-            args["probation"] = inv.probation
-        if op == "check":
-            args["keep"] = "--no-keep" not in inv.flags
-        value = inv.ask(op, timeout=None, **args).value
-        handed = isinstance(value, dict) and value.get("handover") is True
-        if op in ("install", "upgrade", "downgrade") and isinstance(value, dict) and handed:
-            text = output.handover_report(value).summary()
-        elif op in ("install", "upgrade", "downgrade"):
-            report = output.install_report(value)
-            text = report.summary()
-        elif op == "check":
-            check = output.check_report(value)
-            unpacked = isinstance(value, dict) and value.get("unpacked") is True
-            kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
-            text = (
-                check.summary()
-                + (
-                    f"\n  unpacked release {safetext.escape(check.to_version)} for this check; "
-                    f"{kept}"
-                    if unpacked
-                    else ""
-                )
-                + output.upgrade_kind_line(value)
-            )
-        elif op == "unpack":
-            text = str(value.get("version") if isinstance(value, dict) else value)
-        elif op == "permanent":
-            text = f"release {target} is permanent"
-        else:
-            text = f"release {target} uninstalled"
-        text = text if op in ("install", "upgrade", "downgrade", "check") else safetext.escape(text)
+        given = inv.args[0]
+        paths = operation.paths
+        target = given if paths == "never" else package_argument(inv, given, paths == "always")
+        args: dict[str, object] = {operation.target: target}
+        for extra in operation.extras:
+            value = EXTRAS[extra](inv)
+            if value is not None:
+                args[extra] = value
+        value = inv.ask(name, timeout=None, **args).value
+        text = render(value, target, args)
         if inv.json:
             output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
             return 0
         print(text)
-        if paths == "always" or (paths == "maybe" and is_package_path(inv.args[0])):
+        if paths == "always" or (paths == "maybe" and is_package_path(given)):
             packages = output.packages_line(signature.mode(inv.tree.root))
             print(f"{inv.name}: packages: {packages}", file=sys.stderr)
         return 0

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import FormatError
+from .node_toml_lean import NAME as NAME  # the lean ping path reads node_toml_lean alone
+from .node_toml_lean import path_for as path_for
 
-NAME = "node.toml"
 #: The one place the default is written; the build's rel/node.toml sets it for each release.
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 #: Seconds an install stays on probation (docs/release-handling.md); 0 = none.
@@ -126,11 +127,6 @@ class NodeConfig:
     control: ControlLimits = field(default_factory=ControlLimits)
     unpack: UnpackLimits = field(default_factory=UnpackLimits)
     aio: AioLimits = field(default_factory=AioLimits)
-
-
-def path_for(version: str) -> str:
-    """Where a release's node config is, relative to the tree root."""
-    return f"releases/{version}/{NAME}"
 
 
 def parse(text: str, where: str = NAME) -> NodeConfig:

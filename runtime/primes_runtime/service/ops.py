@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
+from primes_runtime.control.operations import RELEASE_OPERATIONS, Operation
 from primes_runtime.control.tree import Tree
 from primes_runtime.host.node import Node
 from primes_runtime.kernel import threadstart
@@ -224,12 +225,8 @@ def _probation(args: Message) -> float | None:
     return float(value)
 
 
-@dataclass(frozen=True)
-class ReleaseAction:
-    """One release-handler operation: the argument naming its target, and what it does."""
-
-    key: str  # the argument that names the target: a version, a package or either
-    run: Callable[[Node, str, Message], Reply]  # (node, target, args); raises ReleaseError
+Implementation = Callable[[Node, str, Message], Reply]
+"""A release operation's work: (node, target, args) -> its reply; raises ReleaseError."""
 
 
 def _check(node: Node, target: str, args: Message) -> Reply:
@@ -294,28 +291,30 @@ def _uninstall(node: Node, target: str, args: Message) -> Reply:
     return success({"version": target, "status": "uninstalled"})
 
 
-RELEASE_ACTIONS: dict[str, ReleaseAction] = {
-    "check": ReleaseAction("target", _check),
-    "unpack": ReleaseAction("package", _unpack),
-    "install": ReleaseAction("version", _install),
-    "permanent": ReleaseAction("version", _permanent),
-    "upgrade": ReleaseAction("target", _upgrade),
-    "downgrade": ReleaseAction("version", _downgrade),
-    "uninstall": ReleaseAction("version", _uninstall),
+IMPLEMENTATIONS: dict[str, Implementation] = {
+    "check": _check,
+    "unpack": _unpack,
+    "install": _install,
+    "permanent": _permanent,
+    "upgrade": _upgrade,
+    "downgrade": _downgrade,
+    "uninstall": _uninstall,
 }
-"""The release-handler operations, by name: each one's own function; nothing else acts."""
+"""Each of control.operations' release operations' own function, by name; nothing else acts
+(OPERATIONS below looks each one up: a missing one stops this module from loading)."""
 
 
-def _release_op(name: str, action: ReleaseAction) -> Callable[[Session, Message], Reply]:
-    """`action` as a control operation; its value (and a failure's "report") is plain data."""
+def _release_op(operation: Operation, run: Implementation) -> Callable[[Session, Message], Reply]:
+    """`run` as a control operation; its value (and a failure's "report") is plain data."""
+    name = operation.name
 
     def op(session: Session, args: Message) -> Reply:
         from primes_runtime.release.errors import ReleaseError
 
-        target = text_arg(args, action.key)
+        target = text_arg(args, operation.target)
         log.info("control: %s %s", name, target)
         try:
-            return action.run(session.node, target, args)
+            return run(session.node, target, args)
         except ReleaseError as exc:
             report = getattr(exc, "report", None)  # InstallFailed: where, why, rolled back
             details = report.summary().splitlines()[1:] if report is not None else []
@@ -387,5 +386,5 @@ OPERATIONS: dict[str, Callable[[Session, Message], Reply]] = {
     "console": _console,
     "versions": _versions,
     "check-code": _check_code,
-    **{name: _release_op(name, action) for name, action in RELEASE_ACTIONS.items()},
+    **{op.name: _release_op(op, IMPLEMENTATIONS[op.name]) for op in RELEASE_OPERATIONS},
 }

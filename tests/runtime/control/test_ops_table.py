@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from primes_runtime.cli import app, remote
+from primes_runtime.control import operations
 from primes_runtime.release import handler
 from primes_runtime.release.errors import ReleaseError
 from primes_runtime.service import ops
@@ -83,8 +85,9 @@ def test_a_release_operation_without_its_target_argument_is_refused_before_it_ac
     assert called == []
 
 
-def test_every_release_action_is_served_under_its_own_name() -> None:
-    assert set(ops.RELEASE_ACTIONS) == {
+def test_every_release_operation_is_served_under_its_own_name_by_its_own_function() -> None:
+    names = {op.name for op in operations.RELEASE_OPERATIONS}
+    assert names == {
         "check",
         "unpack",
         "install",
@@ -93,6 +96,18 @@ def test_every_release_action_is_served_under_its_own_name() -> None:
         "downgrade",
         "uninstall",
     }
-    assert set(ops.RELEASE_ACTIONS) <= set(ops.OPERATIONS)
-    runs = [action.run for action in ops.RELEASE_ACTIONS.values()]
+    assert set(ops.IMPLEMENTATIONS) == names
+    assert names <= set(ops.OPERATIONS)
+    runs = list(ops.IMPLEMENTATIONS.values())
     assert len(set(runs)) == len(runs)
+
+
+def test_the_node_and_the_cli_serve_the_same_release_operations() -> None:
+    names = {op.name for op in operations.RELEASE_OPERATIONS}
+    assert set(ops.IMPLEMENTATIONS) == names, "an operation without an implementation"
+    kinds = {remote.reply_kind(op) for op in operations.RELEASE_OPERATIONS}
+    assert set(remote.RENDERERS) == kinds, "an operation without a renderer, or a stray one"
+    extras = {extra for op in operations.RELEASE_OPERATIONS for extra in op.extras}
+    assert set(remote.EXTRAS) == extras == set(app.EXTRA_FLAGS)
+    commands = {name for name, spec in app.COMMANDS.items() if spec.group == "Releases"}
+    assert commands - {"versions"} == names

@@ -1,0 +1,53 @@
+"""The release operations both ends of the control channel know: one frozen object each.
+
+The node maps each one to its implementation (service/ops.py) and the CLI to the way it
+builds the request and prints the reply (cli/remote.py); neither acts on a name missing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Target = Literal["version", "package", "target"]
+"""The argument naming what an operation acts on: a version, a package path, or either."""
+
+Extra = Literal["keep", "probation"]
+"""An optional argument: `keep` (bool, check's --no-keep), `probation` (seconds)."""
+
+Paths = Literal["always", "maybe", "never"]
+"""Whether a target is a package path: always, maybe (a path or a version, by
+primes_runtime.release.argument's rule), or never (a version)."""
+
+_PATHS: dict[Target, Paths] = {"package": "always", "target": "maybe", "version": "never"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One release operation: its name, its target argument, what it changes and takes."""
+
+    name: str
+    target: Target
+    changes_release: bool = False
+    """It changes the current release (its reply is an install or hand-over report)."""
+    extras: tuple[Extra, ...] = ()
+
+    @property
+    def paths(self) -> Paths:
+        """Whether the target argument is a package path (Paths)."""
+        return _PATHS[self.target]
+
+
+RELEASE_OPERATIONS: tuple[Operation, ...] = (
+    Operation("check", "target", extras=("keep",)),
+    Operation("unpack", "package"),
+    Operation("install", "version", changes_release=True, extras=("probation",)),
+    Operation("permanent", "version"),
+    Operation("upgrade", "target", changes_release=True, extras=("probation",)),
+    Operation("downgrade", "version", changes_release=True),
+    Operation("uninstall", "version"),
+)
+"""Every release operation, in the order the CLI lists its commands."""
+
+BY_NAME: dict[str, Operation] = {op.name: op for op in RELEASE_OPERATIONS}
+"""The release operations by name: the op of a request, the command of a command line."""
