@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import logging
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from primes_runtime.behaviours import supervisor
-from primes_runtime.errors import NoProcess
 from primes_runtime.formats.relup import (
     Apply,
     CodeChange,
@@ -35,12 +31,10 @@ from primes_runtime.formats.relup import (
 from primes_runtime.host.application import Applications
 from primes_runtime.kernel import system
 from primes_runtime.kernel.pid import Pid
-from primes_runtime.kernel.process import Guard, Process
+from primes_runtime.kernel.process import Process
 from primes_runtime.kernel.registry import ProcessTable
 from primes_runtime.kernel.system import ProcessSnapshot
 from primes_runtime.loading import code_server
-from primes_runtime.swap import distribution, stale
-from primes_runtime.swap.journal import Journal
 
 from .changing import (
     ABANDONED,
@@ -50,11 +44,11 @@ from .changing import (
     change_each,
     guarded,
 )
+from .holding import Held, Holding, count, restorer
 from .preparing import NotPrepared, Preparation
 from .reports import FailedStep, Pause
+from .swapping import OldCodeRuns, Swaps
 from .target import Release
-
-_T = TypeVar("_T")
 
 
 class StepFailed(Exception):
@@ -76,24 +70,6 @@ class Kernel(Protocol):
     applications: Applications
 
 
-@dataclass(slots=True)
-class _Held:
-    """A process this install suspended: for which module, since when, and its old state."""
-
-    proc: Process
-    module: str
-    since: float
-    state: object
-    """The behaviour state when it was suspended (by reference, as system.snapshot keeps it)."""
-    name: str | None
-    running: bool = False
-
-    @property
-    def snapshot(self) -> ProcessSnapshot:
-        """What system.restore needs to put the old state back."""
-        return ProcessSnapshot(self.proc.pid, self.module, self.proc.behaviour, self.state)
-
-
 @dataclass
 class Evaluator:
     """Applies one script, from release `old` to release `new`, in `node`."""
@@ -102,33 +78,35 @@ class Evaluator:
     script: Relup
     old: Release
     new: Release
-    journals: dict[str, Journal] = field(default_factory=dict)
-    """Each distribution swapped in, and how to undo it."""
-    held: dict[Pid, _Held] = field(default_factory=dict)
-    paused: list[tuple[Pid, _Held, float, float]] = field(default_factory=list)
-    """Each pause as it ended: process, record, since, until (monotonic seconds)."""
     undo_log: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     fallback: dict[Pid, ProcessSnapshot] = field(default_factory=dict)
     """Processes whose failing code_change puts this snapshot back instead of failing."""
     changed: dict[Pid, str] = field(default_factory=dict)
     """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
-    guard: Guard | None = None
-    """Set on every process this install resumes (probation's crash guard)."""
     worker: Worker | None = None
     """The thread code_change calls run on, started before the first suspend."""
     preparation: Preparation = field(init=False)
     """The new code this script brings, prepared before the point of no return."""
+    holding: Holding = field(init=False)
+    """The processes this script suspended, with their old states and pauses."""
+    swaps: Swaps = field(init=False)
+    """The distributions this script swapped in."""
 
     def __post_init__(self) -> None:
         self.preparation = Preparation(self.root, self.old, self.script)
+        processes = self.node.processes
+        self.holding = Holding(processes, self.undo_log)
+        self.swaps = Swaps(self.root, processes, self.preparation, self.undo_log)
+
+    @property
+    def held(self) -> dict[Pid, Held]:
+        """The processes this install suspended, with their old states."""
+        return self.holding.held
 
     @property
     def pauses(self) -> list[Pause]:
         """How long each process this install suspended stopped, in the order they resumed."""
-        return [
-            Pause(str(pid), held.name, held.module, (until - since) * 1000.0)
-            for pid, held, since, until in self.paused
-        ]
+        return self.holding.pauses
 
     @property
     def root(self) -> Path:
@@ -179,7 +157,8 @@ class Evaluator:
             for instruction in after:
                 self._step(instruction)
             forgotten = [(pid, held) for pid, held in self.held.items() if not held.running]
-            self._resume_all(forgotten)  # a script without its resume never leaves one frozen
+            # a script without its resume never leaves one frozen
+            self.holding.resume_all(forgotten)
         finally:
             if collecting:
                 gc.enable()
@@ -190,9 +169,7 @@ class Evaluator:
         """Drop the undo log once the install stands: what it kept (old code, old states)
         is no longer held, though a process's probation guard may keep this object."""
         self.undo_log.clear()
-        for journal in self.journals.values():
-            journal.forget()
-        self.journals.clear()
+        self.swaps.forget()
         self.preparation.dists.clear()
         for held in self.held.values():
             held.state = None
@@ -208,6 +185,15 @@ class Evaluator:
                 problems.append(f"{what}: {type(exc).__name__}: {exc}")
         return problems
 
+    def verify(self, wait: float = 2.0) -> None:
+        """Fail (StepFailed) if anything still runs the old code of a swapped distribution
+        (Swaps.verify: coroutines finish on old code, threads get ``wait`` seconds)."""
+        try:
+            self.swaps.verify(wait)
+        except OldCodeRuns as exc:
+            step = FailedStep(_display(self.root, self.script.path), 0, "check-code", str(exc))
+            raise StepFailed(step) from None
+
     # -- one arm per instruction ----------------------------------------------------------
 
     def _step(self, instruction: Instruction) -> None:
@@ -222,35 +208,34 @@ class Evaluator:
         match instruction:
             case LoadObjectCode():
                 try:
-                    self.preparation.load_object_code(instruction, self.owners)
+                    self.preparation.load_object_code(instruction, self.swaps.owners)
                 except NotPrepared as exc:
                     self._fail(instruction, str(exc))
             case PointOfNoReturn():
                 pass
             case Suspend(modules=modules, timeout=timeout):
-                self._suspend_all(modules, timeout)
+                self.holding.suspend_all(modules, timeout)
             case SwitchAppPath():
                 self._switch_app_path(instruction)
             case Load(module=module):
                 owner = self.preparation.owner
                 if module not in owner:
                     self._fail(instruction, f"{module} was not prepared by load_object_code")
-                self._swap(owner[module])
+                self.swaps.swap(owner[module])
             case CodeChange(modules=modules, old_vsn=old_vsn, extra=extra, timeout=timeout):
                 targets = [
                     (pid, held)
-                    for pid, held in list(self.held.items())
+                    for pid, held in list(self.holding.held.items())
                     if held.module in modules and not held.running
                 ]
                 self._code_change(instruction, targets, old_vsn, extra, timeout)
             case Resume(modules=modules):
-                pairs = [
-                    (p, h) for p, h in self.held.items() if h.module in modules and not h.running
-                ]
-                self._resume_all(pairs)
-                self._upgrade_children(pairs)
+                held = self.holding.held
+                pairs = [(p, h) for p, h in held.items() if h.module in modules and not h.running]
+                self.holding.resume_all(pairs)
+                self.holding.upgrade_children(pairs)
             case Remove(module=module):
-                if module in sys.modules and not self._swapped_in(module):
+                if module in sys.modules and not self.swaps.swapped_in(module):
                     self._log(f"remove {module}", code_server.remove(module).undo)
             case StartApp(app=app):
                 self._start_app(instruction, app)
@@ -269,130 +254,10 @@ class Evaluator:
     def _log(self, what: str, undo: Callable[[], None]) -> None:
         self.undo_log.append((what, undo))
 
-    def owners(self) -> list[tuple[str, object]]:
-        """The node's processes, as roots that hold state (for naming holders)."""
-        return stale.process_owners(self.node.processes)
-
-    def _swap(self, name: str) -> None:
-        """Put a prepared distribution's new code behind every reference (once)."""
-        prepared = self.preparation.dists.get(name)
-        if prepared is None or name in self.journals:
-            return
-        journal = self.journals[name] = Journal()
-        try:
-            distribution.install(prepared, journal)
-        finally:
-            self._log(f"swap of {name} back to {prepared.old_dir}", _undoing(journal))
-
-    def _swapped_in(self, module: str) -> bool:
-        """Whether ``module`` is one a swap of this install loaded from its new dir (a
-        compiled extension loaded anew under a restart): a `remove` leaves it."""
-        where = getattr(sys.modules.get(module), "__file__", None)
-        if not isinstance(where, str):
-            return False
-        swapped = (d.new_dir for d in self.preparation.dists.values() if d.name in self.journals)
-        return any(Path(where).is_relative_to(new_dir) for new_dir in swapped)
-
-    def stale_code(self) -> list[stale.Stale]:
-        """What still runs code of the old dirs this install swapped (empty when whole)."""
-        dirs = {
-            d.old_dir: d.new_dir for d in self.preparation.dists.values() if d.name in self.journals
-        }
-        ignore: list[object] = []
-        for journal in self.journals.values():
-            ignore.extend(journal.containers())
-        return stale.find(self.root, dirs, self.owners(), ignore)
-
-    def verify(self, wait: float = 2.0) -> None:
-        """Fail (StepFailed) if anything still runs the old code of a swapped distribution.
-
-        A coroutine in progress (a request, a stream) finishes on the code it started on, as
-        an OTP process in old code does until it returns; the web host lists such connections
-        as old code in the report. A thread in old code gets ``wait`` seconds to leave it.
-        """
-        deadline = time.monotonic() + wait
-        while True:
-            found = [s for s in self.stale_code() if s.kind != "coroutine"]
-            if not found:
-                return
-            if any(s.kind != "thread" for s in found) or time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-        step = FailedStep(
-            _display(self.root, self.script.path), 0, "check-code",
-            f"old code still runs after the swap: {found[0].line()}{more}",
-        )  # fmt: skip
-        raise StepFailed(step)
-
-    def _suspend_all(self, modules: tuple[str, ...], timeout: float) -> None:
-        """Suspend every live process of `modules`; one undo step resumes them all."""
-        name_of = self.node.processes.name_of
-        fresh: list[Pid] = []
-        try:
-            for module in modules:
-                for proc in self.running(module):
-                    pid = proc.pid
-                    held = self.held.get(pid)
-                    if held is not None:  # suspended earlier in this script: keep its snapshot
-                        if held.running:
-                            self._resuspend(pid, timeout)
-                            self._log(f"resume {pid}", functools.partial(self._release, pid))
-                        continue
-                    since = time.monotonic()
-                    try:
-                        system.suspend(proc, timeout)
-                    except NoProcess:
-                        continue  # it died meanwhile; its supervisor restarts it on current code
-                    state = proc.snapshot_state()
-                    self.held[pid] = _Held(proc, module, since, state, name_of(pid))
-                    fresh.append(pid)
-        finally:
-            if fresh:
-                self._log(f"resume {_count(fresh)}", lambda: _each(fresh, self._release))
-
-    def _resume_all(self, pairs: list[tuple[Pid, _Held]]) -> None:
-        """The resume instruction: they run again; one undo step re-suspends them all."""
-        done: list[Pid] = []
-        try:
-            for pid, held in pairs:
-                self._let_run(pid, held)
-                done.append(pid)
-        finally:
-            if done:
-                self._log(f"suspend {_count(done)} again", lambda: _each(done, self._resuspend))
-
-    def _upgrade_children(self, pairs: list[tuple[Pid, _Held]]) -> None:
-        """Once all of them run again: supervisors among them start and stop children."""
-        for pid, held in pairs:
-            if held.proc.behaviour != "supervisor":
-                continue  # what upgrade_children would find out, without a lookup
-            undo = supervisor.upgrade_children(pid)
-            if undo is not None:
-                self._log(f"old children of supervisor {pid}", undo)
-
-    def _release(self, pid: Pid) -> None:
-        self._let_run(pid, self.held[pid])
-
-    def _let_run(self, pid: Pid, held: _Held) -> None:
-        if held.running:
-            return
-        if self.guard is not None:
-            held.proc.guard = self.guard
-        system.resume(held.proc)
-        held.running = True
-        self.paused.append((pid, held, held.since, time.monotonic()))
-
-    def _resuspend(self, pid: Pid, timeout: float = 5.0) -> None:
-        held = self.held[pid]
-        held.since = time.monotonic()
-        system.suspend(held.proc, timeout)
-        held.running = False
-
     def _code_change(
         self,
         instruction: Instruction,
-        targets: list[tuple[Pid, _Held]],
+        targets: list[tuple[Pid, Held]],
         old_vsn: object,
         extra: object,
         timeout: float,
@@ -409,8 +274,8 @@ class Evaluator:
         """
         gate = Gate()
         if targets:
-            what = f"restore the state of {_count([pid for pid, _ in targets])}"
-            self._log(what, _restorer([held for _, held in targets], gate))
+            what = f"restore the state of {count([pid for pid, _ in targets])}"
+            self._log(what, restorer([held for _, held in targets], gate))
         shims: dict[str, ModuleType] = {}
         for _, held in targets:
             if held.module not in shims:
@@ -466,7 +331,7 @@ class Evaluator:
         to_path = self.root / instruction.to_path if instruction.to_path else None
         self._log(f"switch back to {from_path}", code_server.switch_path(from_path, to_path).undo)
         app = instruction.app
-        self._swap(app)
+        self.swaps.swap(app)
         apps = self.node.applications
         running = any(info.name == app for info in apps.running())  # not while it restarts
         if app in self.new.apps and app in self.old.apps and running:
@@ -497,49 +362,6 @@ class Evaluator:
             if app not in self.new.apps and str(code_dir) in sys.path:
                 undo = code_server.switch_path(code_dir, None).undo
                 self._log(f"{code_dir} back on sys.path", undo)
-
-
-def _restorer(held: list[_Held], gate: Gate) -> Callable[[], None]:
-    """The undo step that puts each held process's old state back, once no code_change
-    result can be set any more."""
-
-    def undo() -> None:
-        gate.close()
-        _each(held, lambda h: system.restore(h.proc, h.snapshot))
-
-    return undo
-
-
-def _each(items: list[_T], undo: Callable[[_T], object]) -> None:
-    """An undo step over many, newest first (as one step per item would be undone): every
-    item is tried; the failures are raised together."""
-    problems: list[str] = []
-    for item in reversed(items):
-        try:
-            undo(item)
-        except Exception as exc:
-            label = item.proc.pid if isinstance(item, _Held) else item
-            problems.append(f"{label}: {type(exc).__name__}: {exc}")
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise RuntimeError(problems[0] + more)
-
-
-def _count(items: list[Any]) -> str:
-    """ "process <pid>" for one, "N processes" for more."""
-    return f"process {items[0]}" if len(items) == 1 else f"{len(items)} processes"
-
-
-def _undoing(journal: Journal) -> Callable[[], None]:
-    """An undo step for a swap: what it could not put back is raised together."""
-
-    def undo() -> None:
-        problems = journal.undo()
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise RuntimeError(problems[0] + more)
-
-    return undo
 
 
 def _cause(exc: BaseException) -> str:

@@ -230,7 +230,7 @@ def _install(
     seconds = evaluator.new.config.probation if probation is None else probation
     trial = Trial(evaluator, seconds)
     if seconds > 0:
-        evaluator.guard = trial.guard
+        evaluator.holding.guard = trial.guard
     try:
         evaluator.run()
         evaluator.verify()  # every reference runs the new code, or it is all undone
