@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tarfile
 import time
@@ -97,11 +99,17 @@ def test_a_tree_removed_and_extracted_again_under_its_node_keeps_one_node(
         tar.add(script.root, arcname=".")
     script.ok("start")
     pid = node_pid(script)
-    while script.root.exists():  # the node may still be writing bytecode into lib/
-        shutil.rmtree(script.root, ignore_errors=True)
-    with tarfile.open(package) as tar:
-        tar.extractall(script.root, filter="tar")
-    result = script.run("start")
+    # Held still, the node cannot lock the new tree first (it would within a second): the
+    # second start must find it through the lock it holds on the removed tree.
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        while script.root.exists():  # the node may still be writing bytecode into lib/
+            shutil.rmtree(script.root, ignore_errors=True)
+        with tarfile.open(package) as tar:
+            tar.extractall(script.root, filter="tar")
+        result = script.run("start")
+    finally:
+        os.kill(pid, signal.SIGCONT)
     assert result.returncode == 1
     assert result.stderr == (
         f"primenode: the node is already running (pid {pid}) on the files of this tree from "
