@@ -45,7 +45,7 @@ typecheck: $(STAMP)
 # Two workers (the machines have 2 cores; most e2e time is waiting on nodes and builds); a
 # test file stays on one worker, so its module fixtures are built once.
 PYTEST_WORKERS ?= 2
-XDIST = -n $(PYTEST_WORKERS) --dist loadfile
+XDIST = -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 unit: $(STAMP)
 	$(PY) -m pytest -q $(XDIST)

@@ -24,3 +24,14 @@ def default_node(node: Node) -> Node:
     (as a booted node is); no longer the default once closed."""
     node.make_default()
     return node
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding an e2e test run first, in collection order, the rest after them.
+
+    `make test` hands whole files to its workers in this order (`--dist loadfile
+    --no-loadscope-reorder`): the long e2e files start while the short ones are still to
+    come, so the workers finish together instead of one waiting on a long file at the end.
+    """
+    heavy = {item.path for item in items if item.get_closest_marker("e2e") is not None}
+    items.sort(key=lambda item: item.path not in heavy)

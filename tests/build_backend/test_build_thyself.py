@@ -9,7 +9,11 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from tests.build_backend.helpers import REPO
+
+pytestmark = pytest.mark.e2e
 
 
 def test_python_m_build_on_this_repository_gives_a_runnable_tree(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ import pytest
 from tests.e2e.test_walkthrough import blocks
 from tests.e2e.world import REPO, World, run
 
+pytestmark = pytest.mark.e2e
+
 DOC = REPO / "docs" / "your-own-service.md"
 STORE = "apps/kvnode_app/kvnode_app/store.py"
 

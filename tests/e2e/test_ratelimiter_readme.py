@@ -7,7 +7,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tools.asgi_example import EXAMPLE, pins, readme_download
+
+pytestmark = pytest.mark.e2e
 
 README = EXAMPLE / "README.md"
 

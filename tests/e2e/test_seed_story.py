@@ -14,6 +14,8 @@ import pytest
 from tools.handover_example import bump as version_line
 from tools.story import build, bump, copy_sources, deploy, primenode
 
+pytestmark = pytest.mark.e2e
+
 PM_ADDITION = '''
 
 def release_three() -> str:

@@ -11,6 +11,8 @@ import pytest
 from tests.build_backend.deps.wheelhouse import write_lock, write_wheel
 from tools.story import bump, copy_sources, deploy, primenode, run, set_version
 
+pytestmark = pytest.mark.e2e
+
 TINY_CALL = '''
 
 def tiny() -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from primes_build.deps.lockcmd import main as primes_lock
 
 from tools.story import build, copy_sources, deploy, primenode, set_version
+
+pytestmark = pytest.mark.e2e
 
 VERSION_CALL = '''
 

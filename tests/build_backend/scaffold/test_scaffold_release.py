@@ -14,6 +14,8 @@ from primes_build.scaffold import new as scaffold
 
 from tests.build_backend.helpers import REPO
 
+pytestmark = pytest.mark.e2e
+
 
 @dataclass(frozen=True)
 class Built:

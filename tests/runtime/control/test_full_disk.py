@@ -13,6 +13,8 @@ import pytest
 
 from .conftest import Script, make_package
 
+pytestmark = pytest.mark.e2e
+
 DRIVER = """
 import json, os, shutil, subprocess, sys
 tree, disk, package = sys.argv[1:4]

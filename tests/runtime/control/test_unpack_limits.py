@@ -13,6 +13,8 @@ import pytest
 
 from .conftest import COUNTER_V2, DEMO_APP, DOWN_TO_1, UP_FROM_1, Script, build_tree, manifest
 
+pytestmark = pytest.mark.e2e
+
 GIB = 1 << 30
 
 
