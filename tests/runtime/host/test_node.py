@@ -132,7 +132,7 @@ def test_the_node_runs_with_only_its_code_on_sys_path_and_exits_0_on_sigterm(
     shutil.copytree(
         RUNTIME_SRC,
         runtime_dir / "primes_runtime",
-        ignore=shutil.ignore_patterns("__pycache__", "control"),
+        ignore=shutil.ignore_patterns("__pycache__", "control", "service"),
     )
     app_dir = root / "lib" / "nodeapp-1"
     app_dir.mkdir(parents=True)
