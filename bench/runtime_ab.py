@@ -16,13 +16,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
-FIGURES = {
+FIGURES: dict[str, Callable[[dict[str, Any]], float]] = {
     "call p50 us": lambda r: r["primes_call"]["p50_us"],
     "thread+queue p50 us": lambda r: r["thread_queue"]["p50_us"],
     "call / thread+queue": lambda r: r["primes_call"]["p50_us"] / r["thread_queue"]["p50_us"],
