@@ -102,7 +102,13 @@ class ServerProcess(Process):
         self.state = result
 
     def _call(self, mod: ModuleType, request: object, caller: Caller) -> None:
-        self.took_call(mod.handle_call(request, caller, self.state), caller)
+        result = mod.handle_call(request, caller, self.state)
+        if type(result) is Reply:
+            self.state = result.state
+            if caller.set_reply_quiet(result.value):
+                self.waking = caller  # woken by run_slice once this message is done
+            return
+        self.took_call(result, caller)
 
     def took_call(self, result: Any, caller: Caller) -> None:
         """Apply what handle_call returned: Reply, NoReply or Stop (answering `caller`)."""

@@ -85,6 +85,7 @@ class Process:
         "running",
         "scheduled",
         "suspended",
+        "waking",
     )
 
     def __init__(self, module: str, node: Node | None = None) -> None:
@@ -103,6 +104,7 @@ class Process:
         self.idle: threading.Event | None = None  # set when the current message is done
         self._pending_calls: set[Caller] | None = None
         self.guard: Guard | None = None  # set while an upgrade is on probation
+        self.waking: Caller | None = None  # answered by the message just handled, to wake
 
     def __repr__(self) -> str:
         return f"<{self.behaviour} {self.pid} {self.module}>"
@@ -155,14 +157,21 @@ class Process:
         return True
 
     def run_slice(self) -> bool:
-        """Handle up to SLICE messages (called by a scheduler worker)."""
+        """Handle up to SLICE messages (called by a scheduler worker).
+
+        A caller a message answered with ``set_reply_quiet`` (``waking``) is woken once that
+        message is done: before the next message, or as the slice's last step. The worker's
+        bookkeeping is then behind it, and the caller's thread, woken on the other core,
+        does not have to wait for the GIL until the worker parks.
+        """
         prev = swap_process(self)
         lock = self.lock
+        mailbox = self.mailbox
         budget = SLICE
         try:
             lock.acquire()
             while True:
-                if not self.alive or self.suspended or not self.mailbox:
+                if not self.alive or self.suspended or not mailbox:
                     self.scheduled = False
                     lock.release()
                     return False
@@ -170,11 +179,15 @@ class Process:
                     lock.release()
                     return True
                 budget -= 1
-                msg = self.mailbox.popleft()
+                msg = mailbox.popleft()
                 self.running = True
                 guard = self.guard
                 before = self.snapshot_state() if guard is not None else None
                 lock.release()
+                waking = self.waking
+                if waking is not None:
+                    self.waking = None
+                    waking.wake()
                 try:
                     if msg[0] == STOP:
                         raise Exit(msg[1], msg[2])
@@ -196,6 +209,10 @@ class Process:
                     self.idle = None
         finally:
             swap_process(prev)
+            waking = self.waking
+            if waking is not None:
+                self.waking = None
+                waking.wake()
 
     def _held_by(
         self, guard: Guard, msg: tuple[Any, ...], before: object, exc: BaseException

@@ -7,6 +7,12 @@ at the back, so one busy process cannot starve the others). A process is never i
 queue twice and never run by two workers at once: the process itself keeps that
 invariant with its ``scheduled`` flag.
 
+A worker with nothing to run parks on a lock of its own; ``submit`` hands the process to
+the most recently parked worker and wakes that one only (one thread hand-off). Waiting
+on one shared queue instead would wake a second, idle worker at every hand-off (a
+``SimpleQueue`` with two blocked readers passes its lock from one to the other), and that
+worker would compete for the GIL with the one doing the work.
+
 The pool grows when runnable processes wait and no worker made progress for a few
 milliseconds (every worker is busy or blocked, e.g. in a ``call`` made from inside a
 handler); a watchdog thread checks that, like Go's sysmon. Workers idle for longer than
@@ -15,11 +21,12 @@ handler); a watchdog thread checks that, like Go's sysmon. Workers idle for long
 
 from __future__ import annotations
 
+import _thread
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from typing import Protocol
 
 from . import threadstart
@@ -35,11 +42,23 @@ class Runnable(Protocol):
         ...
 
 
+class _Parked:
+    """One worker's parking place: ``wake`` is held while it sleeps, released to wake it
+    with ``proc`` to run (None: look at the run queue, or exit if the pool closed)."""
+
+    __slots__ = ("proc", "wake")
+
+    def __init__(self) -> None:
+        self.wake = _thread.allocate_lock()
+        self.wake.acquire()
+        self.proc: Runnable | None = None
+
+
 class Scheduler:
     """A growing and shrinking pool of worker threads over one run queue.
 
-    The run queue is a C ``SimpleQueue``: putting a process and waking a worker blocked
-    on it is the cheapest hand-off CPython offers (a call round trip is two of them).
+    ``_runq`` holds the processes that wait for a worker, ``_idle`` the workers that wait
+    for a process; at most one of them is non-empty, and ``_lock`` guards both.
     """
 
     def __init__(
@@ -53,12 +72,14 @@ class Scheduler:
         self.max_workers = max_workers
         self.stall = stall
         self.idle_timeout = idle_timeout
-        self._queue: queue.SimpleQueue[Runnable | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._runq: deque[Runnable] = deque()
+        self._idle: list[_Parked] = []
+        self._lock = _thread.allocate_lock()
         self._workers = 0
         self._progress = 0
         self._started = False
-        self._closed = threading.Event()
+        self._closed = False
+        self._closing = threading.Event()
 
     @property
     def workers(self) -> int:
@@ -69,7 +90,13 @@ class Scheduler:
         """Queue a process that has mail (its caller guarantees it is not queued yet)."""
         if not self._started:
             self._start()
-        self._queue.put(proc)
+        with self._lock:
+            if not self._idle:
+                self._runq.append(proc)
+                return
+            parked = self._idle.pop()  # the latest parked: its thread is the warmest
+            parked.proc = proc
+        parked.wake.release()
 
     def start(self) -> None:
         """Start the workers now rather than at the first message (a node does at boot)."""
@@ -78,19 +105,21 @@ class Scheduler:
     def close(self) -> None:
         """Let every worker and the watchdog exit once the queue ahead of them is done."""
         with self._lock:
-            self._closed.set()
-            for _ in range(self._workers):
-                self._queue.put(None)
+            self._closed = True
+            parked, self._idle = self._idle, []
+        self._closing.set()
+        for place in parked:
+            place.wake.release()
 
     def _start(self) -> None:
         with self._lock:
-            if self._started or self._closed.is_set():
+            if self._started or self._closed:
                 return
             self._started = True
             for _ in range(self.min_workers):
                 self._spawn_locked()
-            watchdog = threading.Thread(target=self._watchdog, name="primes-sysmon", daemon=True)
-            threadstart.started(watchdog, "the pool will not grow when its workers block")
+        watchdog = threading.Thread(target=self._watchdog, name="primes-sysmon", daemon=True)
+        threadstart.started(watchdog, "the pool will not grow when its workers block")
 
     def _spawn_locked(self) -> bool:
         """Start one more worker; False when no thread can start (those running do the work)."""
@@ -102,21 +131,36 @@ class Scheduler:
         self._workers -= 1
         return False
 
-    def _work(self) -> None:
-        get = self._queue.get
+    def _next(self, place: _Parked) -> Runnable | None:
+        """The next process to run, parking until there is one; None: this worker exits."""
+        lock = self._lock
         while True:
-            try:
-                proc = get(timeout=self.idle_timeout)
-            except queue.Empty:
-                with self._lock:
-                    if self._workers > self.min_workers:
-                        self._workers -= 1
-                        return
-                continue
-            if proc is None:  # close(): one sentinel per worker
-                with self._lock:
+            with lock:
+                if self._runq:
+                    return self._runq.popleft()
+                if self._closed:
                     self._workers -= 1
-                return
+                    return None
+                self._idle.append(place)
+            if not place.wake.acquire(timeout=self.idle_timeout):
+                with lock:
+                    if place in self._idle:  # nobody is about to wake it
+                        if self._workers > self.min_workers:
+                            self._idle.remove(place)
+                            self._workers -= 1
+                            return None
+                        continue  # stays parked
+                place.wake.acquire()  # a submit took it: its release is on the way
+            proc, place.proc = place.proc, None
+            if proc is not None:
+                return proc
+
+    def _work(self) -> None:
+        place = _Parked()
+        lock = self._lock
+        runq = self._runq
+        proc = self._next(place)
+        while proc is not None:
             try:
                 again = proc.run_slice()
             except BaseException:  # a bug in the runtime itself; keep the worker alive
@@ -124,18 +168,24 @@ class Scheduler:
                 again = False
             self._progress += 1
             if again:
-                self._queue.put(proc)
+                with lock:
+                    if runq:  # the others first: it goes to the back
+                        runq.append(proc)
+                        proc = runq.popleft()
+                continue
+            proc = self._next(place)
 
     def _watchdog(self) -> None:
-        while not self._closed.is_set():
-            pending = not self._queue.empty()
+        closing = self._closing
+        while not closing.is_set():
+            pending = bool(self._runq)
             before = self._progress
             time.sleep(self.stall if pending else self.stall * 5)
             # Runnable processes waited a whole interval and no worker finished a slice:
             # every worker is blocked. Add one.
-            if pending and not self._queue.empty() and self._progress == before:
+            if pending and self._runq and self._progress == before:
                 with self._lock:
-                    room = self._workers < self.max_workers and not self._closed.is_set()
+                    room = self._workers < self.max_workers and not self._closed
                     if room and self._spawn_locked():
                         log.debug("scheduler: grew to %d workers", self._workers)
 
