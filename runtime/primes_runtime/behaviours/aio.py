@@ -31,12 +31,11 @@ class AsyncCaller(Caller):
         self._loop = loop
         self._future: asyncio.Future[None] = loop.create_future()
 
-    def _settle(self, entry: tuple[bool, object]) -> bool:
-        if not super()._settle(entry):
-            return False
+    def wake(self) -> None:
+        """Wake the awaiting task too (however the call was settled: at once or quietly)."""
+        super().wake()
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
             self._loop.call_soon_threadsafe(self._wake)
-        return True
 
     def _wake(self) -> None:
         if not self._future.done():

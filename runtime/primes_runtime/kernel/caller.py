@@ -45,7 +45,7 @@ class Caller:
     def _settle(self, entry: tuple[bool, object]) -> bool:
         if not self._record(entry):
             return False
-        self._lock.release()
+        self.wake()
         return True
 
     def set_reply(self, value: object) -> bool:
