@@ -7,13 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from primes_runtime import safetext
-from primes_runtime.cli import launcher, output
+from primes_runtime.cli import output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
-from primes_runtime.release import signature
 from primes_runtime.release.argument import is_package_path
-from primes_runtime.service.evaluate import parse_args
 
 
 def show(inv: Invocation, op: str, **args: object) -> int:
@@ -67,10 +65,14 @@ def cmd_versions(inv: Invocation) -> int:
         pairs = [(str(r[0]), str(r[1])) for r in output.rows(inv.ask("versions").value)]
         running = True
     except NotRunning:
+        from primes_runtime.cli import launcher
+
         launcher.recover_idle(inv)
         pairs = inv.tree.releases_on_disk()
         running = False
     if inv.json:
+        from primes_runtime.release import signature
+
         releases = [{"version": v, "status": s} for v, s in pairs]
         packages = signature.mode(inv.tree.root)
         data = {"running": running, "releases": releases, "packages": packages}
@@ -86,6 +88,8 @@ def cmd_eval(inv: Invocation) -> int:
 
 
 def cmd_rpc(inv: Invocation) -> int:
+    from primes_runtime.service.evaluate import parse_args
+
     module, function, *arguments = inv.args
     try:
         parse_args(arguments)
@@ -158,6 +162,8 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
             return 0
         print(text)
         if paths == "always" or (paths == "maybe" and is_package_path(inv.args[0])):
+            from primes_runtime.release import signature
+
             packages = output.packages_line(signature.mode(inv.tree.root))
             print(f"{inv.name}: packages: {packages}", file=sys.stderr)
         return 0

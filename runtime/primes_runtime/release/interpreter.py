@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,6 +37,8 @@ def command(target: str, configured: str | None) -> tuple[str, str]:
 
 def version_of(program: str) -> str | None:
     """The `major.minor` of the Python `program` runs (a path or a command on PATH), or None."""
+    import subprocess  # here: the unpack child imports this module and seldom runs this
+
     where = shutil.which(program)
     if where is None:
         return None

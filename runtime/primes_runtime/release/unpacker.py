@@ -14,7 +14,6 @@ import json
 import os
 import re
 import resource
-import subprocess
 import sys
 import tarfile
 from dataclasses import asdict, dataclass
@@ -49,6 +48,8 @@ def stage_in_child(source: Path, package: BinaryIO, staging: Path, limits: Unpac
     path again: a package swapped for another after the check is never the one unpacked.
     ReleaseError (one line) if refused.
     """
+    import subprocess  # here: the unpack child imports this module and seldom needs it
+
     fd = package.fileno()
     os.lseek(fd, 0, os.SEEK_SET)
     limits_json = json.dumps(asdict(limits))
@@ -126,6 +127,8 @@ def precompile(staging: Path, root: Path, version: str, timeout: float = 600.0) 
     python = interpreter.located(target, configured)
     if python is None or not new:
         return
+    import subprocess
+
     argv = child.command(bytecode.__name__, *map(str, new), python=python)
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
