@@ -130,42 +130,50 @@ def release_command(op: str, key: str, paths: str = "never") -> Callable[[Invoca
         if op == "check":
             args["keep"] = "--no-keep" not in inv.flags
         value = inv.ask(op, timeout=None, **args).value
-        handed = isinstance(value, dict) and value.get("handover") is True
-        if op in ("install", "upgrade", "downgrade") and isinstance(value, dict) and handed:
-            text = output.handover_report(value).summary()
-        elif op in ("install", "upgrade", "downgrade"):
-            report = output.install_report(value)
-            text = report.summary()
-        elif op == "check":
-            check = output.check_report(value)
-            unpacked = isinstance(value, dict) and value.get("unpacked") is True
-            kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
-            text = (
-                check.summary()
-                + (
-                    f"\n  unpacked release {safetext.escape(check.to_version)} for this check; "
-                    f"{kept}"
-                    if unpacked
-                    else ""
-                )
-                + output.upgrade_kind_line(value)
-            )
-        elif op == "unpack":
-            text = str(value.get("version") if isinstance(value, dict) else value)
-        elif op == "permanent":
-            text = f"release {target} is permanent"
-        else:
-            text = f"release {target} uninstalled"
-        text = text if op in ("install", "upgrade", "downgrade", "check") else safetext.escape(text)
-        if inv.json:
-            output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
-            return 0
-        print(text)
-        if paths == "always" or (paths == "maybe" and is_package_path(inv.args[0])):
-            from primes_runtime.release import signature
-
-            packages = output.packages_line(signature.mode(inv.tree.root))
-            print(f"{inv.name}: packages: {packages}", file=sys.stderr)
-        return 0
+        return show_release(inv, op, key, paths, args, value)
 
     return run
+
+
+def show_release(
+    inv: Invocation, op: str, key: str, paths: str, args: dict[str, object], value: object
+) -> int:
+    """Print the node's answer `value` to release command `op` (`release_command`'s `key`
+    and `paths`) sent with `args`."""
+    target = args[key]
+    handed = isinstance(value, dict) and value.get("handover") is True
+    if op in ("install", "upgrade", "downgrade") and isinstance(value, dict) and handed:
+        text = output.handover_report(value).summary()
+    elif op in ("install", "upgrade", "downgrade"):
+        report = output.install_report(value)
+        text = report.summary()
+    elif op == "check":
+        check = output.check_report(value)
+        unpacked = isinstance(value, dict) and value.get("unpacked") is True
+        kept = "it stays unpacked" if args["keep"] else "removed it again (--no-keep)"
+        text = (
+            check.summary()
+            + (
+                f"\n  unpacked release {safetext.escape(check.to_version)} for this check; {kept}"
+                if unpacked
+                else ""
+            )
+            + output.upgrade_kind_line(value)
+        )
+    elif op == "unpack":
+        text = str(value.get("version") if isinstance(value, dict) else value)
+    elif op == "permanent":
+        text = f"release {target} is permanent"
+    else:
+        text = f"release {target} uninstalled"
+    text = text if op in ("install", "upgrade", "downgrade", "check") else safetext.escape(text)
+    if inv.json:
+        output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
+        return 0
+    print(text)
+    if paths == "always" or (paths == "maybe" and is_package_path(inv.args[0])):
+        from primes_runtime.release import signature
+
+        packages = output.packages_line(signature.mode(inv.tree.root))
+        print(f"{inv.name}: packages: {packages}", file=sys.stderr)
+    return 0
