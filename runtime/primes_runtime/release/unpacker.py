@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from primes_runtime.formats import FormatError, sha256sums
-from primes_runtime.formats.node_toml import UnpackLimits
+from primes_runtime.formats.unpack_limits import UnpackLimits
 from primes_runtime.loading import bytecode, child
 
 from . import diskfull, interpreter, layout
@@ -120,10 +120,10 @@ def precompile(staging: Path, root: Path, version: str, timeout: float = 600.0) 
     if not lib.is_dir():
         return
     new = [d for d in sorted(lib.iterdir()) if d.is_dir() and not (root / "lib" / d.name).exists()]
-    target, configured = interpreter.wanted(staging / "releases" / version)
-    if not target or target == interpreter.own():
+    if interpreter.target_of(staging / "releases" / version) in ("", interpreter.own()):
         bytecode.compile_dirs(new)
         return
+    target, configured = interpreter.wanted(staging / "releases" / version)
     python = interpreter.located(target, configured)
     if python is None or not new:
         return
