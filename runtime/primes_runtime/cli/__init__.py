@@ -7,7 +7,8 @@ from typing import NoReturn
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command: `ping` and `pid` on the lean path if they can, the full CLI otherwise."""
+    """Run one command: `ping`, `pid` and `upgrade` on the lean path if they can (cli/fast.py),
+    the full CLI otherwise."""
     args = sys.argv[1:] if argv is None else argv
     from primes_runtime.cli import fast
 

@@ -339,16 +339,22 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[invocation.command].run(invocation)
     except SystemExit as exc:  # --help printed its text
         return exc.code if isinstance(exc.code, int) else OK
-    except ControlError as exc:
-        return report(name, command, as_json, exc)
-    except PrimesError as exc:
-        return report(name, command, as_json, ControlError(str(exc)))
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        error = ControlError(f"{exc.strerror or exc}{where}; check the tree's owner and modes")
-        return report(name, command, as_json, error)
+    except (ControlError, PrimesError, OSError) as exc:
+        return failed(name, command, as_json, exc)
     except KeyboardInterrupt:
         return 130
+
+
+def failed(
+    name: str, command: str, as_json: bool, exc: ControlError | PrimesError | OSError
+) -> int:
+    """A command's error reported (`report`); its exit status."""
+    if isinstance(exc, PrimesError) and not isinstance(exc, ControlError):
+        exc = ControlError(str(exc))
+    elif isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        exc = ControlError(f"{exc.strerror or exc}{where}; check the tree's owner and modes")
+    return report(name, command, as_json, exc)
 
 
 def show_help(parser: Parser, inv: Invocation) -> int:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from primes_runtime import safetext
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.errors import ControlError
-from primes_runtime.release.reports import CheckReport, InstallReport
 
 if TYPE_CHECKING:
     from primes_runtime.handover.report import HandoverReport
+    from primes_runtime.release.reports import CheckReport, InstallReport
 
 Data = dict[str, object]
 
@@ -139,6 +139,8 @@ def status_text(value: Data, name: str) -> str:
 
 def install_report(value: object) -> InstallReport:
     """An install report sent by the node, checked."""
+    from primes_runtime.release.reports import InstallReport
+
     try:
         if not isinstance(value, dict):
             raise TypeError("not an object")
@@ -149,6 +151,8 @@ def install_report(value: object) -> InstallReport:
 
 def check_report(value: object) -> CheckReport:
     """A check report sent by the node, checked."""
+    from primes_runtime.release.reports import CheckReport
+
     try:
         if not isinstance(value, dict):
             raise TypeError("not an object")

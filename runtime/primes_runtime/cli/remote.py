@@ -7,14 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from primes_runtime import safetext
-from primes_runtime.cli import launcher, output
+from primes_runtime.cli import output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
 from primes_runtime.control.operations import BY_NAME, Extra, Operation
-from primes_runtime.release import signature
 from primes_runtime.release.argument import is_package_path
-from primes_runtime.service.evaluate import parse_args
 
 
 def show(inv: Invocation, op: str, **args: object) -> int:
@@ -68,10 +66,14 @@ def cmd_versions(inv: Invocation) -> int:
         pairs = [(str(r[0]), str(r[1])) for r in output.rows(inv.ask("versions").value)]
         running = True
     except NotRunning:
+        from primes_runtime.cli import launcher
+
         launcher.recover_idle(inv)
         pairs = inv.tree.releases_on_disk()
         running = False
     if inv.json:
+        from primes_runtime.release import signature
+
         releases = [{"version": v, "status": s} for v, s in pairs]
         packages = signature.mode(inv.tree.root)
         data = {"running": running, "releases": releases, "packages": packages}
@@ -87,6 +89,8 @@ def cmd_eval(inv: Invocation) -> int:
 
 
 def cmd_rpc(inv: Invocation) -> int:
+    from primes_runtime.service.evaluate import parse_args
+
     module, function, *arguments = inv.args
     try:
         parse_args(arguments)
@@ -172,7 +176,6 @@ EXTRAS: dict[Extra, Callable[[Invocation], object]] = {
 def release_command(name: str) -> Callable[[Invocation], int]:
     """The release operation `name` run in the node; it prints the report the node sends."""
     operation = BY_NAME[name]
-    render = RENDERERS[reply_kind(operation)]
 
     def run(inv: Invocation) -> int:
         given = inv.args[0]
@@ -184,14 +187,25 @@ def release_command(name: str) -> Callable[[Invocation], int]:
             if value is not None:
                 args[extra] = value
         value = inv.ask(name, timeout=None, **args).value
-        text = render(value, target, args)
-        if inv.json:
-            output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
-            return 0
-        print(text)
-        if paths == "always" or (paths == "maybe" and is_package_path(given)):
-            packages = output.packages_line(signature.mode(inv.tree.root))
-            print(f"{inv.name}: packages: {packages}", file=sys.stderr)
-        return 0
+        return show_release(inv, operation, given, args, value)
 
     return run
+
+
+def show_release(
+    inv: Invocation, operation: Operation, given: str, args: dict[str, object], value: object
+) -> int:
+    """Print the node's answer `value` to `operation`, sent with `args` for the target the
+    command line gave (`given`)."""
+    text = RENDERERS[reply_kind(operation)](value, str(args[operation.target]), args)
+    if inv.json:
+        output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
+        return 0
+    print(text)
+    paths = operation.paths
+    if paths == "always" or (paths == "maybe" and is_package_path(given)):
+        from primes_runtime.release import signature
+
+        packages = output.packages_line(signature.mode(inv.tree.root))
+        print(f"{inv.name}: packages: {packages}", file=sys.stderr)
+    return 0

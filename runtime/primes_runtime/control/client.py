@@ -9,6 +9,7 @@ from types import TracebackType
 
 from primes_runtime.control import auth
 from primes_runtime.control.errors import ControlError, FrameError
+from primes_runtime.control.frames import Message
 from primes_runtime.control.sealed import Sealed
 from primes_runtime.control.tree import Tree, connect
 
@@ -28,6 +29,30 @@ class Answer:
 
     value: object
     out: str
+
+
+def lost(op: str, exc: OSError) -> ControlError:
+    """The error of request `op` whose connection failed with `exc` (a timeout: no answer)."""
+    if isinstance(exc, TimeoutError):
+        return ControlError(f"the node did not answer '{op}' in time")
+    return ControlError(f"lost the connection to the node during '{op}': {exc}")
+
+
+def answer(op: str, reply: Message | None) -> Answer:
+    """The node's `reply` to request `op` (None: it closed the connection); RemoteError when
+    the node says no."""
+    if reply is None:
+        raise FrameError(f"the node closed the connection during '{op}'")
+    out = reply.get("out", "")
+    out = out if isinstance(out, str) else ""
+    if reply.get("ok") is not True:
+        report = reply.get("report")
+        raise RemoteError(
+            str(reply.get("error", "the node refused the request")),
+            out,
+            report if isinstance(report, dict) else None,
+        )
+    return Answer(reply.get("value"), out)
 
 
 class Client:
@@ -61,22 +86,9 @@ class Client:
         try:
             self._sealed.send({"op": op, "args": args})
             reply = self._sealed.recv()
-        except TimeoutError:
-            raise ControlError(f"the node did not answer '{op}' in time") from None
         except OSError as exc:
-            raise ControlError(f"lost the connection to the node during '{op}': {exc}") from None
-        if reply is None:
-            raise FrameError(f"the node closed the connection during '{op}'")
-        out = reply.get("out", "")
-        out = out if isinstance(out, str) else ""
-        if reply.get("ok") is not True:
-            report = reply.get("report")
-            raise RemoteError(
-                str(reply.get("error", "the node refused the request")),
-                out,
-                report if isinstance(report, dict) else None,
-            )
-        return Answer(reply.get("value"), out)
+            raise lost(op, exc) from None
+        return answer(op, reply)
 
     def close(self) -> None:
         self._sock.close()

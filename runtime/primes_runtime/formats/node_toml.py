@@ -14,6 +14,7 @@ from typing import Any
 from .errors import FormatError
 from .node_toml_lean import NAME as NAME  # the lean ping path reads node_toml_lean alone
 from .node_toml_lean import path_for as path_for
+from .unpack_limits import UnpackLimits as UnpackLimits
 
 #: The one place the default is written; the build's rel/node.toml sets it for each release.
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
@@ -45,24 +46,6 @@ class ControlLimits:
     """How deeply arrays and objects may nest in one frame."""
     reserved_fds: int = 64
     """File descriptors kept free for the node's own work: past it new connections are closed."""
-
-
-@dataclass(frozen=True)
-class UnpackLimits:
-    """What a release package may hold (node.toml [unpack])."""
-
-    max_member_bytes: int = 256 * 1024 * 1024
-    """The largest single file in a package."""
-    max_total_bytes: int = 1024 * 1024 * 1024
-    """All files of a package together, unpacked."""
-    max_members: int = 20_000
-    """Files and directories in a package."""
-    max_ratio: int = 200
-    """Unpacked bytes per compressed byte (checked once past 1 MiB unpacked)."""
-    memory_bytes: int = 512 * 1024 * 1024
-    """Address space of the child process that unpacks and verifies a package."""
-    timeout: float = 600.0
-    """Seconds that child may take."""
 
 
 @dataclass(frozen=True)

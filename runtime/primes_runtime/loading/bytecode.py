@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import py_compile
-import subprocess
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.util import cache_from_source
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..kernel import threadstart
 from . import child
+
+if TYPE_CHECKING:
+    import threading
 
 NICENESS = 10
 """How much a compiling child lowers its CPU priority (nice(2) increment)."""
@@ -47,9 +48,17 @@ def _stale(source: str) -> bool:
         return True
 
 
-def in_background(dirs: Iterable[str]) -> threading.Thread | None:
-    """Start a niced child that compiles `dirs`; a daemon thread reaps it. None if the child
-    cannot start (the node then compiles as it imports, as Python always does)."""
+def in_background(
+    dirs: Iterable[str], then: Callable[[], object] | None = None
+) -> threading.Thread | None:
+    """Start a niced child that compiles `dirs`; a daemon thread reaps it, then calls `then`
+    (code that wants the bytecode, e.g. imports). None if the child cannot start (the node
+    then compiles as it imports, as Python always does)."""
+    import subprocess  # here: the unpack child imports this module and needs neither
+    import threading
+
+    from ..kernel import threadstart
+
     argv = child.command(__name__, *dirs)
     try:
         compiler = subprocess.Popen(
@@ -57,7 +66,13 @@ def in_background(dirs: Iterable[str]) -> threading.Thread | None:
         )
     except OSError:
         return None
-    reaper = threading.Thread(target=compiler.wait, name="primes-bytecode", daemon=True)
+
+    def reap() -> None:
+        compiler.wait()
+        if then is not None:
+            then()
+
+    reaper = threading.Thread(target=reap, name="primes-bytecode", daemon=True)
     if not threadstart.started(reaper, "the node reaps the compiler once it exits"):
         return None
     return reaper

@@ -13,10 +13,12 @@ from pathlib import Path
 
 def command(module: str, *args: str, python: str | None = None) -> list[str]:
     """argv that runs ``module.main(list(args))`` and exits with its return value (in
-    `python`, another interpreter the runtime supports, when given)."""
+    `python`, another interpreter the runtime supports, when given), without the
+    interpreter's module teardown (the child has no threads or atexit work; ~10 ms)."""
     boot = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        f"from {module} import main; sys.exit(main(sys.argv[2:]))"
+        "import os, sys; sys.path.insert(0, sys.argv[1]); "
+        f"from {module} import main; status = main(sys.argv[2:]); "
+        "sys.stdout.flush(); sys.stderr.flush(); os._exit(status)"
     )
     runtime_path = str(Path(__file__).resolve().parents[2])  # primes_runtime/loading/child.py
     return [python or sys.executable, "-I", "-S", "-c", boot, runtime_path, *args]

@@ -6,7 +6,6 @@ import atexit
 import contextlib
 import os
 import sys
-import threading
 from typing import NoReturn
 
 
@@ -17,10 +16,12 @@ def exit_now(status: int) -> NoReturn:
     stderr are flushed; what is skipped is tearing every module down one by one (~10-15 ms for
     a node or a command, which need none of it).
     """
-    current = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not current and not thread.daemon:
-            thread.join()
+    threading = sys.modules.get("threading")  # not imported: no thread was started with it
+    if threading is not None:
+        current = threading.current_thread()
+        for thread in threading.enumerate():
+            if thread is not current and not thread.daemon:
+                thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from primes_runtime.formats import FormatError, manifest, node_toml
+from primes_runtime.formats import FormatError, manifest
 
 from .errors import ReleaseError
 
@@ -38,6 +37,8 @@ def command(target: str, configured: str | None) -> tuple[str, str]:
 
 def version_of(program: str) -> str | None:
     """The `major.minor` of the Python `program` runs (a path or a command on PATH), or None."""
+    import subprocess  # here: the unpack child imports this module and seldom runs this
+
     where = shutil.which(program)
     if where is None:
         return None
@@ -56,8 +57,19 @@ def version_of(program: str) -> str | None:
     return found if done.returncode == 0 and manifest.PYTHON.fullmatch(found) else None
 
 
+def target_of(release_dir: Path) -> str:
+    """A release dir's target interpreter ("" for any), from its release.json alone."""
+    where = release_dir / manifest.NAME
+    try:
+        return manifest.loads(where.read_text(encoding="utf-8"), str(where)).python
+    except (OSError, UnicodeDecodeError, FormatError) as exc:
+        raise ReleaseError(f"refused, cannot read {where.parent} ({exc})") from None
+
+
 def wanted(release_dir: Path) -> tuple[str, str | None]:
     """A release dir's target interpreter ("" for any) and its node.toml `[node] python`."""
+    from primes_runtime.formats import node_toml  # here: the unpack child seldom needs it
+
     where = release_dir / manifest.NAME
     try:
         target = manifest.loads(where.read_text(encoding="utf-8"), str(where)).python

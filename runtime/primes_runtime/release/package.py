@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from primes_runtime.formats.node_toml import UnpackLimits
+from primes_runtime.formats.unpack_limits import UnpackLimits
 
 from . import diskfull, interpreter, signature, unpacker, wheeltags
 from .errors import ReleaseError

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import asdict, dataclass, fields
 
 from .. import safetext
@@ -308,6 +307,8 @@ def _pause_lines(pauses: tuple[Pause, ...]) -> list[str]:
     by_module: dict[str, list[Pause]] = {}
     for pause in pauses:
         by_module.setdefault(pause.module, []).append(pause)
+    import statistics  # only for many pauses: the CLI and the node import this module often
+
     lines = []
     for module, group in by_module.items():
         longest = max(group, key=lambda p: p.ms)

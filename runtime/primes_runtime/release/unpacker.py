@@ -14,7 +14,6 @@ import json
 import os
 import re
 import resource
-import subprocess
 import sys
 import tarfile
 from dataclasses import asdict, dataclass
@@ -22,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from primes_runtime.formats import FormatError, sha256sums
-from primes_runtime.formats.node_toml import UnpackLimits
+from primes_runtime.formats.unpack_limits import UnpackLimits
 from primes_runtime.loading import bytecode, child
 
 from . import diskfull, interpreter, layout
@@ -49,6 +48,8 @@ def stage_in_child(source: Path, package: BinaryIO, staging: Path, limits: Unpac
     path again: a package swapped for another after the check is never the one unpacked.
     ReleaseError (one line) if refused.
     """
+    import subprocess  # here: the unpack child imports this module and seldom needs it
+
     fd = package.fileno()
     os.lseek(fd, 0, os.SEEK_SET)
     limits_json = json.dumps(asdict(limits))
@@ -119,13 +120,15 @@ def precompile(staging: Path, root: Path, version: str, timeout: float = 600.0) 
     if not lib.is_dir():
         return
     new = [d for d in sorted(lib.iterdir()) if d.is_dir() and not (root / "lib" / d.name).exists()]
-    target, configured = interpreter.wanted(staging / "releases" / version)
-    if not target or target == interpreter.own():
+    if interpreter.target_of(staging / "releases" / version) in ("", interpreter.own()):
         bytecode.compile_dirs(new)
         return
+    target, configured = interpreter.wanted(staging / "releases" / version)
     python = interpreter.located(target, configured)
     if python is None or not new:
         return
+    import subprocess
+
     argv = child.command(bytecode.__name__, *map(str, new), python=python)
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)

@@ -88,3 +88,35 @@ def test_a_failed_upgrade_names_the_step_first_and_leaves_the_node_as_it_was(
     assert versions(running) == {"1": "permanent"}
     assert not (running.root / "releases" / "2").exists()
     assert running.ok("rpc", "demo_api", "incr") == "2\n"
+
+
+def test_upgrade_on_the_lean_path_prints_what_the_full_cli_prints(
+    running: Script, tmp_path: Path
+) -> None:
+    """`upgrade` in the start script's plain form is sent before the full CLI is imported
+    (cli/fast.py); `--cookie` before the command takes the full CLI: the same outcomes."""
+    package = make_package(tmp_path)
+    cookie = (running.root / "run" / "cookie").read_text().strip()
+    full = ["--cookie", cookie]
+    for args in (
+        ["upgrade", "9"],
+        ["upgrade", "--json", "9"],
+        ["upgrade", "--probation", "0", "--json", "9"],
+        ["upgrade", "--probation", "x", "9"],
+        ["upgrade", str(tmp_path / "missing.tar.gz")],
+        ["upgrade", str(tmp_path)],
+    ):
+        lean, other = running.run(*args), running.run(*full, *args)
+        assert (lean.returncode, lean.stdout, lean.stderr) == (
+            other.returncode,
+            other.stdout,
+            other.stderr,
+        ), args
+    result = running.run("upgrade", "--json", "--probation", "0", str(package))
+    assert result.returncode == 0, result.stderr
+    assert '"ok": true, "command": "upgrade", "from_version": "1", "to_version": "2"' in (
+        result.stdout
+    )
+    again, other = running.run("upgrade", str(package)), running.run(*full, "upgrade", str(package))
+    assert (again.returncode, again.stdout, again.stderr) == (0, other.stdout, other.stderr)
+    assert versions(running) == {"2": "permanent", "1": "old"}
