@@ -2,8 +2,9 @@
 
 (a) examples/ratelimiter's release 1 in a primes node (`bin/ratelimiter start`), served by
     apps/asgi_host; (b) `uvicorn plain_limiter:app`, one worker, the same interpreter and the
-    same app module (limiter.web, its bucket process in a node of the uvicorn process, as in
-    asgi_bench.py), `--no-access-log` as the host (which logs no access). Both on a free
+    same code: the app module (limiter.web, its bucket process in a node of the uvicorn
+    process, as in asgi_bench.py), uvicorn, Starlette and h11 imported from the deployed
+    release's lib dirs; `--no-access-log` as the host (which logs no access). Both on a free
     port of 127.0.0.1, both on h11 and asyncio's default loop (neither httptools nor uvloop
     is installed). wrk `-t2 -c16 -d10s --latency` on `GET /hit/bench` against (a) then (b),
     ROUNDS rounds; each round's ratios are of its own two samples. Then one more wrk on the
@@ -17,6 +18,7 @@ Run: ``.venv/bin/python bench/asgi_throughput.py [--quick]`` (``--quick``: -d2s)
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -103,8 +105,11 @@ def main() -> int:
         script = deploy(one, work / "srv")
         ctl(script, "start")
         uvicorn_port = free_port()
-        argv = [sys.executable, "-m", "uvicorn", "--port", str(uvicorn_port), "--workers", "1"]
-        uvicorn = served([*argv, "--no-access-log", "plain_limiter:app"], work, plain_env(work))
+        argv = [PYTHON, "-m", "uvicorn", "--port", str(uvicorn_port), "--workers", "1"]
+        env = plain_env(work)
+        libs = sorted(str(d) for d in (work / "srv" / "lib").iterdir() if d.is_dir())
+        env["PYTHONPATH"] = os.pathsep.join([str(work), *libs])
+        uvicorn = served([*argv, "--no-access-log", "plain_limiter:app"], work, env)
         try:
             host_port = int(ctl(script, "rpc", "asgi_host.app", "port").strip())
             wait_ready(host_port)
