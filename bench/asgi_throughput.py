@@ -9,7 +9,9 @@
     is installed). wrk `-t2 -c16 -d10s --latency` on `GET /hit/bench` against (a) then (b),
     ROUNDS rounds; each round's ratios are of its own two samples. Then one more wrk on the
     node through `bin/ratelimiter upgrade` to release 2 (a hot upgrade: new web and bucket
-    modules), whose failed requests (socket errors, non-2xx) must be 0.
+    modules), whose failed requests (socket errors, non-2xx) must be 0. Beside each sample, the
+server process's CPU time (user + system, /proc) per request: less noisy than the rates on a
+shared machine.
 
 Targets: the host's requests/s >= 0.9x uvicorn's, its p99 <= 1.2x uvicorn's, in every round.
 
@@ -61,20 +63,33 @@ def hammer(port: int, seconds: float) -> Load:
     return wrk(f"http://127.0.0.1:{port}{PATH}", seconds, CONNECTIONS)
 
 
-def sample(load: Load) -> dict[str, float]:
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process `pid` has used (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sample(port: int, pid: int, seconds: float) -> dict[str, float]:
+    """wrk against the server `pid` on `port`: its figures and the server's CPU per request."""
+    before = cpu_s(pid)
+    load = hammer(port, seconds)
+    used = cpu_s(pid) - before
     return {
         "requests_per_s": round(load.per_second, 1),
         "p99_ms": round(load.p99_ms, 3),
         "max_ms": round(load.worst_ms, 3),
         "requests": load.requests,
         "failed": load.failed,
+        "server_cpu_us_per_request": round(used / max(1, load.requests) * 1e6, 1),
     }
 
 
-def through_upgrade(script: Path, port: int, two: Path, seconds: float) -> dict[str, object]:
+def through_upgrade(
+    script: Path, port: int, pid: int, two: Path, seconds: float
+) -> dict[str, object]:
     """wrk on the node while `bin/ratelimiter upgrade` installs release 2 (hot)."""
-    seen: list[Load] = []
-    loader = threading.Thread(target=lambda: seen.append(hammer(port, seconds)))
+    seen: list[dict[str, float]] = []
+    loader = threading.Thread(target=lambda: seen.append(sample(port, pid, seconds)))
     loader.start()
     time.sleep(seconds * UPGRADE_AT)
     began = time.perf_counter()
@@ -85,7 +100,7 @@ def through_upgrade(script: Path, port: int, two: Path, seconds: float) -> dict[
         raise SystemExit(f"asgi_throughput: the upgrade was a hand-over, not hot:\n{out}")
     status, _ = get(port, "/quota/bench")  # a route only release 2 has
     return {
-        **sample(seen[0]),
+        **seen[0],
         "upgrade_wall_s": round(wall, 3),
         "release_2_serves": status == 200,
     }
@@ -112,14 +127,15 @@ def main() -> int:
         uvicorn = served([*argv, "--no-access-log", "plain_limiter:app"], work, env)
         try:
             host_port = int(ctl(script, "rpc", "asgi_host.app", "port").strip())
+            host_pid = int(ctl(script, "pid").strip())
             wait_ready(host_port)
             wait_ready(uvicorn_port)
             hammer(host_port, WARM_UP)
             hammer(uvicorn_port, WARM_UP)
             rounds = []
             for _ in range(ROUNDS):
-                host = sample(hammer(host_port, seconds))
-                plain = sample(hammer(uvicorn_port, seconds))
+                host = sample(host_port, host_pid, seconds)
+                plain = sample(uvicorn_port, uvicorn.pid, seconds)
                 rounds.append(
                     {
                         "host": host,
@@ -128,7 +144,7 @@ def main() -> int:
                         "p99_ratio": round(host["p99_ms"] / plain["p99_ms"], 3),
                     }
                 )
-            upgrade = through_upgrade(script, host_port, two, seconds)
+            upgrade = through_upgrade(script, host_port, host_pid, two, seconds)
         finally:
             uvicorn.terminate()
             try:
@@ -158,6 +174,8 @@ def main() -> int:
             "host_p99_ms": spread(column("host", "p99_ms"), 3),
             "uvicorn_p99_ms": spread(column("uvicorn", "p99_ms"), 3),
             "p99_ratio": spread(p99_ratios, 3),
+            "host_cpu_us_per_request": spread(column("host", "server_cpu_us_per_request"), 1),
+            "uvicorn_cpu_us_per_request": spread(column("uvicorn", "server_cpu_us_per_request"), 1),
         },
         "targets": {
             "rate_ratio_min": RATE_TARGET,
@@ -185,6 +203,11 @@ def main() -> int:
         (
             f"p99 ratio (target <= {P99_TARGET:g})",
             f"{mmm(p99_ratios, '{:.3f}')}: {verdict(p99_met)}",
+        ),
+        ("host CPU us per request", mmm(column("host", "server_cpu_us_per_request"), "{:.0f}")),
+        (
+            "uvicorn CPU us per request",
+            mmm(column("uvicorn", "server_cpu_us_per_request"), "{:.0f}"),
         ),
         (
             "through the upgrade 1 -> 2 (target 0 failed)",
