@@ -146,7 +146,7 @@ ROWS: tuple[Row, ...] = (
         "<= 1.0 s",
     ),
     Row(
-        "ASGI host requests/s (wrk -t2 -c16 -d10s; a round of `asgi_throughput` each)",
+        "ASGI host requests/s (wrk -t2 -c16 -d10s, a round of `asgi_throughput` a column)",
         "-",
         "req/s",
         lambda r: get(r, f"{ASGI}.host.requests_per_s"),
