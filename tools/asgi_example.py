@@ -1,7 +1,7 @@
 """The ratelimiter example's steps (examples/ratelimiter), each a real command: pip download
 into a wheelhouse, python -m build, tar -xzf, bin/ratelimiter, and HTTP load from wrk
-(or a Python client when wrk is not installed). Used by tests/e2e/test_asgi_upgrade.py and
-bench/asgi_bench.py, bench/asgi_throughput.py."""
+(or a Python client when wrk is not installed). Used by tests/e2e/test_asgi_upgrade.py,
+bench/asgi_bench.py and bench/asgi_throughput.py."""
 
 from __future__ import annotations
 
