@@ -50,6 +50,7 @@ UP = "upgrade_bench.upgrade"
 SWARM = "scale_bench.many_processes.probe_on_swarm_worker"
 MINER = "scale_bench.many_processes.probe_on_miner"
 RT = "runtime_bench.results"
+ASGI = "asgi_throughput.round"
 
 ROWS: tuple[Row, ...] = (
     Row(
@@ -144,6 +145,33 @@ ROWS: tuple[Row, ...] = (
         lambda r, v: v <= 1.0,
         "<= 1.0 s",
     ),
+    Row(
+        "ASGI host requests/s (wrk -t2 -c16 -d10s, a round of `asgi_throughput` a column)",
+        "-",
+        "req/s",
+        lambda r: get(r, f"{ASGI}.host.requests_per_s"),
+        lambda r, v: v >= 0.9 * get(r, f"{ASGI}.uvicorn.requests_per_s"),
+        ">= 0.9x `uvicorn app:app` (one worker), same round",
+        lambda r: f"uvicorn {get(r, f'{ASGI}.uvicorn.requests_per_s'):.0f}",
+    ),
+    Row(
+        "ASGI host p99 latency (the same wrk)",
+        "-",
+        "ms",
+        lambda r: get(r, f"{ASGI}.host.p99_ms"),
+        lambda r, v: v <= 1.2 * get(r, f"{ASGI}.uvicorn.p99_ms"),
+        "<= 1.2x `uvicorn app:app`'s p99, same round",
+        lambda r: f"uvicorn {get(r, f'{ASGI}.uvicorn.p99_ms'):.2f}",
+    ),
+    Row(
+        "ASGI host: failed requests through a hot upgrade (one wrk run, the same in each column)",
+        "-",
+        "requests",
+        lambda r: get(r, "asgi_throughput.upgrade.failed"),
+        lambda r, v: v == 0 and get(r, "asgi_throughput.upgrade.requests") > 0,
+        "0 failed",
+        lambda r: f"of {get(r, 'asgi_throughput.upgrade.requests'):.0f}",
+    ),
 )
 
 
@@ -160,8 +188,9 @@ def table(runs: Sequence[Run]) -> tuple[list[dict[str, object]], str]:
     """Each row's samples and verdict (for the JSON), and the printed table."""
     data: list[dict[str, object]] = []
     lines = [
-        f"headline table: {len(runs)} runs of each headline figure in this `make bench`; "
-        "min / median / max; met = the target holds in every run.",
+        f"headline table: {len(runs)} runs of each headline figure in this `make bench` (of the "
+        "ASGI rows: rounds of one asgi_throughput run); min / median / max; "
+        "met = the target holds in every run.",
         "OTP reference: quoted (docs/benchmarks.md), not re-measured here.",
         "",
     ]

@@ -1,11 +1,12 @@
 """The ratelimiter example's steps (examples/ratelimiter), each a real command: pip download
 into a wheelhouse, python -m build, tar -xzf, bin/ratelimiter, and HTTP load from wrk
-(or a Python client when wrk is not installed). Used by tests/e2e/test_asgi_upgrade.py and
-bench/asgi_bench.py."""
+(or a Python client when wrk is not installed). Used by tests/e2e/test_asgi_upgrade.py,
+bench/asgi_bench.py and bench/asgi_throughput.py."""
 
 from __future__ import annotations
 
 import http.client
+import math
 import re
 import shutil
 import subprocess
@@ -114,6 +115,8 @@ class Load:
     requests: int
     failed: int  # non-2xx answers and socket errors
     worst_ms: float
+    per_second: float = math.nan  # wrk's Requests/sec
+    p99_ms: float = math.nan  # wrk's 99% latency (--latency)
 
 
 def _ms(text: str) -> float:
@@ -122,8 +125,8 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, seconds: float, connections: int) -> Load:
-    """Load ``url`` with wrk (2 threads); its counts, read from what it prints."""
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", url]
+    """Load ``url`` with wrk (2 threads); its counts, rate and p99, read from what it prints."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
     out = run(argv, cwd=Path("."), timeout=seconds + 60)
     done = re.search(r"(\d+) requests in", out)
     latency = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out)
@@ -138,7 +141,16 @@ def wrk(url: str, seconds: float, connections: int) -> Load:
         failed += sum(int(n) for n in errors.groups())
     if failed:  # which socket errors: shown with a failing test's captured output
         sys.stderr.write(out)
-    return Load("wrk", int(done.group(1)), failed, _ms(latency.group(1)))
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)$", out, flags=re.M)
+    return Load(
+        "wrk",
+        int(done.group(1)),
+        failed,
+        _ms(latency.group(1)),
+        float(rate.group(1)) if rate else math.nan,
+        _ms(p99.group(1)) if p99 else math.nan,
+    )
 
 
 def python_load(host: str, port: int, path: str, seconds: float, connections: int) -> Load:

@@ -124,7 +124,9 @@ class GuardedH11(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None  # fires at or before _due
+        self._due: float | None = None  # loop time of the deadline armed; None: none
+        self._then: Callable[[], None] = _nothing  # what the deadline does
         self._waiting = True  # no request being served
         self._in_head = False  # a request's first bytes came, its head is not complete
         self._seen: object = None  # the request cycle last counted
@@ -155,18 +157,18 @@ class GuardedH11(H11Protocol):
         self._count_request()  # a pipelined request may have started already
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._cancel()
         self.guard.closed(self)
         super().connection_lost(exc)
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
-        self._disarm()
+        self._cancel()
         self.guard.closed(self)  # the websocket protocol takes the connection over
         super().handle_websocket_upgrade(event)
 
     def drop(self) -> None:
         """Close this (idle) connection now: the guard needs its descriptor."""
-        self._disarm()
+        self._cancel()
         if not self.transport.is_closing():
             self.transport.abort()
 
@@ -179,12 +181,10 @@ class GuardedH11(H11Protocol):
             self.guard.busy(self)
 
     def _idle_too_long(self) -> None:
-        self._deadline = None
         if self._waiting and not self.transport.is_closing():
             self.transport.close()
 
     def _head_too_slow(self) -> None:
-        self._deadline = None
         if self._in_head and not self.transport.is_closing():
             self.guard.ratelog.warn(
                 "head",
@@ -194,13 +194,42 @@ class GuardedH11(H11Protocol):
             self.transport.abort()
 
     def _arm(self, seconds: float, then: Callable[[], None]) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, then)
+        """Run `then` in `seconds` unless disarmed or armed again. A request arms and disarms
+        twice: the timer is one per connection, moved only to fire earlier; when it fires
+        before the deadline armed now it is set again for that deadline."""
+        due = self.loop.time() + seconds
+        self._due, self._then = due, then
+        timer = self._timer
+        if timer is not None and timer.when() <= due:
+            return
+        if timer is not None:
+            timer.cancel()
+        self._timer = self.loop.call_at(due, self._fire)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
+
+    def _cancel(self) -> None:
+        """No deadline and no timer (the connection is gone)."""
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _fire(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._fire)
+            return
+        self._due = None
+        self._then()
+
+
+def _nothing() -> None:
+    return None
 
 
 def protocol_for(guard: Guard) -> type[GuardedH11]:

@@ -294,3 +294,21 @@ def test_the_listening_socket_takes_the_systems_largest_backlog(
     backlogs = listen_backlogs(monkeypatch)
     listener.bind("127.0.0.1", 0).close()
     assert backlogs == [socket.SOMAXCONN]
+
+
+def test_a_head_begun_before_the_idle_timeout_has_until_the_header_deadline_then_idle_again(
+    web: tuple[str, Path],
+) -> None:
+    name, _ = web
+    settings = {"app": f"{name}:app", "keep_alive": 0.3, "header_timeout": 1.5}
+    pid = listener.start_link({**settings, "shutdown_timeout": 1.0, "handover_after": 0.0})
+    port = int(call(pid, "port"))  # type: ignore[call-overload]
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        sock.sendall(b"GET / HTTP/1.1\r\n")
+        threading.Event().wait(0.6)  # past the idle timeout, within the header deadline
+        sock.sendall(b"host: x\r\n\r\n")
+        assert _read_until(sock, b"v1").startswith(b"HTTP/1.1 200")
+        assert sock.recv(1) == b""  # idle after its answer: closed at the idle timeout
+    finally:
+        stop(pid, timeout=10)
