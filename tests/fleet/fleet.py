@@ -41,6 +41,12 @@ class Packages:
 def build_packages(workdir: Path) -> Packages:
     """Build primenode 1 and 2 with `python -m build` into one output directory."""
     src = copy_sources(workdir / "src")
+    config = src / "primes.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "\n[node]\n" in text and "\nprobation" not in text, "primes.toml's [node] changed shape"
+    # A one-second probation window (node.toml's default is 5 s): each node's upgrade still
+    # waits out a window before it is made permanent, and the roll waits for each node.
+    config.write_text(text.replace("\n[node]\n", "\n[node]\nprobation = 1.0\n", 1), "utf-8")
     dist = workdir / "dist"
     one = build(src, dist)
     bump(src, "2")
