@@ -245,7 +245,7 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0 <= value < 1e9:
+    if not 0 <= value < operations.PROBATION_LIMIT:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (0 or more)")
     return value
 

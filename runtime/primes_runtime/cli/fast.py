@@ -24,8 +24,6 @@ from primes_runtime.release.argument import is_package_path
 COMMANDS = ("ping", "pid")
 RELEASE = "upgrade"
 """The release command taken here (control/operations.py names its target and extras)."""
-PROBATION_LIMIT = 1e9
-"""cli.app.seconds' bound: --probation takes 0 <= SECONDS < this."""
 COOKIE_VAR = "PRIMES_COOKIE"
 """primes_runtime.control.cookie.ENV_VAR (not imported: that module loads the TOML layer)."""
 
@@ -95,6 +93,8 @@ def _ask(path: str, cookie: str, op: str) -> object:
 
 def _release(argv: list[str]) -> int | None:
     """`upgrade` sent on the lean path; None (nothing sent) where the full CLI must run it."""
+    from primes_runtime.control.operations import BY_NAME, PROBATION_LIMIT  # loads dataclasses
+
     root, name, op, rest = argv[1], argv[3], argv[4], argv[5:]
     options = [word for word in rest if word.startswith("-")]
     as_json = "--json" in options
@@ -125,8 +125,6 @@ def _release(argv: list[str]) -> int | None:
         if not os.path.isfile(target):
             return None
         target = os.path.realpath(target)
-    from primes_runtime.control.operations import BY_NAME  # only now: it loads dataclasses
-
     args: dict[str, object] = {BY_NAME[op].target: target}
     if probation is not None:
         args["probation"] = probation

@@ -19,6 +19,9 @@ Paths = Literal["always", "maybe", "never"]
 """Whether a target is a package path: always, maybe (a path or a version, by
 primes_runtime.release.argument's rule), or never (a version)."""
 
+PROBATION_LIMIT = 1e9
+"""A `probation` argument is a number of seconds, 0 <= seconds < this (both ends check it)."""
+
 _PATHS: dict[Target, Paths] = {"package": "always", "target": "maybe", "version": "never"}
 
 

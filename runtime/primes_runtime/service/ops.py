@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
-from primes_runtime.control.operations import RELEASE_OPERATIONS, Operation
+from primes_runtime.control.operations import PROBATION_LIMIT, RELEASE_OPERATIONS, Operation
 from primes_runtime.control.tree import Tree
 from primes_runtime.host.node import Node
 from primes_runtime.kernel import threadstart
@@ -220,7 +220,11 @@ def _probation(args: Message) -> float | None:
     value = args.get("probation")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value < PROBATION_LIMIT
+    ):
         raise BadRequest("argument 'probation' must be a number of seconds, 0 or more")
     return float(value)
 
