@@ -208,6 +208,8 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
     roots = stale._Roots(owners, [candidates])
     executed_again = [sys.modules[n].__dict__ for n in mine if n in sys.modules]
     reach: set[int] | None = None
+    refused: list[object] = []  # the objects alone: a tuple holding one would be a holder
+    reasons: list[tuple[str, str, bool]] = []  # (kind, why, whether a new code exists)
     for obj in candidates:
         if id(obj) in merged or id(obj) in replaced_ids:
             continue
@@ -222,12 +224,14 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
                 if code is None
                 else "its free variables changed"
             )
-            kind = "function"
+            reasons.append(("function", why, code is not None))
         else:
-            code = None
-            why, kind = "it would go on running the old code", "generator in progress"
-        held = [h for h in roots.holders(obj) or [] if _outside(h, mine)]
-        if code is None and _rebound(obj, files, prepared.defined):
+            reasons.append(("generator in progress", "it would go on running the old code", False))
+        refused.append(obj)
+    holders = roots.holders_of(refused) if refused else []
+    for obj, (kind, why, has_code), labels in zip(refused, reasons, holders, strict=True):
+        held = [h for h in labels or [] if _outside(h, mine)]
+        if not has_code and _rebound(obj, files, prepared.defined):
             held = [h for h in held if not h.startswith("module ")]
         if not held:
             if reach is None:  # far from any module: does anything but the old code keep it?
@@ -281,7 +285,7 @@ def _held_outside(
     found: list[str] = []
     if isinstance(old, type):
         alive = [o for o in gc.get_referrers(old) if type(o) is old]
-        held = [h for o in alive[:5] for h in roots.holders(o) or []]
+        held = [h for labels in roots.holders_of(alive[:5]) for h in labels or []]
         if any(_outside(h, set()) and not h.startswith("module ") for h in held):
             found.append(f"a live instance ({len(alive)} in all, held by {held[0]})")
         subclasses: list[type] = old.__subclasses__()

@@ -36,7 +36,12 @@ UNRESOLVED = "objects more than"
 """How a holder label begins when no module, process or frame was found near enough."""
 
 _HOLDER_LOOKUPS = 40
-"""At most this many objects get their holders looked up (each lookup walks the heap)."""
+"""At most this many objects get their holders looked up (each level of a lookup walks the
+heap)."""
+
+_BATCH = 32
+"""Objects whose referrers one heap walk finds (gc.get_referrers compares each reference
+against every one of them)."""
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,13 @@ def find(
         return []
     same = _SameSource(dirs)
     with visible():
+        if not _find(root, old, (), (), name_holders=False):
+            return []
+        # Garbage may be all of it: collect (a full collection holds the GIL for tens of ms
+        # in a large node, so only when there is something), then name what is left's
+        # holders (each level of that walks the heap too).
+        gc.collect()
         found = _find(root, old, owners, ignore)
-        if found:  # garbage may be all of it: collect (a full collection holds the GIL for
-            gc.collect()  # tens of ms in a large node, so only when there is something)
-            found = _find(root, old, owners, ignore)
     return [s for s in found if not same.running(s)]
 
 
@@ -154,8 +162,10 @@ def _find(
     prefixes: tuple[str, ...],
     owners: Iterable[tuple[str, object]],
     ignore: Iterable[object],
+    name_holders: bool = True,
 ) -> list[Stale]:
-    """What `find` lists."""
+    """What `find` lists; without ``name_holders``, every object bound to an old dir, kept
+    or not (whether there is anything to look at)."""
     found: list[tuple[str, str, str]] = []
     objects: list[object] = []  # beside `found`, so that only this list refers to them
     obj: object = None
@@ -179,16 +189,22 @@ def _find(
         for code_name, where in _frames(frame, prefixes):
             found.append(("thread", f"{code_name} in thread {_thread_name(thread_id)}", where))
             objects.append(None)
+    if not name_holders:
+        return [Stale(kind, name, _relative(root, where), (), where) for kind, name, where in found]
     owners = list(owners)
     ignored = [*ignore, objects]
     roots = _Roots(owners, ignored)
+    looked_up = [i for i, obj in enumerate(objects[:_HOLDER_LOOKUPS]) if obj is not None]
+    holders_by_index = dict(
+        zip(looked_up, roots.holders_of([objects[i] for i in looked_up]), strict=True)
+    )
     reach: set[int] | None = None
     result: list[Stale] = []
     for index, (kind, name, where) in enumerate(found):
         held: tuple[str, ...] = ()
         item = objects[index]
-        if item is not None and index < _HOLDER_LOOKUPS:
-            holders = roots.holders(item)
+        if index in holders_by_index:
+            holders = holders_by_index[index]
             if holders is None:
                 continue  # only the ignored containers keep it
             if holders[0].startswith(UNRESOLVED):
@@ -318,38 +334,82 @@ class _Roots:
         self.ignore.add(id(sys.modules))
 
     def holders(self, obj: object, depth: int = 4) -> list[str] | None:
-        """Labels of the roots that reach ``obj`` within ``depth`` references; None if every
-        path ends in an ignored container."""
-        frontier = [obj]
-        seen = {id(obj), id(frontier)}
-        labels: list[str] = []
-        unresolved = False
+        """What `holders_of` says of one object."""
+        return self.holders_of([obj], depth)[0]
+
+    def holders_of(self, items: list[object], depth: int = 4) -> list[list[str] | None]:
+        """For each of ``items``, the labels of the roots that reach it within ``depth``
+        references; None if every path ends in an ignored container. One heap walk per
+        level serves up to _BATCH objects (a walk per object was most of a check's time).
+        The objects and their origins are kept in separate lists: a tuple holding an object
+        would be one more referrer of it."""
+        labels: list[list[str]] = [[] for _ in items]
+        unresolved = [False] * len(items)
+        seen = [{id(item)} for item in items]
         mine = sys._getframe()
+        objects = list(items)
+        origins = list(range(len(items)))
+        kept: list[object] = []  # every list made here stays alive, so no id in skip is reused
+        skip = {id(items), id(objects), id(kept)}
         for level in range(depth):
             upper: list[object] = []
-            seen.add(id(upper))
-            for item in frontier:
-                for ref in gc.get_referrers(item):
-                    if id(ref) in seen or id(ref) in self.ignore or ref is mine:
+            upper_origins: list[int] = []
+            skip.add(id(upper))
+            kept.append(upper)
+            for start in range(0, len(objects), _BATCH):
+                part = objects[start : start + _BATCH]
+                skip.add(id(part))
+                refs, positions = self._referrers(part, skip, mine, kept)
+                for ref, position in zip(refs, positions, strict=True):
+                    item, origin = part[position], origins[start + position]
+                    if id(ref) in seen[origin]:
                         continue
-                    if isinstance(ref, FrameType):
-                        continue  # a frame's locals hold for a moment (another request's)
-                    seen.add(id(ref))
+                    seen[origin].add(id(ref))
                     label = self._label(ref, item)
                     if label is not None:
-                        labels.append(label)
+                        labels[origin].append(label)
                     elif level + 1 < depth:
                         upper.append(ref)
+                        upper_origins.append(origin)
                     else:
-                        unresolved = True
-            frontier = upper
-            if not frontier:
+                        unresolved[origin] = True
+            objects, origins = upper, upper_origins
+            if not objects:
                 break
-        if labels:
-            return labels
-        if unresolved or frontier:
-            return [f"{UNRESOLVED} {depth} references away from any module or process"]
-        return None
+        far = f"{UNRESOLVED} {depth} references away from any module or process"
+        return [
+            found if found else ([far] if lost else None)
+            for found, lost in zip(labels, unresolved, strict=True)
+        ]
+
+    def _referrers(
+        self, part: list[object], skip: set[int], mine: FrameType, kept: list[object]
+    ) -> tuple[list[object], list[int]]:
+        """Each container that refers to an object of ``part``, with that object's position
+        in ``part``, in the order one walk per object would give (the list of containers
+        is added to ``skip`` and to ``kept``)."""
+        targets = tuple(part)
+        skip.add(id(targets))
+        positions: dict[int, list[int]] = {}
+        for position, item in enumerate(targets):
+            positions.setdefault(id(item), []).append(position)
+        found: list[object] = []
+        skip.add(id(found))
+        order: list[tuple[int, int]] = []  # (position, index in found): numbers only
+        for ref in gc.get_referrers(*targets):
+            if id(ref) in skip or id(ref) in self.ignore or ref is mine:
+                continue
+            if isinstance(ref, FrameType):
+                continue  # a frame's locals hold for a moment (another request's)
+            hit = {id(r) for r in gc.get_referents(ref)}.intersection(positions)
+            if hit:
+                order.extend((p, len(found)) for key in hit for p in positions[key])
+                found.append(ref)
+        order.sort()
+        ordered = [found[index] for _, index in order]
+        skip.add(id(ordered))
+        kept.extend((part, targets, found, ordered))
+        return ordered, [position for position, _ in order]
 
     def _label(self, ref: object, item: object) -> str | None:
         module = self.modules.get(id(ref))
