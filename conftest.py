@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from primes_runtime.node import Node
@@ -24,6 +29,41 @@ def default_node(node: Node) -> Node:
     (as a booted node is); no longer the default once closed."""
     node.make_default()
     return node
+
+
+_SHADOW = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`python3` on the tests' PATH is an interpreter, not a version manager's shell script.
+
+    A start script without PRIMES_PYTHON runs `python3` from PATH. On a machine with pyenv
+    that is a shim: a chain of bash processes costing about 0.1 s of CPU per command, three
+    times what the command itself takes, and the suite runs thousands of them. A directory
+    whose `python3` is this interpreter's base goes first on PATH (worker processes inherit
+    it); a `python3` that is no script is left alone.
+    """
+    found = shutil.which("python3")
+    if found is None or not _is_script(Path(found)):
+        return
+    shadow = Path(tempfile.mkdtemp(prefix="primes-tests-python3-"))
+    (shadow / "python3").symlink_to(os.path.realpath(sys._base_executable))  # type: ignore[attr-defined]
+    os.environ["PATH"] = f"{shadow}{os.pathsep}{os.environ.get('PATH', '')}"
+    config.stash[_SHADOW] = shadow
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shadow = config.stash.get(_SHADOW, None)
+    if shadow is not None:
+        shutil.rmtree(shadow, ignore_errors=True)
+
+
+def _is_script(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
