@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from contextlib import AbstractContextManager
 
 from ..kernel import threadstart
 
@@ -35,10 +36,19 @@ def settle() -> None:
     gc.freeze()
 
 
-def settle_later(delay: float = SETTLE_AFTER) -> threading.Timer | None:
-    """`settle` on a daemon timer thread `delay` seconds from now; None when no thread can
-    start (logged): the garbage then waits for a later install's settle."""
-    timer = threading.Timer(delay, settle)
+def settle_later(
+    guard: AbstractContextManager[object], delay: float = SETTLE_AFTER
+) -> threading.Timer | None:
+    """`settle` on a daemon timer thread `delay` seconds from now, inside ``guard`` (the
+    node's release lock: a check for old code walks the heap unfrozen, and a freeze in the
+    middle would hide objects from it); None when no thread can start (logged): the garbage
+    then waits for a later install's settle."""
+
+    def guarded() -> None:
+        with guard:
+            settle()
+
+    timer = threading.Timer(delay, guarded)
     timer.name = "primes-collector"
     timer.daemon = True
     if not threadstart.started(timer, "its garbage waits for the next install"):

@@ -253,7 +253,7 @@ def _install(
     node.release = version
     _adopt(node, evaluator)
     evaluator.forget()  # nothing is undone any more: the old code and states may go
-    collector.settle_later()  # reclaims the replaced code, outside this install
+    collector.settle_later(node.release_lock)  # reclaims the replaced code, after this install
     return InstallReport(
         evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses),
         probation=trial.report(),

@@ -173,10 +173,11 @@ def _stale(node: Node) -> list[Stale]:
     from primes_runtime.release import target
     from primes_runtime.swap import stale
 
-    root = Path(node.root)
-    current = target.load(root, node.release).paths()
-    dirs = stale.successors(root, stale.old_dirs(root, current), current)
-    return stale.find(root, dirs, stale.process_owners(node.processes))
+    with node.release_lock:  # not in the middle of a swap, nor of the collector's settle
+        root = Path(node.root)
+        current = target.load(root, node.release).paths()
+        dirs = stale.successors(root, stale.old_dirs(root, current), current)
+        return stale.find(root, dirs, stale.process_owners(node.processes))
 
 
 def _check_code(session: Session, args: Message) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 from collections.abc import Iterator
 
@@ -45,7 +46,34 @@ def test_settle_does_nothing_in_a_process_that_never_froze() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_settle_later_runs_on_a_daemon_timer() -> None:
-    timer = collector.settle_later(0.01)
+class _Guard:
+    """A context manager that records which thread entered and left it."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def __enter__(self) -> None:
+        self.events.append(("enter", threading.current_thread().name))
+
+    def __exit__(self, *exc: object) -> None:
+        self.events.append(("exit", threading.current_thread().name))
+
+
+def test_settle_later_runs_on_a_daemon_timer_inside_its_guard() -> None:
+    guard = _Guard()
+    timer = collector.settle_later(guard, 0.01)
+    assert timer is not None
     timer.join(10)
     assert timer.daemon and not timer.is_alive()
+    assert guard.events == [("enter", "primes-collector"), ("exit", "primes-collector")]
+
+
+def test_a_settle_waits_while_a_release_operation_holds_the_lock() -> None:
+    lock = threading.RLock()
+    with lock:
+        timer = collector.settle_later(lock, 0.0)
+        assert timer is not None
+        timer.join(0.2)
+        assert timer.is_alive()  # waiting for the lock, not settling
+    timer.join(10)
+    assert not timer.is_alive()
