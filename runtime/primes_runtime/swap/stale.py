@@ -349,7 +349,7 @@ class _Roots:
         mine = sys._getframe()
         objects = list(items)
         origins = list(range(len(items)))
-        kept: list[object] = []  # every list made here stays alive, so no id in skip is reused
+        kept: list[object] = [objects]  # every list made here stays alive: no id in skip reused
         skip = {id(items), id(objects), id(kept)}
         for level in range(depth):
             upper: list[object] = []
