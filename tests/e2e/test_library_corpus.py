@@ -155,7 +155,7 @@ def refused_port():
 
 def modules_of_the_running_release():
     wrong = []
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():
         file = getattr(module, "__file__", None)
         if isinstance(file, str) and file.startswith(ROOT + "/lib/"):
             if not any(file.startswith(d) for d in DIRS):

@@ -125,7 +125,7 @@ def _set_parent_attr(name: str, value: ModuleType | None, undo: Undo) -> None:
 def _rebind_references(old: ModuleType, new: ModuleType, undo: Undo) -> None:
     """Point globals of loaded modules that hold ``old`` at ``new``."""
     changed: list[tuple[dict[str, object], str]] = []
-    for mod in list(sys.modules.values()):
+    for mod in sys.modules.copy().values():
         namespace = getattr(mod, "__dict__", None)
         if not isinstance(namespace, dict) or mod is new:
             continue
@@ -162,7 +162,7 @@ def install(prepared: PreparedModule) -> Undo:
         if old is not None:
             # Submodules of a replaced package stay reachable as attributes.
             prefix = name + "."
-            for sub_name, sub in list(sys.modules.items()):
+            for sub_name, sub in sys.modules.copy().items():
                 if sub_name.startswith(prefix) and "." not in sub_name[len(prefix) :]:
                     child = sub_name[len(prefix) :]
                     if child not in new.__dict__:

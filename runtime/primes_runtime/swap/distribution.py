@@ -68,7 +68,7 @@ def loaded_from(code_dir: Path) -> list[str]:
     """Modules in sys.modules loaded from ``code_dir``, a package before its submodules."""
     prefix = str(code_dir) + os.sep
     names = []
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():
         where = getattr(module, "__file__", None)
         if isinstance(where, str) and where.startswith(prefix):
             names.append(name)

@@ -27,7 +27,7 @@ class Outside:
         self.skip = skip
         self.namespaces = [
             (module.__dict__, dict(module.__dict__))
-            for name, module in list(sys.modules.items())
+            for name, module in sys.modules.copy().items()
             if module is not None
             and not skip(name)
             and isinstance(getattr(module, "__dict__", None), dict)

@@ -229,7 +229,7 @@ def _submodules_back(package: ModuleType) -> None:
     binds only those it imports itself)."""
     prefix = package.__name__ + "."
     namespace = package.__dict__
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():
         child = name[len(prefix) :]
         if name.startswith(prefix) and "." not in child and child not in namespace:
             namespace[child] = module

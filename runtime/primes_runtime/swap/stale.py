@@ -169,7 +169,7 @@ def _find(
     found: list[tuple[str, str, str]] = []
     objects: list[object] = []  # beside `found`, so that only this list refers to them
     obj: object = None
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():
         where = _module_file(module)
         if where is not None and where.startswith(prefixes):
             found.append(("module", name, where))
@@ -327,7 +327,7 @@ class _Roots:
 
     def __init__(self, owners: Iterable[tuple[str, object]], ignore: Iterable[object]) -> None:
         self.modules = {
-            id(m.__dict__): (n, m.__dict__) for n, m in list(sys.modules.items()) if m is not None
+            id(m.__dict__): (n, m.__dict__) for n, m in sys.modules.copy().items() if m is not None
         }
         self.owners = {id(obj): label for label, obj in owners}
         self.ignore = {id(obj) for obj in ignore}
