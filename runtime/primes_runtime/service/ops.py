@@ -150,7 +150,7 @@ def _status(session: Session, args: Message) -> Reply:
             "packages": signature.mode(Path(node.root)),
             "code_change_workers": lingering_code_changes(),
             "old_code": node.lingering_lines(),
-            "stale_code": [s.to_data() for s in _stale(node)],
+            "stale_code": [s.to_data() for s in _stale(node, settled=False)],
         }
     )
 
@@ -168,12 +168,14 @@ def _runtime(node: Node) -> str:
     return f"{here}, Python {platform.python_version()}"
 
 
-def _stale(node: Node) -> list[Stale]:
-    """What in the node still runs code from a lib dir its current release does not use."""
+def _stale(node: Node, settled: bool) -> list[Stale]:
+    """What in the node still runs code from a lib dir its current release does not use;
+    when ``settled``, after any release operation under way (check-code waits out a swap,
+    its probation and the collector's settle; status answers at once, as things are)."""
     from primes_runtime.release import target
     from primes_runtime.swap import stale
 
-    with node.release_lock:  # not in the middle of a swap, nor of the collector's settle
+    with node.release_lock if settled else contextlib.nullcontext():
         root = Path(node.root)
         current = target.load(root, node.release).paths()
         dirs = stale.successors(root, stale.old_dirs(root, current), current)
@@ -182,7 +184,8 @@ def _stale(node: Node) -> list[Stale]:
 
 def _check_code(session: Session, args: Message) -> Reply:
     node = session.node
-    return success({"release": node.release, "stale": [s.to_data() for s in _stale(node)]})
+    stale = _stale(node, settled=True)
+    return success({"release": node.release, "stale": [s.to_data() for s in stale]})
 
 
 def _eval(session: Session, args: Message) -> Reply:

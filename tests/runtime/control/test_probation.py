@@ -308,6 +308,23 @@ def test_a_window_that_passes_cleanly_makes_the_upgrade_permanent(
     assert rpc(node, "keys") == "['a', 'b', 'c']"
 
 
+def test_status_answers_during_the_window_and_check_code_after_it(
+    node: Script, tmp_path: Path
+) -> None:
+    package = make_package(tmp_path, app_v2=app_v2(KV_V2 + KV_CODE_CHANGE), scripts=(UP, DOWN))
+    upgrade = start_upgrade(node, package, "--probation", "10")
+    status = json.loads(node.ok("status", "--json"))
+    assert upgrade.poll() is None  # status did not wait for the release operation
+    assert status["release"] == "1" and "stale_code" in status  # 2 is still on trial
+    checked = json.loads(node.ok("check-code", "--json"))  # waits the window out
+    assert (checked["release"], checked["stale"]) == ("2", [])
+    listed = json.loads((node.root / "releases" / "RELEASES").read_text(encoding="utf-8"))
+    assert {r["version"]: r["status"] for r in listed["releases"]}["2"] == "permanent"
+    out, err = upgrade.communicate(timeout=60)
+    assert upgrade.returncode == 0 and "made permanent" in out, (out, err)
+    assert node.ok("versions").split() == ["1", "old", "2", "permanent"]
+
+
 def test_probation_0_installs_at_once_as_before_whatever_node_toml_says(
     node: Script, tmp_path: Path
 ) -> None:
