@@ -1,17 +1,20 @@
-"""Rolling releases across three nodes on this machine with ansible-playbook (e2e)."""
+"""Rolling releases across nodes on this machine with ansible-playbook (e2e)."""
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.fleet.fleet import (
     MARKER,
+    Calls,
     Node,
     Packages,
+    Play,
     build_packages,
     calling,
     deploy_fleet,
@@ -31,7 +34,8 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
 
 @pytest.fixture
 def fleet(tmp_path: Path, packages: Packages) -> Iterator[list[Node]]:
-    """Three trees of release 1, each in its own directory, started."""
+    """Three trees of release 1, each in its own directory, started (a roll that halts at
+    the second node leaves the third untouched)."""
     nodes = deploy_fleet(packages, tmp_path / "hosts")
     try:
         yield nodes
@@ -39,20 +43,65 @@ def fleet(tmp_path: Path, packages: Packages) -> Iterator[list[Node]]:
         stop_fleet(nodes)
 
 
-def roll(fleet: list[Node], packages: Packages, tmp_path: Path, *extra: str):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def pair(tmp_path: Path, packages: Packages) -> Iterator[list[Node]]:
+    """Two trees of release 1, started: enough for a roll that is not to halt midway."""
+    nodes = deploy_fleet(packages, tmp_path / "hosts", size=2)
+    try:
+        yield nodes
+    finally:
+        stop_fleet(nodes)
+
+
+@pytest.fixture(scope="module")
+def untouched(tmp_path_factory: pytest.TempPathFactory, packages: Packages) -> Iterator[list[Node]]:
+    """Two trees of release 1, started, shared by the tests of check mode on nodes that never
+    saw the package (each test asserts that its run changed no tree)."""
+    nodes = deploy_fleet(packages, tmp_path_factory.mktemp("untouched"), size=2)
+    try:
+        yield nodes
+    finally:
+        stop_fleet(nodes)
+
+
+@dataclass(frozen=True)
+class Rolled:
+    """Three nodes rolled from 1 to 2 while a client called each, and what everyone saw."""
+
+    nodes: list[Node]
+    play: Play
+    before: dict[str, int]
+    seen: dict[str, Calls]
+    workdir: Path
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory, packages: Packages) -> Iterator[Rolled]:
+    """The roll from 1 to 2 over three nodes, once for the module: the tests after the first
+    look at what it left (a second run, then the roll back, last in the file)."""
+    workdir = tmp_path_factory.mktemp("rolled")
+    nodes = deploy_fleet(packages, workdir / "hosts")
+    try:
+        before = {n.name: n.count() for n in nodes}
+        probe = '{"primes_probe": ["{{ primes_root }}/bin/primenode", "rpc", "pm", "count"]}'
+        with calling(nodes) as seen:
+            play = roll(nodes, packages, workdir, "-e", probe, "-v")
+        yield Rolled(nodes, play, before, seen, workdir)
+    finally:
+        stop_fleet(nodes)
+
+
+def roll(fleet: list[Node], packages: Packages, tmp_path: Path, *extra: str) -> Play:
     hosts = inventory(fleet, tmp_path / "hosts.ini")
     return playbook(hosts, "-e", f"primes_package={packages.two}", *extra)
 
 
 def test_a_roll_from_1_to_2_reaches_every_node_while_clients_see_no_failed_call(
-    fleet: list[Node], packages: Packages, tmp_path: Path
+    rolled: Rolled,
 ) -> None:
-    before = {n.name: n.count() for n in fleet}
-    probe = '{"primes_probe": ["{{ primes_root }}/bin/primenode", "rpc", "pm", "count"]}'
-    with calling(fleet) as seen:
-        play = roll(fleet, packages, tmp_path, "-e", probe, "-v")
+    play, before, seen = rolled.play, rolled.before, rolled.seen
     assert play.returncode == 0, play.output
-    for node in fleet:
+    for node in rolled.nodes:
         result = play.result(node.name)
         assert (result["previous"], result["release"]) == ("1", "2")
         pauses = result["pauses"]
@@ -66,6 +115,28 @@ def test_a_roll_from_1_to_2_reaches_every_node_while_clients_see_no_failed_call(
         assert seen[node.name].releases == {"1", "2"}  # served through the switch
         assert play.recap[node.name]["changed"] == 1
         assert play.recap[node.name]["failed"] == 0
+
+
+def test_a_second_run_of_the_same_roll_reports_no_change_on_any_node(
+    rolled: Rolled, packages: Packages
+) -> None:
+    assert rolled.play.returncode == 0, rolled.play.output
+    again = roll(rolled.nodes, packages, rolled.workdir)
+    assert again.returncode == 0, again.output
+    assert sorted(again.recap) == ["node1", "node2", "node3"]
+    assert all(counts["changed"] == 0 for counts in again.recap.values()), again.recap
+
+
+def test_a_downgrade_roll_takes_every_node_back_to_1_with_its_state(rolled: Rolled) -> None:
+    assert rolled.play.returncode == 0, rolled.play.output
+    grown = {n.name: n.count() for n in rolled.nodes}
+    hosts = rolled.workdir / "hosts.ini"
+    back = playbook(hosts, "-e", "primes_downgrade=1", playbook_name="rolling_downgrade.yml")
+    assert back.returncode == 0, back.output
+    for node in rolled.nodes:
+        assert node.versions() == {"1": "permanent", "2": "old"}
+        assert node.count() >= grown[node.name]
+        assert back.recap[node.name]["changed"] == 1
 
 
 def test_a_code_change_failing_on_the_second_node_halts_the_roll_there_rolled_back(
@@ -113,36 +184,26 @@ def files(node: Node) -> list[tuple[str, bytes]]:
 
 
 def test_check_mode_reports_the_roll_and_changes_no_node(
-    fleet: list[Node], packages: Packages, tmp_path: Path
+    untouched: list[Node], packages: Packages, tmp_path: Path
 ) -> None:
-    listing = {n.name: files(n) for n in fleet}
-    play = roll(fleet, packages, tmp_path, "--check", "--diff")
+    listing = {n.name: files(n) for n in untouched}
+    play = roll(untouched, packages, tmp_path, "--check", "--diff")
     assert play.returncode == 0, play.output
-    for node in fleet:
+    for node in untouched:
         assert node.versions() == {"1": "permanent"}
         assert files(node) == listing[node.name]
         assert play.recap[node.name]["changed"] == 1  # what the real run would do
-    assert play.output.count("+2 permanent") == 3
-
-
-def test_a_second_run_of_the_same_roll_reports_no_change_on_any_node(
-    fleet: list[Node], packages: Packages, tmp_path: Path
-) -> None:
-    assert roll(fleet, packages, tmp_path).returncode == 0
-    again = roll(fleet, packages, tmp_path)
-    assert again.returncode == 0, again.output
-    assert sorted(again.recap) == ["node1", "node2", "node3"]
-    assert all(counts["changed"] == 0 for counts in again.recap.values()), again.recap
+    assert play.output.count("+2 permanent") == len(untouched)
 
 
 def test_check_mode_runs_the_nodes_own_check_once_the_release_is_unpacked(
-    fleet: list[Node], packages: Packages, tmp_path: Path
+    pair: list[Node], packages: Packages, tmp_path: Path
 ) -> None:
-    assert roll(fleet, packages, tmp_path, "-e", "primes_state=unpacked").returncode == 0
-    listing = {n.name: files(n) for n in fleet}
-    play = roll(fleet, packages, tmp_path, "--check", "-v")
+    assert roll(pair, packages, tmp_path, "-e", "primes_state=unpacked").returncode == 0
+    listing = {n.name: files(n) for n in pair}
+    play = roll(pair, packages, tmp_path, "--check", "-v")
     assert play.returncode == 0, play.output
-    for node in fleet:
+    for node in pair:
         checked = play.result(node.name)["check"]
         assert isinstance(checked, dict)
         assert (checked["from_version"], checked["to_version"]) == ("1", "2")
@@ -170,13 +231,13 @@ def times(node: Node) -> dict[str, int]:
 
 
 def test_check_mode_on_nodes_that_never_saw_the_package_reports_their_check_and_keeps_each_tree(
-    fleet: list[Node], packages: Packages, tmp_path: Path
+    untouched: list[Node], packages: Packages, tmp_path: Path
 ) -> None:
-    before = {n.name: tree(n) for n in fleet}
-    stamped = {n.name: times(n) for n in fleet}
-    play = roll(fleet, packages, tmp_path, "--check", "-v")
+    before = {n.name: tree(n) for n in untouched}
+    stamped = {n.name: times(n) for n in untouched}
+    play = roll(untouched, packages, tmp_path, "--check", "-v")
     assert play.returncode == 0, play.output
-    for node in fleet:
+    for node in untouched:
         result = play.result(node.name)
         checked = result["check"]
         assert isinstance(checked, dict), result
@@ -194,14 +255,14 @@ def test_check_mode_on_nodes_that_never_saw_the_package_reports_their_check_and_
 
 
 def test_a_package_typed_relative_to_where_ansible_playbook_runs_is_found_there(
-    fleet: list[Node], packages: Packages, tmp_path: Path
+    pair: list[Node], packages: Packages, tmp_path: Path
 ) -> None:
-    hosts = inventory(fleet, tmp_path / "hosts.ini")
+    hosts = inventory(pair, tmp_path / "hosts.ini")
     typed_in = packages.two.parent.parent
     relative = str(packages.two.relative_to(typed_in))  # dist/primenode_2.tar.gz
     play = playbook(hosts, "-e", f"primes_package={relative}", cwd=typed_in)
     assert play.returncode == 0, play.output
-    for node in fleet:
+    for node in pair:
         assert node.versions() == {"2": "permanent", "1": "old"}
 
 
@@ -223,20 +284,6 @@ def test_a_node_that_refuses_the_package_keeps_no_copy_of_it_and_reports_no_chan
     assert play.recap["node2"]["changed"] == 0 and play.recap["node2"]["failed"] == 1
     assert (first.root / "releases" / packages.two.name).is_file()  # accepted, kept
     assert "node3" not in play.recap
-
-
-def test_a_downgrade_roll_takes_every_node_back_to_1_with_its_state(
-    fleet: list[Node], packages: Packages, tmp_path: Path
-) -> None:
-    assert roll(fleet, packages, tmp_path).returncode == 0
-    grown = {n.name: n.count() for n in fleet}
-    hosts = tmp_path / "hosts.ini"
-    back = playbook(hosts, "-e", "primes_downgrade=1", playbook_name="rolling_downgrade.yml")
-    assert back.returncode == 0, back.output
-    for node in fleet:
-        assert node.versions() == {"1": "permanent", "2": "old"}
-        assert node.count() >= grown[node.name]
-        assert back.recap[node.name]["changed"] == 1
 
 
 def test_a_failing_probe_puts_the_node_back_on_its_old_release_and_halts_the_roll(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+import struct
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,20 +20,46 @@ pytestmark = pytest.mark.e2e
 GIB = 1 << 30
 
 
-class Zeros(io.RawIOBase):
-    """`size` zero bytes, read in chunks, never held whole."""
+MIB = 1 << 20
+_ZERO_MIB = bytes(MIB)
 
-    def __init__(self, size: int) -> None:
-        self.left = size
+Stream = Iterator[bytes | int]
+"""A tar stream in pieces: bytes as they are, an int for that many zero bytes."""
 
-    def readable(self) -> bool:
-        return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        count = min(len(buffer), self.left)
-        buffer[:count] = bytes(count)
-        self.left -= count
-        return count
+class Gzip:
+    """A gzip file (deflate level 6), where a run of zeros costs no compression: after a full
+    flush every MiB of zeros deflates to the same block, made once (a 2 GiB member is 2 MB in
+    well under a second, instead of 6 s of deflate)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("wb")
+        self.file.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")  # no name, no mtime
+        self.deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.crc = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self.file.write(self.deflate.compress(data))
+        return len(data)
+
+    def zeros(self, count: int) -> None:
+        self.file.write(self.deflate.flush(zlib.Z_FULL_FLUSH))  # nothing after refers back
+        fresh = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        block = fresh.compress(_ZERO_MIB) + fresh.flush(zlib.Z_FULL_FLUSH)
+        whole, rest = divmod(count, MIB)
+        for _ in range(whole):
+            self.crc = zlib.crc32(_ZERO_MIB, self.crc)
+            self.file.write(block)
+        self.size += whole * MIB
+        self.write(bytes(rest))
+
+    def close(self) -> None:
+        self.file.write(self.deflate.flush())
+        self.file.write(struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
+        self.file.close()
 
 
 def release_files() -> dict[str, bytes]:
@@ -53,27 +81,46 @@ def release_files() -> dict[str, bytes]:
     return data
 
 
-def write_package(path: Path, extra: Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]) -> Path:
+def write_package(path: Path, extra: Stream) -> Path:
     """A package whose first members are `extra`, then a valid release 2."""
-    with tarfile.open(path, "w:gz", compresslevel=9) as tar:
-        for info, stream in extra:
-            tar.addfile(info, stream)
-        for name, body in release_files().items():
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
+    out = Gzip(path)
+    try:
+        for piece in extra:
+            if isinstance(piece, int):
+                out.zeros(piece)
+            else:
+                out.write(piece)
+        with tarfile.open(fileobj=out, mode="w|") as tar:  # type: ignore[call-overload]
+            for name, body in release_files().items():
+                info = tarfile.TarInfo(name)
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
+    finally:
+        out.close()
     return path
 
 
-def one_huge_member(size: int) -> Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]:
+def header(info: tarfile.TarInfo) -> bytes:
+    return info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+
+
+def one_huge_member(size: int) -> Stream:
     info = tarfile.TarInfo("lib/demo_app-2/blob.bin")
     info.size = size
-    yield info, Zeros(size)
+    yield header(info)
+    yield size + (-size % tarfile.BLOCKSIZE)  # the zeros, then the block's padding
 
 
-def many_members(count: int) -> Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]:
+def many_members(count: int) -> Stream:
+    """`count` empty files: one header made by tarfile, the others from it with their own name
+    and checksum (tarfile takes 17 us a header; 200,000 of them cost more than the test)."""
+    template = header(tarfile.TarInfo("x"))
     for index in range(count):
-        yield tarfile.TarInfo(f"lib/demo_app-2/many/f{index}"), None
+        block = bytearray(template)
+        block[0:100] = f"lib/demo_app-2/many/f{index}".encode().ljust(100, b"\0")
+        block[148:156] = b" " * 8  # the checksum counts its own field as spaces
+        block[148:156] = b"%06o\0 " % sum(block)
+        yield bytes(block)
 
 
 def peak_rss_kib(root: Path) -> int:
