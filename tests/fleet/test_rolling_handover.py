@@ -66,13 +66,15 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Pair:
     return Pair(one, build_pair(work, house, one))
 
 
-@pytest.fixture
-def fleet(tmp_path: Path, pair: Pair) -> Iterator[list[Limiter]]:
-    """Two trees of release 1, started, each counted HITS hits."""
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory, pair: Pair) -> Iterator[list[Limiter]]:
+    """Two trees of release 1, started, each counted HITS hits; shared by the module's two
+    tests: check mode first (it asserts that it changed nothing), then the roll."""
+    hosts = tmp_path_factory.mktemp("hosts")
     nodes: list[Limiter] = []
     try:
         for index in (1, 2):
-            node = Limiter(f"node{index}", tmp_path / "hosts" / f"node{index}" / "ratelimiter")
+            node = Limiter(f"node{index}", hosts / f"node{index}" / "ratelimiter")
             deploy(pair.one, node.root)
             nodes.append(node)
             node.cli("start")
