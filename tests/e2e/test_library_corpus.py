@@ -54,7 +54,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.corpus import BUMPS, Bump
-from tests.e2e.world import World, cached, make_world, tools_wheelhouse
+from tests.e2e.world import World, cached, shared_world
 
 pytestmark = pytest.mark.e2e
 
@@ -600,9 +600,8 @@ def corpus(
         if getattr(item, "originalname", "") == TEST_NAME and hasattr(item, "callspec")
     ]
     top = tmp_path_factory.mktemp("corpus")
-    tools = tools_wheelhouse(top)
     wheels = {bump.label: bump_wheelhouse(bump, top) for bump in selected}
-    world = make_world(top / "world", wheelhouse=tools, lock=True)
+    world = shared_world(tmp_path_factory)
     tops = {bump.label: top / bump.slug for bump in selected}
     try:
         with ThreadPoolExecutor(max_workers=JOBS) as pool:

@@ -4,20 +4,25 @@ The primes-build and primes-runtime wheels are built into a local directory that
 only package index (PIP_NO_INDEX with PIP_FIND_LINKS); the few third-party wheels they need are
 put there first with `pip download` (from pip's cache when it has them), or copied from a
 wheelhouse that holds them (the library corpus keeps one in its cache dir, so that it runs
-offline). The `world` fixture (tests/e2e/conftest.py) makes it once per session.
+offline). `shared_world` makes it once per pytest run, whichever xdist worker asks first, and
+every test of the run (the `world` fixture of tests/e2e/conftest.py, the corpus) uses that one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
@@ -92,16 +97,71 @@ def make_world(top: Path, wheelhouse: Path | None = None, lock: bool = False) ->
     else:
         for wheel in wheelhouse.glob("*.whl"):
             shutil.copy(wheel, index)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
-    env.update(
-        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    )
+    env = world_env(index)
     venv = top / "venv"
     run([sys.executable, "-m", "venv", venv], cwd=top, env=env)
     wanted = "primes-build[lock]" if lock else "primes-build"
     pip = [venv / "bin/python", "-m", "pip", "install", "-q"]
     run([*pip, wanted, "build"], cwd=top, env=env)
-    return World(index=index, venv=venv, env=env, built=tuple(sorted(built.iterdir())))
+    return open_world(top)
+
+
+def world_env(index: Path) -> dict[str, str]:
+    """This process's environment with the local index as pip's only one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL"))}
+    env.update(
+        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    )
+    return env
+
+
+def open_world(top: Path) -> World:
+    """The world `make_world` made under `top`."""
+    index = top / "index"
+    built = tuple(sorted((top / "built").iterdir()))
+    return World(index=index, venv=top / "venv", env=world_env(index), built=built)
+
+
+def shared_world(factory: pytest.TempPathFactory) -> World:
+    """The run's one world, with primes-build's `lock` extra, offline from the tools'
+    wheelhouse (made by the first test that asks; about 8 s of CPU)."""
+
+    def make(top: Path) -> None:
+        make_world(top, wheelhouse=tools_wheelhouse(top), lock=True)
+
+    return open_world(once(factory, "world", make))
+
+
+def run_dir(factory: pytest.TempPathFactory) -> Path:
+    """A directory the whole pytest run shares: the parent of the xdist workers' own base
+    temp dirs, or the base temp dir without xdist."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """run_dir/name, filled by `make` the first time a test of this run asks (under a lock,
+    so that the workers that ask meanwhile wait for it); a `make` that failed is redone."""
+    shared = run_dir(factory)
+    target = shared / name
+    done = shared / f"{name}.done"
+    with _locked(shared / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            make(target)
+            done.touch()
+    return target
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def cached(name: str, requirements: Sequence[Sequence[str]], top: Path) -> Path:
