@@ -10,19 +10,19 @@ every test of the run (the `world` fixture of tests/e2e/conftest.py, the corpus)
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.runonce import once
 
 REPO = Path(__file__).resolve().parents[2]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
@@ -130,38 +130,6 @@ def shared_world(factory: pytest.TempPathFactory) -> World:
         make_world(top, wheelhouse=tools_wheelhouse(top), lock=True)
 
     return open_world(once(factory, "world", make))
-
-
-def run_dir(factory: pytest.TempPathFactory) -> Path:
-    """A directory the whole pytest run shares: the parent of the xdist workers' own base
-    temp dirs, or the base temp dir without xdist."""
-    base = factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-def once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
-    """run_dir/name, filled by `make` the first time a test of this run asks (under a lock,
-    so that the workers that ask meanwhile wait for it); a `make` that failed is redone."""
-    shared = run_dir(factory)
-    target = shared / name
-    done = shared / f"{name}.done"
-    with _locked(shared / f"{name}.lock"):
-        if not done.exists():
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir()
-            make(target)
-            done.touch()
-    return target
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def cached(name: str, requirements: Sequence[Sequence[str]], top: Path) -> Path:

@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+from tests.runonce import once
 from tools.story import build, bump, copy_sources, deploy, primenode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +39,12 @@ class Packages:
 
     one: Path
     two: Path
+
+
+def shared_packages(factory: pytest.TempPathFactory) -> Packages:
+    """`build_packages`, once per pytest run (the rolling and the ssh roll use the same two)."""
+    top = once(factory, "fleet-packages", build_packages)
+    return Packages(top / "dist" / "primenode_1.tar.gz", top / "dist" / "primenode_2.tar.gz")
 
 
 def build_packages(workdir: Path) -> Packages:

@@ -15,11 +15,11 @@ from tests.fleet.fleet import (
     Node,
     Packages,
     Play,
-    build_packages,
     calling,
     deploy_fleet,
     inventory,
     playbook,
+    shared_packages,
     stop_fleet,
 )
 from tools.story import deploy
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
-    return build_packages(tmp_path_factory.mktemp("fleet-build"))
+    return shared_packages(tmp_path_factory)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet import Packages, Play, build_packages, playbook
+from tests.fleet.fleet import Packages, Play, playbook, shared_packages
 from tests.fleet.sshhosts import Host, Hosts, HostsUnavailable, inventory, restart_sshd, ssh_hosts
 from tools.story import deploy, primenode
 
@@ -23,7 +23,7 @@ SIZE = 5
 
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
-    return build_packages(tmp_path_factory.mktemp("ssh-fleet-build"))
+    return shared_packages(tmp_path_factory)
 
 
 @pytest.fixture
