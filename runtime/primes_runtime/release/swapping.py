@@ -34,7 +34,7 @@ class Swaps:
 
     def owners(self) -> list[tuple[str, object]]:
         """The node's processes, as roots that hold state (for naming holders)."""
-        return stale.process_owners(self.processes)
+        return list(stale.process_owners(self.processes))
 
     def swap(self, name: str) -> None:
         """Put a prepared distribution's new code behind every reference (once)."""
@@ -64,7 +64,7 @@ class Swaps:
         ignore: list[object] = []
         for journal in self.journals.values():
             ignore.extend(journal.containers())
-        return stale.find(self.root, dirs, self.owners(), ignore)
+        return stale.find(self.root, dirs, stale.process_owners(self.processes), ignore)
 
     def verify(self, wait: float = 2.0) -> None:
         """Raise OldCodeRuns if anything still runs the old code of a swapped distribution.

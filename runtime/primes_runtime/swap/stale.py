@@ -74,13 +74,12 @@ class _Table(Protocol):
     def name_of(self, pid: Any) -> str | None: ...
 
 
-def process_owners(table: _Table) -> list[tuple[str, object]]:
-    """A node's processes as holders to name: ("process <pid> (<name>)", process)."""
-    owners: list[tuple[str, object]] = []
+def process_owners(table: _Table) -> Iterator[tuple[str, object]]:
+    """A node's processes as holders to name: ("process <pid> (<name>)", process); read
+    from the table as it is when iterated (`find` only does when it names holders)."""
     for proc in table.all():
         name = table.name_of(proc.pid)
-        owners.append((f"process {proc.pid}" + (f" ({name})" if name else ""), proc))
-    return owners
+        yield (f"process {proc.pid}" + (f" ({name})" if name else ""), proc)
 
 
 def old_dirs(root: Path, current: Collection[str]) -> list[Path]:
@@ -105,7 +104,9 @@ def find(
 
     A generator, coroutine or thread in progress in a file the replacing dir has byte for
     byte runs the same code: not listed. ``owners`` names roots that are not modules (a
-    process); ``ignore`` holds containers whose references do not count (an undo journal's).
+    process); it is iterated only when there are holders to name (a node's 10,000 processes
+    take milliseconds to list). ``ignore`` holds containers whose references do not count
+    (an undo journal's).
     """
     old = tuple(str(d) + os.sep for d in dirs)
     if not old:
