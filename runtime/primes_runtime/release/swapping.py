@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +32,10 @@ class Swaps:
     journals: dict[str, Journal] = field(default_factory=dict)
     """Each distribution swapped in, and how to undo it."""
 
-    def owners(self) -> list[tuple[str, object]]:
-        """The node's processes, as roots that hold state (for naming holders)."""
-        return list(stale.process_owners(self.processes))
+    def owners(self) -> Iterator[tuple[str, object]]:
+        """The node's processes, as roots that hold state (for naming holders), listed when
+        iterated."""
+        return stale.process_owners(self.processes)
 
     def swap(self, name: str) -> None:
         """Put a prepared distribution's new code behind every reference (once)."""
@@ -64,7 +65,7 @@ class Swaps:
         ignore: list[object] = []
         for journal in self.journals.values():
             ignore.extend(journal.containers())
-        return stale.find(self.root, dirs, stale.process_owners(self.processes), ignore)
+        return stale.find(self.root, dirs, self.owners(), ignore)
 
     def verify(self, wait: float = 2.0) -> None:
         """Raise OldCodeRuns if anything still runs the old code of a swapped distribution.
