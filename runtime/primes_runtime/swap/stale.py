@@ -27,6 +27,7 @@ from types import (
 )
 from typing import Any, Protocol
 
+from ..loading import collector
 from .holders import path_globals
 
 _HERE = os.path.dirname(__file__)
@@ -247,7 +248,7 @@ def _mine(frame: FrameType) -> bool:
 def visible() -> Iterator[None]:
     """Objects the node froze at boot (gc.freeze) are seen by gc's walks meanwhile; what
     is alive is frozen again after."""
-    frozen = gc.get_freeze_count() > 0
+    frozen = collector.frozen()
     if frozen:
         gc.unfreeze()
     try:
