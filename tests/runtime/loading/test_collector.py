@@ -57,6 +57,23 @@ def test_objects_frozen_by_something_else_are_counted() -> None:
     assert collector.frozen()
 
 
+@pytest.mark.usefixtures("unfrozen")
+def test_what_a_script_made_while_the_collector_was_off_is_frozen_in_a_node() -> None:
+    collector.freeze_boot()
+    gc.disable()
+    made = [_Thing() for _ in range(1000)]  # (a script's new states)
+    collector.enable_after_script()
+    assert gc.isenabled()
+    assert gc.get_count()[0] < len(made)  # nothing young left for the first collection
+    del made
+
+
+def test_after_a_script_a_process_that_never_froze_only_collects_again() -> None:
+    gc.disable()
+    collector.enable_after_script()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_settle_does_nothing_in_a_process_that_never_froze() -> None:
     assert gc.get_freeze_count() == 0
     collector.settle()
