@@ -181,7 +181,7 @@ def _find(
         for key, _, path in paths:
             found.append(("path", f"{name}.{key}", path))
             objects.append(None)
-    for obj in gc.get_objects():
+    for obj in _code_kinds(gc.get_objects()):
         entry = _bound(obj, prefixes)
         if entry is not None:
             found.append(entry)
@@ -261,6 +261,16 @@ def visible() -> Iterator[None]:
 def _module_file(module: object) -> str | None:
     where = getattr(module, "__file__", None)
     return where if isinstance(where, str) else None
+
+
+_CODE_KINDS = frozenset({FunctionType, GeneratorType, CoroutineType, AsyncGeneratorType})
+"""The types whose objects `_bound` looks into (besides classes)."""
+
+
+def _code_kinds(objects: list[object]) -> list[object]:
+    """The functions, generators, coroutines and classes among ``objects`` (one
+    comprehension over a node's heap takes half the time of a call per object)."""
+    return [o for o in objects if type(o) in _CODE_KINDS or isinstance(o, type)]
 
 
 def _bound(obj: object, prefixes: tuple[str, ...]) -> tuple[str, str, str] | None:
