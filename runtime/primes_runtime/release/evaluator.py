@@ -34,7 +34,7 @@ from primes_runtime.kernel.pid import Pid
 from primes_runtime.kernel.process import Process
 from primes_runtime.kernel.registry import ProcessTable
 from primes_runtime.kernel.system import ProcessSnapshot
-from primes_runtime.loading import code_server
+from primes_runtime.loading import code_server, collector
 
 from .changing import (
     ABANDONED,
@@ -142,7 +142,8 @@ class Evaluator:
         """Everything after the point of no return; on failure raise StepFailed (no rollback).
 
         The collector is off meanwhile: a full collection of a node holding 10,000 processes
-        takes tens of milliseconds, and each one during the script lengthens every pause.
+        takes tens of milliseconds, and each one during the script lengthens every pause (in
+        a node, what the script made is frozen after: collector.enable_after_script).
         """
         _, after = self.split()
         apps = self.node.applications
@@ -161,7 +162,7 @@ class Evaluator:
             self.holding.resume_all(forgotten)
         finally:
             if collecting:
-                gc.enable()
+                collector.enable_after_script()
             if self.worker is not None:
                 self.worker.close()
 

@@ -237,6 +237,7 @@ def _install(
     except StepFailed as failed:
         trial.close()
         problems = evaluator.rollback()
+        collector.settle_later(node.release_lock)  # reclaims what the undone script made
         report = InstallReport(
             node.release, version, checked.script, found, tuple(evaluator.pauses),
             failed.step, tuple(problems),
@@ -244,6 +245,7 @@ def _install(
         raise InstallFailed(report) from None
     if not trial.passes():
         outcome, undone = trial.roll_back()
+        collector.settle_later(node.release_lock)  # reclaims what the undone scripts made
         reason = outcome.crash.error if outcome.crash is not None else "a crash"
         report = InstallReport(
             node.release, version, checked.script, found, tuple(evaluator.pauses),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ class Preparation:
         return sorted(m for d in self.dists.values() for m in d.modules)
 
     def load_object_code(
-        self, instruction: LoadObjectCode, owners: Callable[[], list[tuple[str, object]]]
+        self, instruction: LoadObjectCode, owners: Callable[[], Iterable[tuple[str, object]]]
     ) -> None:
         """Import the distribution's new version in a shadow (every module the node loaded
         from its old dir, together) and check it can go in whole; modules the node never

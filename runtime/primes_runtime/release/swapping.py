@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +32,9 @@ class Swaps:
     journals: dict[str, Journal] = field(default_factory=dict)
     """Each distribution swapped in, and how to undo it."""
 
-    def owners(self) -> list[tuple[str, object]]:
-        """The node's processes, as roots that hold state (for naming holders)."""
+    def owners(self) -> Iterator[tuple[str, object]]:
+        """The node's processes, as roots that hold state (for naming holders), listed when
+        iterated."""
         return stale.process_owners(self.processes)
 
     def swap(self, name: str) -> None:

@@ -10,11 +10,12 @@ old ones right after, so every holder runs the new code; its journal undoes all 
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.machinery
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,9 @@ def prepare(
     changed = frozenset(n for n in names if not _same_source(n, run, run.extensions))
     prepared = Prepared(name, old_dir, new_dir, names, run, tops, defined, changed)
     with stale.visible():
-        _check(prepared, list(owners), library)
+        # listed on first use: a node's 10,000 processes take milliseconds to list, and a
+        # swap that finds nothing old to name holders of never needs them
+        _check(prepared, functools.cache(lambda: list(owners)), library)
     prepared.outside = Outside(lambda n: n.partition(".")[0] in tops)
     mine = [sys.modules[n] for n in changed if n in sys.modules]
     prepared.holders = find_holders(mine, old_dir, new_dir)
@@ -165,8 +168,11 @@ def install(prepared: Prepared, journal: Journal) -> None:
     prepared.closures.clear()
 
 
-def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) -> None:
-    """Refuse, before anything changes, what the swap could not put new code behind."""
+def _check(
+    prepared: Prepared, owners: Callable[[], list[tuple[str, object]]], library: bool
+) -> None:
+    """Refuse, before anything changes, what the swap could not put new code behind
+    (``owners`` lists the roots that are not modules, when a holder is to be named)."""
     dry = Patcher(None, prepared.changed)
     problems: list[str] = []
     for module_name in prepared.names:  # the shadow's copies of unchanged code stand for it
@@ -187,7 +193,7 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
         dry.merge_module(module_name, dict(old.__dict__), dict(new.__dict__))
     mine = set(prepared.changed)  # the modules executed again: their names start afresh
     for replaced in dry.replaced:
-        held = _held_outside(replaced, mine, owners)
+        held = _held_outside(replaced, mine, owners())
         if held:
             problems.append(
                 f"{replaced.where} cannot take the new code in place ({replaced.why}) and "
@@ -205,7 +211,6 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
     codes = _CodeIndex(prepared.run.codes)
     changed_files = {f for f, m in files.items() if m in prepared.changed}
     candidates = list(_old_code_objects(files, changed_files))
-    roots = stale._Roots(owners, [candidates])
     executed_again = [sys.modules[n].__dict__ for n in mine if n in sys.modules]
     reach: set[int] | None = None
     refused: list[object] = []  # the objects alone: a tuple holding one would be a holder
@@ -228,14 +233,14 @@ def _check(prepared: Prepared, owners: list[tuple[str, object]], library: bool) 
         else:
             reasons.append(("generator in progress", "it would go on running the old code", False))
         refused.append(obj)
-    holders = roots.holders_of(refused) if refused else []
+    holders = stale._Roots(owners(), [candidates]).holders_of(refused) if refused else []
     for obj, (kind, why, has_code), labels in zip(refused, reasons, holders, strict=True):
         held = [h for h in labels or [] if _outside(h, mine)]
         if not has_code and _rebound(obj, files, prepared.defined):
             held = [h for h in held if not h.startswith("module ")]
         if not held:
             if reach is None:  # far from any module: does anything but the old code keep it?
-                reach = stale.reachable([o for _, o in owners], [candidates, *executed_again])
+                reach = stale.reachable([o for _, o in owners()], [candidates, *executed_again])
             if id(obj) in reach:
                 held = [f"{stale.UNRESOLVED} 4 references away from any module or process"]
         if held:

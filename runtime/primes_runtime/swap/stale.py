@@ -27,6 +27,7 @@ from types import (
 )
 from typing import Any, Protocol
 
+from ..loading import collector
 from .holders import path_globals
 
 _HERE = os.path.dirname(__file__)
@@ -74,13 +75,12 @@ class _Table(Protocol):
     def name_of(self, pid: Any) -> str | None: ...
 
 
-def process_owners(table: _Table) -> list[tuple[str, object]]:
-    """A node's processes as holders to name: ("process <pid> (<name>)", process)."""
-    owners: list[tuple[str, object]] = []
+def process_owners(table: _Table) -> Iterator[tuple[str, object]]:
+    """A node's processes as holders to name: ("process <pid> (<name>)", process); read
+    from the table as it is when iterated (`find` only does when it names holders)."""
     for proc in table.all():
         name = table.name_of(proc.pid)
-        owners.append((f"process {proc.pid}" + (f" ({name})" if name else ""), proc))
-    return owners
+        yield (f"process {proc.pid}" + (f" ({name})" if name else ""), proc)
 
 
 def old_dirs(root: Path, current: Collection[str]) -> list[Path]:
@@ -105,7 +105,9 @@ def find(
 
     A generator, coroutine or thread in progress in a file the replacing dir has byte for
     byte runs the same code: not listed. ``owners`` names roots that are not modules (a
-    process); ``ignore`` holds containers whose references do not count (an undo journal's).
+    process); it is iterated only when there are holders to name (a node's 10,000 processes
+    take milliseconds to list). ``ignore`` holds containers whose references do not count
+    (an undo journal's).
     """
     old = tuple(str(d) + os.sep for d in dirs)
     if not old:
@@ -179,7 +181,7 @@ def _find(
         for key, _, path in paths:
             found.append(("path", f"{name}.{key}", path))
             objects.append(None)
-    for obj in gc.get_objects():
+    for obj in _code_kinds(gc.get_objects()):
         entry = _bound(obj, prefixes)
         if entry is not None:
             found.append(entry)
@@ -246,7 +248,7 @@ def _mine(frame: FrameType) -> bool:
 def visible() -> Iterator[None]:
     """Objects the node froze at boot (gc.freeze) are seen by gc's walks meanwhile; what
     is alive is frozen again after."""
-    frozen = gc.get_freeze_count() > 0
+    frozen = collector.frozen()
     if frozen:
         gc.unfreeze()
     try:
@@ -259,6 +261,16 @@ def visible() -> Iterator[None]:
 def _module_file(module: object) -> str | None:
     where = getattr(module, "__file__", None)
     return where if isinstance(where, str) else None
+
+
+_CODE_KINDS = frozenset({FunctionType, GeneratorType, CoroutineType, AsyncGeneratorType})
+"""The types whose objects `_bound` looks into (besides classes)."""
+
+
+def _code_kinds(objects: list[object]) -> list[object]:
+    """The functions, generators, coroutines and classes among ``objects`` (one
+    comprehension over a node's heap takes half the time of a call per object)."""
+    return [o for o in objects if type(o) in _CODE_KINDS or isinstance(o, type)]
 
 
 def _bound(obj: object, prefixes: tuple[str, ...]) -> tuple[str, str, str] | None:

@@ -21,7 +21,7 @@ class _Thing:
 def unfrozen() -> Iterator[None]:
     """Whatever a test freezes is back in the collector's sight afterwards."""
     yield
-    gc.unfreeze()
+    collector.thaw()
 
 
 @pytest.mark.usefixtures("unfrozen")
@@ -38,6 +38,40 @@ def test_a_cycle_through_a_frozen_object_waits_for_settle_and_is_then_reclaimed(
     collector.settle()
     assert watch() is None
     assert gc.get_freeze_count() > 0  # what is still alive is frozen again
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_a_node_that_froze_at_boot_is_known_frozen_even_while_a_walk_has_it_unfrozen() -> None:
+    assert not collector.frozen()
+    collector.freeze_boot()
+    assert collector.frozen()
+    gc.unfreeze()  # what a heap walk does meanwhile (stale.visible)
+    assert collector.frozen()
+    collector.thaw()
+    assert not collector.frozen() and gc.get_freeze_count() == 0
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_objects_frozen_by_something_else_are_counted() -> None:
+    gc.freeze()
+    assert collector.frozen()
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_what_a_script_made_while_the_collector_was_off_is_frozen_in_a_node() -> None:
+    collector.freeze_boot()
+    gc.disable()
+    made = [_Thing() for _ in range(1000)]  # (a script's new states)
+    collector.enable_after_script()
+    assert gc.isenabled()
+    assert gc.get_count()[0] < len(made)  # nothing young left for the first collection
+    del made
+
+
+def test_after_a_script_a_process_that_never_froze_only_collects_again() -> None:
+    gc.disable()
+    collector.enable_after_script()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_settle_does_nothing_in_a_process_that_never_froze() -> None:

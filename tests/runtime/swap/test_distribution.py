@@ -171,6 +171,38 @@ def test_a_function_held_outside_that_the_new_version_drops_is_refused_naming_it
     assert leftover["fn"]() == "x v1"
 
 
+class Process:
+    """A process as the table lists it: its state holds things."""
+
+    def __init__(self, state: object) -> None:
+        self.state = state
+
+
+def test_prepare_lists_the_owners_only_when_a_holder_is_to_be_named(dist: Dist) -> None:
+    listed: list[str] = []
+
+    def owners() -> Iterator[tuple[str, object]]:
+        listed.append("listed")
+        yield ("process <0.9> (keeper)", Process({}))
+
+    distribution.prepare(dist.name, dist.old, dist.new, owners())
+    assert listed == []
+
+
+def test_a_function_only_a_process_holds_that_the_new_version_drops_is_refused_naming_it(
+    dist: Dist,
+) -> None:
+    core = sys.modules[f"{dist.name}.core"]
+    del dist.holder.closure  # the process's is the only closure left
+    process = Process({"fn": core.make("y")})
+    (dist.new / dist.name / "core.py").write_text(
+        textwrap.dedent(CORE.format(v=2)).replace("def make(prefix):", "def made(prefix):")
+    )
+    owners = iter([("process <0.9> (keeper)", process)])
+    with pytest.raises(CodeLoadError, match=r"no such function\) and process <0\.9> \(keeper\)"):
+        distribution.prepare(dist.name, dist.old, dist.new, owners)
+
+
 def test_what_the_new_top_level_puts_into_another_module_is_taken_back_after_the_shadow(
     dist: Dist,
 ) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FunctionType, ModuleType
 
 import pytest
 from primes_runtime.swap import stale
+from primes_runtime.swap.journal import Journal
 
 
 @pytest.fixture
@@ -84,3 +87,126 @@ def test_an_old_function_a_module_holds_is_listed_with_that_module(
     assert [(s.kind, s.name, s.file, s.held_by) for s in found] == [
         ("function", "app.m.handler", "lib/app-1/m.py", ("module stale_test_holder name handler",))
     ]
+
+
+def journal_keeping_old_function(old_dir: Path, holder: Box) -> Journal:
+    """A journal that recorded `holder.handler`, an old function, before a swap replaced it
+    (the journal is then all that refers to the old function)."""
+    journal = Journal()
+    holder.handler = old_function(old_dir, "handler")  # type: ignore[attr-defined]
+    del holder.handler.__globals__["handler"]  # type: ignore[attr-defined]  # not a cycle
+    journal.attribute(holder, "handler")
+    journal.attribute(holder, "handler")  # recorded twice: two references, both the journal's
+    holder.handler = None  # type: ignore[attr-defined]
+    return journal
+
+
+@pytest.fixture
+def old(tmp_path: Path) -> Path:
+    """An old lib dir, lib/app-1."""
+    made = tmp_path / "lib" / "app-1"
+    made.mkdir(parents=True)
+    return made
+
+
+def found_in(old: Path, journal: Journal, owners: list[tuple[str, object]]) -> list[object]:
+    """`find` in the tree of ``old`` with the journal's containers ignored: (name, held_by)."""
+    found = stale.find(old.parent.parent, {old: None}, owners, journal.containers())
+    return [(s.name, s.held_by) for s in found]
+
+
+def test_an_old_function_only_an_undo_journal_keeps_is_not_listed(old: Path) -> None:
+    journal = journal_keeping_old_function(old, Box())
+    assert found_in(old, journal, []) == []
+
+
+def test_an_old_function_a_process_state_keeps_besides_the_journal_is_listed_with_it(
+    old: Path,
+) -> None:
+    journal = journal_keeping_old_function(old, Box())
+    process = Box()
+    process.state = {"kept": journal.saved[0]}  # type: ignore[attr-defined]
+    assert found_in(old, journal, [("process <0.7> (keeper)", process)]) == [
+        ("app.m.handler", ("process <0.7> (keeper)",))
+    ]
+
+
+def closure_of(kept: object) -> object:
+    def closure() -> object:
+        return kept
+
+    return closure
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [lambda kept: kept, lambda kept: functools.partial(print, kept), closure_of],
+    ids=["itself", "partial", "closure"],
+)
+def test_an_old_function_a_module_keeps_besides_the_journal_is_listed_with_it(
+    old: Path, module: ModuleType, wrap: Callable[[object], object]
+) -> None:
+    journal = journal_keeping_old_function(old, Box())
+    module.kept = wrap(journal.saved[0])  # type: ignore[attr-defined]
+    assert found_in(old, journal, []) == [
+        ("app.m.handler", ("module stale_test_holder name kept",))
+    ]
+
+
+@pytest.fixture
+def no_automatic_collection() -> Iterator[None]:
+    """The cycle collector runs only when called (garbage stays until then)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@pytest.mark.usefixtures("no_automatic_collection")
+def test_an_old_function_a_garbage_cycle_keeps_besides_the_journal_is_not_listed(
+    old: Path,
+) -> None:
+    journal = journal_keeping_old_function(old, Box())
+    cycle = Box()
+    cycle.me = cycle  # type: ignore[attr-defined]
+    cycle.code = journal.saved[0]  # type: ignore[attr-defined]
+    del cycle
+    assert found_in(old, journal, []) == []
+
+
+def test_find_lists_the_owners_only_when_it_names_holders(old: Path) -> None:
+    listed: list[str] = []
+
+    def owners() -> Iterator[tuple[str, object]]:
+        listed.append("listed")
+        yield ("process <0.7> (keeper)", Box())
+
+    assert stale.find(old.parent.parent, {old: None}, owners()) == []
+    assert listed == []
+
+
+class Table:
+    """A process table that counts how often it is read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def all(self) -> list[Box]:
+        self.reads += 1
+        process = Box()
+        process.pid = "<0.7>"  # type: ignore[attr-defined]
+        return [process]
+
+    def name_of(self, pid: object) -> str | None:
+        return "keeper"
+
+
+def test_the_process_table_is_read_only_when_the_owners_are_listed() -> None:
+    table = Table()
+    owners = stale.process_owners(table)
+    assert table.reads == 0
+    assert [label for label, _ in owners] == ["process <0.7> (keeper)"]
+    assert table.reads == 1
