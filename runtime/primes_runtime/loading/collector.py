@@ -55,8 +55,10 @@ def thaw() -> None:
 
 def settle() -> None:
     """Bring the frozen objects back, collect everything, freeze what is left; nothing to do
-    in a process that never froze (tests, tools)."""
-    if not frozen():
+    in a process whose boot froze nothing (tests, tools), even if something else froze: a
+    settle timer left by an earlier install in a test process would freeze the heap in the
+    middle of another test's heap walk."""
+    if not _FROZE.is_set():
         return
     gc.unfreeze()
     gc.collect()

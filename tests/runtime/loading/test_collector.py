@@ -74,6 +74,16 @@ def test_after_a_script_a_process_that_never_froze_only_collects_again() -> None
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
+@pytest.mark.usefixtures("unfrozen")
+def test_settle_leaves_alone_a_heap_that_something_other_than_a_boot_froze() -> None:
+    gc.freeze()  # (a test, say, while a settle timer of an earlier install is pending)
+    made = [_Thing() for _ in range(100)]
+    frozen = gc.get_freeze_count()
+    collector.settle()
+    assert gc.get_freeze_count() == frozen  # nothing unfrozen, collected or frozen again
+    del made
+
+
 def test_settle_does_nothing_in_a_process_that_never_froze() -> None:
     assert gc.get_freeze_count() == 0
     collector.settle()
