@@ -329,8 +329,10 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
             report_ = getattr(exc, "report", None)
             kept = report_ is not None and (report_.rollback_problems or report_.probation)
             if added and not kept:
-                with suppress(OSError, ReleaseError):  # the refusal is what the caller needs
+                try:
                     tree.forget(node, version, added)
+                except (OSError, ReleaseError) as gone:  # the refusal is what the caller needs
+                    log.warning("release %s stays unpacked: %s", version, gone)
             raise
         _permanent_or_say(node, version, report.from_version, "upgrade")
         return replace(report, permanent=True)
