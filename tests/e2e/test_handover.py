@@ -17,7 +17,6 @@ from tests.build_backend.deps.interpreters import find_python
 from tools.asgi_example import Load, ctl, get, load
 from tools.handover_example import (
     build_on_python,
-    build_pair,
     command,
     fresh_load,
     load_until,
@@ -29,14 +28,6 @@ pytestmark = pytest.mark.e2e
 LOAD_SECONDS = 5.0
 UPGRADE_AT = 1.5
 WRK_SECONDS = 3.0
-
-
-@pytest.fixture(scope="module")
-def runtime_2(
-    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, ratelimiter_v1: Path
-) -> Path:
-    """ratelimiter_2.tar.gz: release 1's apps on primes-runtime 2."""
-    return build_pair(tmp_path_factory.mktemp("runtime2"), wheelhouse, ratelimiter_v1)
 
 
 @pytest.fixture

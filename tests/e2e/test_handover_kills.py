@@ -13,7 +13,7 @@ import pytest
 from primes_runtime.handover import faults
 
 from tools.asgi_example import ctl, get
-from tools.handover_example import build_pair, command, node_processes
+from tools.handover_example import command, node_processes
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +36,6 @@ CASES = [
     ("successor", "served", "leader"),
     ("successor", "serving", "none"),
 ]
-
-
-@pytest.fixture(scope="module")
-def runtime_2(
-    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, ratelimiter_v1: Path
-) -> Path:
-    """ratelimiter_2.tar.gz: release 1's apps on primes-runtime 2."""
-    return build_pair(tmp_path_factory.mktemp("runtime2"), wheelhouse, ratelimiter_v1)
 
 
 @pytest.fixture

@@ -14,19 +14,11 @@ import pytest
 
 from tests.build_backend.deps.interpreters import find_python
 from tools.asgi_example import ctl, get
-from tools.handover_example import build_on_python, build_pair
+from tools.handover_example import build_on_python
 
 pytestmark = pytest.mark.e2e
 
 RUNTIME = "import primes_runtime, pathlib; pathlib.Path(primes_runtime.__file__).parent.parent.name"
-
-
-@pytest.fixture(scope="module")
-def runtime_2(
-    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, ratelimiter_v1: Path
-) -> Path:
-    """ratelimiter_2.tar.gz: release 1's apps on primes-runtime 2 (built once for this file)."""
-    return build_pair(tmp_path_factory.mktemp("runtime2-ops"), wheelhouse, ratelimiter_v1)
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import example
 from tests.fleet.fleet import Node, Play, inventory, playbook
-from tools.asgi_example import ExampleError, build, copy_example, ctl, deploy, fill_wheelhouse, get
-from tools.handover_example import build_pair
+from tools.asgi_example import ExampleError, ctl, deploy, get
 
 pytestmark = pytest.mark.e2e
 
@@ -60,10 +60,7 @@ class Limiter:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Pair:
-    work = tmp_path_factory.mktemp("handover-build")
-    house = fill_wheelhouse(work / "wheelhouse")
-    one = build(copy_example(work / "src1" / "ratelimiter"), work / "dist1", house)
-    return Pair(one, build_pair(work, house, one))
+    return Pair(example.release_1(tmp_path_factory), example.runtime_2(tmp_path_factory))
 
 
 @pytest.fixture(scope="module")

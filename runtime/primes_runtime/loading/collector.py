@@ -19,7 +19,9 @@ SETTLE_AFTER = 10.0
 """Seconds after an install before the collection that reclaims what it left behind."""
 
 _FROZE = threading.Event()
-"""Set once the node froze what boot made (it keeps what is alive frozen from then on)."""
+"""Set once the node froze what boot made (it keeps what is alive frozen from then on). The
+runtime's one piece of module state, on purpose: it mirrors the interpreter's own (gc's
+permanent generation is one per process), which gc can only count by walking it."""
 
 
 def freeze_boot() -> None:
