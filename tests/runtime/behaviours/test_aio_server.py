@@ -281,7 +281,7 @@ def test_suspend_times_out_on_a_message_that_awaits_too_long_and_leaves_it_runni
     from primes_runtime.errors import SuspendTimeout
 
     pid = start_async_server(ASYNC)
-    cast(pid, ("step", 0, 3.0))
+    cast(pid, ("step", 0, 1.0))
     wait_until(lambda: _state(pid)["seen"] == [("start", 0)], what="the step to begin")
     with pytest.raises(SuspendTimeout):
         system.suspend(pid, 0.02)

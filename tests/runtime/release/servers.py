@@ -41,7 +41,7 @@ def code_change(old_vsn, state, extra):
         raise ValueError("cannot migrate this one")
     if state["tag"] == "hang":
         import time
-        time.sleep(3)
+        time.sleep(1.5)
     if extra == "slow":  # a migration that takes a while: senders keep sending meanwhile
         import time
         time.sleep(0.2)

@@ -64,8 +64,8 @@ def app_node(tmp_path: Path, mod: str, relup: str, *, extra_start: str | None) -
     if extra_start is not None:
         v2_apps.append(App("extra", "1", {f"{mod}_extra": extra_start}, start=f"{mod}_extra:start"))
     write_release(root, "1", v1_apps)
-    write_release(root, "2", v2_apps, relups={"up_from_1": relup},
-                  node_toml='[node]\nname = "primenode"\n\n[env.counter]\nport = 2\n')  # fmt: skip
+    node_toml = '[node]\nname = "primenode"\nprobation = 0\n\n[env.counter]\nport = 2\n'
+    write_release(root, "2", v2_apps, relups={"up_from_1": relup}, node_toml=node_toml)
     mark_permanent(root, "1")
     (root / "releases" / "RELEASES").write_text(
         '{"format": 1, "releases": [{"status": "permanent", "version": "1"},'

@@ -275,7 +275,8 @@ def test_a_release_operation_waits_for_the_node_release_lock_and_adopts_the_new_
     tmp_path: Path, mod: str
 ) -> None:
     node = deploy(tmp_path, mod, up_script(mod))
-    (node.root / "releases" / "2" / "node.toml").write_text('[node]\nname = "renamed"\n')
+    renamed = '[node]\nname = "renamed"\nprobation = 0\n'
+    (node.root / "releases" / "2" / "node.toml").write_text(renamed)
     server.start(mod, "a")
     done = threading.Event()
     with node.release_lock:  # another release operation is under way
@@ -285,5 +286,5 @@ def test_a_release_operation_waits_for_the_node_release_lock_and_adopts_the_new_
         assert node.release == "1"
     assert done.wait(30)
     worker.join(10)
-    assert node.release == "2" and node.config.name == "renamed"
+    assert node.release == "2" and node.config.name == "renamed" and node.config.probation == 0
     assert node.manifest is not None and node.manifest.version == "2"
