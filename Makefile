@@ -49,8 +49,18 @@ typecheck: $(STAMP)
 PYTEST_WORKERS ?= 3
 XDIST = -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
+# Each suite's files go to a fresh directory in RAM where there is one that can run programs
+# (tools/test_tmp.sh says why; TEST_TMP=no keeps the defaults). It is removed when the suite
+# passes and kept, for a look, when it fails.
+TEST_TMP ?= yes
+in_test_tmp = d=$$([ "$(TEST_TMP)" = no ] || sh tools/test_tmp.sh $(1)); \
+	if [ -n "$$d" ]; then echo "test files in $$d"; export TMPDIR="$$d/t"; set -- --basetemp="$$d/p"; fi; \
+	status=0; $(2) "$$@" || status=$$?; \
+	if [ -n "$$d" ]; then if [ $$status = 0 ]; then rm -rf "$$d"; else echo "test files kept in $$d" >&2; fi; fi; \
+	exit $$status
+
 unit: $(STAMP)
-	$(PY) -m pytest -q $(XDIST)
+	@$(call in_test_tmp,u,$(PY) -m pytest -q $(XDIST))
 
 test: lint typecheck unit $(OTHER_PYTHONS:%=runtime-%)
 
@@ -63,7 +73,7 @@ test: lint typecheck unit $(OTHER_PYTHONS:%=runtime-%)
 	touch $@
 
 $(OTHER_PYTHONS:%=runtime-%): runtime-%: .venv-%/.installed
-	.venv-$*/bin/python -m pytest -q $(XDIST) -m "not e2e" $(RUNTIME_TESTS)
+	@$(call in_test_tmp,$*,.venv-$*/bin/python -m pytest -q $(XDIST) -m "not e2e" $(RUNTIME_TESTS))
 
 demo: $(STAMP)
 	$(PY) tools/demo.py

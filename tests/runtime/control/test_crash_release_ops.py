@@ -128,10 +128,11 @@ def traced(pid: int, options: list[str]) -> subprocess.Popen[bytes]:
 
 def _status(task: Path) -> str | None:
     """A thread's /proc status; None if it ended meanwhile (the node's short-lived threads:
-    a collector timer, the bytecode compiler's reaper), as it then needs no tracer."""
+    a collector timer, the bytecode compiler's reaper), as it then needs no tracer. A thread
+    that ends between the listing and the read fails the read with ESRCH, not ENOENT."""
     try:
         return (task / "status").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return None
 
 
@@ -206,8 +207,12 @@ def recovers(trees: Trees, op: Op, call: str, n: int, fault: str) -> None:
     """Inject `fault` at the n-th `call` of `op`, then check the tree and retry the op."""
     node = trees.copy(op.before, f"{op.name}-{call}-{n}-{fault.split('=')[1]}")
     pid = started(node)
-    tracer = traced(pid, ["-o", "/dev/null", "-e", f"trace={call}",
-                          "-e", f"inject={call}:{fault}:when={n}"])  # fmt: skip
+    try:
+        tracer = traced(pid, ["-o", "/dev/null", "-e", f"trace={call}",
+                              "-e", f"inject={call}:{fault}:when={n}"])  # fmt: skip
+    except BaseException:
+        end(pid)
+        raise
     first = node.run(op.name, *args_of(op, trees), timeout=60)
     untraced(tracer)
     where = f"{fault} at {call} #{n} of {op.name}"
