@@ -89,11 +89,11 @@ def cmd_eval(inv: Invocation) -> int:
 
 
 def cmd_rpc(inv: Invocation) -> int:
-    from primes_runtime.service.evaluate import parse_args
+    from primes_runtime.formats import rpc_args
 
     module, function, *arguments = inv.args
     try:
-        parse_args(arguments)
+        rpc_args.parse(arguments)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return show(inv, "rpc", module=module, function=function, args=arguments)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Callable
 
@@ -33,6 +32,8 @@ def node_cookie(tree: Tree, version: str) -> str:
         return _read(tree)
     except FileNotFoundError:
         pass
+    import secrets  # only a first start makes one: not on every client's path
+
     fresh = secrets.token_urlsafe(32)
     try:
         fd = os.open(tree.cookie_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 import math
 import tomllib
@@ -159,6 +158,8 @@ def parse(text: str, where: str = NAME) -> NodeConfig:
 
 
 def _hint(key: str, known: Iterable[str]) -> str:
+    import difflib  # only for a key that is wrong: not on every reader's path
+
     close = difflib.get_close_matches(key, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

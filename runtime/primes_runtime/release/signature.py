@@ -8,13 +8,14 @@ signature against releases/allowed_signers (format: ssh-keygen(1), ALLOWED SIGNE
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import subprocess
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .errors import ReleaseError
+
+if TYPE_CHECKING:
+    import subprocess
 
 NAMESPACE = "primes-release"
 ALLOWED_SIGNERS = "allowed_signers"
@@ -51,6 +52,8 @@ def check(package: Path, data: IO[bytes], root: Path) -> None:
             f"{package}: refused, no signature {sig.name} next to it; this node accepts only "
             f"packages signed by a key in {allowed} (build with -C sign-key=PATH)"
         )
+    import shutil  # checking a signature is rare; `mode` is on every `versions`' path
+
     keygen = shutil.which("ssh-keygen")
     if keygen is None:
         raise ReleaseError(
@@ -97,6 +100,8 @@ def _refuse_untrusted(package: Path, allowed: Path) -> None:
 
 
 def _run(argv: list[str], stdin: IO[bytes] | None = None) -> subprocess.CompletedProcess[str]:
+    import subprocess
+
     try:
         return subprocess.run(
             argv,

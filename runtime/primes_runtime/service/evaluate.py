@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
-import shlex
 import traceback
 from dataclasses import dataclass
 
 from primes_runtime.errors import CodeLoadError
+from primes_runtime.formats import rpc_args
 from primes_runtime.loading import code_server
 from primes_runtime.service.capture import captured
 
@@ -53,36 +52,11 @@ def run_eval(source: str) -> Outcome:
     return Outcome(out.getvalue(), None if value is None else repr(value))
 
 
-def parse_args(sources: list[str]) -> list[object]:
-    """Each argument as a Python literal; ValueError naming the one that is not."""
-    values: list[object] = []
-    for source in sources:
-        try:
-            values.append(ast.literal_eval(source))
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            raise ValueError(
-                f"argument {source!r} is not a Python literal; "
-                f"to pass it as a string, write {shell_word(repr(source))}"
-            ) from None
-    return values
-
-
-def shell_word(text: str) -> str:
-    """`text` quoted for a POSIX shell so that it arrives as one argument, exactly.
-
-    Double quotes with `"`, `\\`, `$` and `` ` `` escaped read best; text with `!` (history
-    expansion in interactive bash, even inside double quotes) is single-quoted instead.
-    """
-    if "!" in text:
-        return shlex.quote(text)
-    return '"' + re.sub(r'(["\\$`])', r"\\\1", text) + '"'
-
-
 def run_rpc(module: str, function: str, sources: list[str]) -> Outcome:
     """Call module.function(*literals); a str result prints as is, anything else as its repr."""
     with captured() as out:
         try:
-            args = parse_args(sources)
+            args = rpc_args.parse(sources)
             target = _module(module)
             func = getattr(target, function, None)
             if func is None:
