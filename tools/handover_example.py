@@ -128,3 +128,14 @@ def node_processes(root: Path) -> list[int]:
             if os.fsencode(str(root)) in args and state != "Z" and b"--root" in args:
                 found.append(int(entry))
     return found
+
+
+def one_node_left(root: Path, timeout: float = 30.0) -> list[int]:
+    """The tree's node processes once one at most is left, else when `timeout` passed: a
+    hand-over's old node answers the command once the successor serves, then exits."""
+    deadline = time.monotonic() + timeout
+    found = node_processes(root)
+    while len(found) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        found = node_processes(root)
+    return found

@@ -20,7 +20,7 @@ from tools.handover_example import (
     command,
     fresh_load,
     load_until,
-    node_processes,
+    one_node_left,
 )
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +83,7 @@ def test_an_upgrade_that_changes_the_runtime_hands_over_under_load_and_keeps_eve
     stats = json.loads(get(port, "/stats")[1])
     assert stats["total"] == 3 + seen.requests  # every hit counted, on both nodes
     assert "2 permanent" in ctl(started, "versions")
-    assert node_processes(started.parent.parent) == [after]
+    assert one_node_left(started.parent.parent) == [after]
 
 
 CHAIN = (("2", "3.12"), ("3", "3.13"), ("4", "3.11"))
@@ -157,7 +157,7 @@ def test_a_node_moves_from_python_3_11_to_3_12_to_3_13_and_back_under_load_keepi
         stats = json.loads(get(port, "/stats")[1])
         assert stats["total"] == 3 + seen.requests + carol  # every hit counted, on all four nodes
         assert "4 permanent" in ctl(deployed, "versions")
-        assert node_processes(deployed.parent.parent) == [pids[-1]]
+        assert one_node_left(deployed.parent.parent) == [pids[-1]]
     finally:
         command(deployed, "stop")
 
@@ -192,4 +192,4 @@ def test_a_successor_that_fails_leaves_the_old_node_serving_with_its_state_and_o
     assert get(port, "/hit/alice")[0] == 200
     assert json.loads(get(port, "/stats")[1])["total"] == 4
     assert ctl(started, "versions").split() == ["1", "permanent"]
-    assert node_processes(started.parent.parent) == [before]
+    assert one_node_left(started.parent.parent) == [before]

@@ -13,7 +13,7 @@ import pytest
 from primes_runtime.handover import faults
 
 from tools.asgi_example import ctl, get
-from tools.handover_example import command, node_processes
+from tools.handover_example import command, node_processes, one_node_left
 
 pytestmark = pytest.mark.e2e
 
@@ -120,4 +120,4 @@ def test_a_kill_9_of_either_node_at_any_step_leaves_one_node_serving_or_a_tree_s
             assert again.returncode == 0, again.stderr
             assert hits(port) == 1
     assert get(port, "/hit/alice")[0] == 200
-    assert len(node_processes(root)) == 1
+    assert len(one_node_left(root)) == 1
