@@ -1,7 +1,9 @@
 #!/bin/sh
 # Prints a fresh, empty directory in RAM for one test suite's files (`make test` points
 # pytest's --basetemp and TMPDIR into it), or nothing where there is none that can run
-# programs (no /dev/shm, not writable, mounted noexec): the suite then uses the default.
+# programs (no /dev/shm, not writable, mounted noexec) or has less than 4 GiB free (a suite
+# writes about 1.5 GiB; a container's /dev/shm is often 64 MiB): the suite then uses the
+# default.
 #
 # Why: the suite creates hundreds of thousands of files (release trees, unpacked packages,
 # builds, bytecode). On a tmpfs a file costs about 15 us to create; on the ext4 disk of the
@@ -13,6 +15,8 @@ set -eu
 name=${1:?usage: tools/test_tmp.sh NAME}
 ram=/dev/shm
 [ -d "$ram" ] && [ -w "$ram" ] || exit 0
+free_kib=$(df -Pk "$ram" 2>/dev/null | awk 'NR == 2 { print $4 }')
+[ "${free_kib:-0}" -ge 4194304 ] 2>/dev/null || exit 0
 key=$(printf '%s %s' "$(id -u)" "$(pwd -P)" | cksum | cut -d' ' -f1)
 dir=$ram/pt$key/$name
 rm -rf "$dir"
@@ -23,4 +27,5 @@ if printf '#!/bin/sh\nexit 0\n' > "$probe" && chmod +x "$probe" && "$probe" 2>/d
     echo "$dir"
 else
     rm -rf "$dir"
+    rmdir "$ram/pt$key" 2>/dev/null || :
 fi
