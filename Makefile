@@ -56,7 +56,7 @@ TEST_TMP ?= yes
 in_test_tmp = d=$$([ "$(TEST_TMP)" = no ] || sh tools/test_tmp.sh $(1)); \
 	if [ -n "$$d" ]; then echo "test files in $$d"; export TMPDIR="$$d/t"; set -- --basetemp="$$d/p"; fi; \
 	status=0; $(2) "$$@" || status=$$?; \
-	if [ -n "$$d" ]; then if [ $$status = 0 ]; then rm -rf "$$d"; else echo "test files kept in $$d" >&2; fi; fi; \
+	if [ -n "$$d" ]; then if [ $$status = 0 ]; then rm -rf "$$d"; rmdir "$${d%/*}" 2>/dev/null || :; else echo "test files kept in $$d" >&2; fi; fi; \
 	exit $$status
 
 unit: $(STAMP)
