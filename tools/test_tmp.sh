@@ -2,7 +2,7 @@
 # Prints a fresh, empty directory in RAM for one test suite's files (`make test` points
 # pytest's --basetemp and TMPDIR into it), or nothing where there is none that can run
 # programs (no /dev/shm, not writable, mounted noexec) or has less than 4 GiB free (a suite
-# writes about 1.5 GiB; a container's /dev/shm is often 64 MiB): the suite then uses the
+# wrote 1.4 GiB in one run; a container's /dev/shm is often 64 MiB): the suite then uses the
 # default.
 #
 # Why: the suite creates hundreds of thousands of files (release trees, unpacked packages,
