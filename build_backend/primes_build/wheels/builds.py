@@ -10,6 +10,7 @@ made before validation can cost time, never correctness.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata  # noqa: F401  # before any build thread: see below
 import os
 import sys
 import tempfile
@@ -42,6 +43,10 @@ def build_jobs() -> int:
 
 
 RUNTIME = "primes_runtime"
+# importlib.metadata is imported above, by the thread that starts the builds: a build thread
+# needs it (buildreqs), and on Python 3.11 a thread importing it while another imports
+# importlib.resources can fail with a _DeadlockError (importlib.abc and importlib.resources
+# import each other); seen once in a corpus build.
 
 Built = Future[tuple[Path, bool]]
 """A build's wheel and whether it needed an isolated env."""

@@ -1,51 +1,150 @@
-"""`ping`, `pid` and `upgrade` without the full CLI's start: a lean path for the commands health
-checks run often and for the upgrade, whose wall time is the node's down to its imports.
+"""The commands a node answers, without the full CLI's start: a lean path for the commands
+health checks, scripts and tests run often, and for the upgrade, whose wall time is the
+node's down to its imports.
 
-It imports only the socket, the handshake, the frames and the format layer's lean readers
-(formats.start_data, formats.node_toml_lean; no argparse, pathlib, dataclasses or TOML parser)
-and handles only the plain forms the start script passes: `--root R --name N ping` (or `pid`),
-`--root R --name N upgrade [--json] [--probation SECONDS] PKG|VSN`. Anything else, and any
-failure before a request is sent, returns None: the full CLI then runs the command from the
-start and prints its one error line, so the two paths never disagree on an outcome. Once
-`upgrade` is sent, the full CLI's own code prints its answer or its error (cli/remote.py, from
-control/operations.py's table); it is imported while the node works.
+It imports only the socket, the handshake, the frames, the printers (cli/output.py) and the
+format layer's lean readers (formats.start_data, formats.node_toml_lean; no argparse,
+pathlib, dataclasses or TOML parser) and handles only the plain forms the start script
+passes: `--root R --name N` then `ping`, `pid`, `versions [--json]`, `check-code [--json]`,
+`eval CODE...`, `rpc MODULE FUNCTION [ARG...]` (no word starting with `-`), or
+`upgrade [--json] [--probation SECONDS] PKG|VSN`. Anything else, and any failure before a
+request is sent, returns None: the full CLI then runs the command from the start and prints
+its one error line, so the two paths never disagree on an outcome. Once a request is sent,
+a success is printed by the printers the full CLI uses, and a failure by the full CLI's own
+error printer (imported then: cli/app.py); the upgrade's answer is printed by the full CLI's
+code (cli/remote.py, from control/operations.py's table), imported while the node works.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from typing import NamedTuple
 
 from primes_runtime.control import auth
 from primes_runtime.control.sealed import Sealed
 from primes_runtime.formats import node_toml_lean, start_data
 from primes_runtime.release.argument import is_package_path
 
-COMMANDS = ("ping", "pid")
 RELEASE = "upgrade"
 """The release command taken here (control/operations.py names its target and extras)."""
 COOKIE_VAR = "PRIMES_COOKIE"
 """primes_runtime.control.cookie.ENV_VAR (not imported: that module loads the TOML layer)."""
+CONNECT_TIMEOUT = 10.0
+"""Seconds to connect and prove the cookie (then the full CLI's own limit for the reply)."""
+
+
+class Request(NamedTuple):
+    """A command line's request: the operation, its arguments, how long the reply may take
+    (None: wait for it), whether --json was given."""
+
+    op: str
+    args: dict[str, object]
+    timeout: float | None
+    as_json: bool
 
 
 def run(argv: list[str]) -> int | None:
     """The command's exit status, or None when the full CLI must run it."""
-    if len(argv) > 5 and argv[0] == "--root" and argv[2] == "--name" and argv[4] == RELEASE:
-        return _release(argv)
-    if len(argv) != 5 or argv[0] != "--root" or argv[2] != "--name" or argv[4] not in COMMANDS:
+    if len(argv) < 5 or argv[0] != "--root" or argv[2] != "--name":
         return None
-    root = argv[1]
+    if argv[4] == RELEASE and len(argv) > 5:
+        return _release(argv)
+    request = plain_request(argv[4], argv[5:])
+    if request is None:
+        return None
+    root, name = argv[1], argv[3]
     try:
         cookie = _cookie(root)
         if cookie is None:
             return None
-        value = _ask(os.path.join(root, "run", "node.sock"), cookie, argv[4])
-    except Exception:  # any failure: the full CLI runs the command and reports it
+        sock, sealed = _session(os.path.join(root, "run", "node.sock"), cookie)
+    except Exception:  # nothing was sent: the full CLI runs the command and reports
         return None
-    if value is None:
+    with sock:
+        sock.settimeout(request.timeout)
+        try:
+            sealed.send({"op": request.op, "args": request.args})
+            reply = sealed.recv()
+        except Exception as exc:  # a lost connection, a frame that fails its check
+            return _failed(name, request, None, exc)
+    if reply is None or reply.get("ok") is not True:
+        return _failed(name, request, reply, None)
+    return _printed(root, name, request, reply)
+
+
+def plain_request(command: str, words: list[str]) -> Request | None:
+    """The request of a command line in a form whose meaning the full parser agrees on;
+    None for anything else (an option, a word the parser could take for one, a bad ARG)."""
+    if command in ("ping", "pid"):
+        return None if words else Request(command, {}, 10.0 if command == "ping" else None, False)
+    if command in ("versions", "check-code"):
+        if words not in ([], ["--json"]):
+            return None
+        return Request(command, {}, 30.0 if command == "versions" else None, bool(words))
+    if any(word.startswith("-") for word in words):
         return None
-    os.write(1, f"{value}\n".encode())
-    return 0
+    if command == "eval" and words:
+        return Request("eval", {"code": " ".join(words)}, None, False)
+    if command == "rpc" and len(words) >= 2:
+        from primes_runtime.formats import rpc_args
+
+        try:
+            rpc_args.parse(words[2:])
+        except ValueError:
+            return None  # the full CLI says why, as a usage error
+        args: dict[str, object] = {"module": words[0], "function": words[1], "args": words[2:]}
+        return Request("rpc", args, None, False)
+    return None
+
+
+def _printed(root: str, name: str, request: Request, reply: dict[str, object]) -> int:
+    """A successful reply printed as the full CLI prints it (cli/remote.py's commands)."""
+    from primes_runtime.cli import output
+    from primes_runtime.control.errors import ControlError
+
+    out = reply.get("out", "")
+    out = out if isinstance(out, str) else ""
+    value = reply.get("value")
+    op = request.op
+    if op == "ping":
+        print(value)
+        return 0
+    if op == "versions":
+        packages = ""
+        if request.as_json:
+            from pathlib import Path
+
+            from primes_runtime.release import signature
+
+            packages = signature.mode(Path(root).resolve())
+        return output.versions(op, request.as_json, output.version_pairs(value), True, packages)
+    if op == "check-code":
+        try:
+            return output.check_code(op, request.as_json, value)
+        except ControlError as exc:
+            return _failed(name, request, None, exc)
+    return output.shown(out, value)
+
+
+def _failed(
+    name: str, request: Request, reply: dict[str, object] | None, exc: Exception | None
+) -> int:
+    """A sent request that failed, reported by the full CLI's error printer (its exit code)."""
+    from primes_runtime.cli import app
+    from primes_runtime.control.client import answer, lost
+    from primes_runtime.control.errors import ControlError
+    from primes_runtime.errors import PrimesError
+
+    try:
+        if isinstance(exc, OSError):
+            raise lost(request.op, exc)
+        if exc is not None:
+            raise exc
+        answer(request.op, reply)
+        raise ControlError(f"the node refused '{request.op}'")  # answer() raised already
+    except (ControlError, PrimesError, OSError) as error:
+        return app.failed(name, request.op, request.as_json, error)
 
 
 def _cookie(root: str) -> str | None:
@@ -71,24 +170,6 @@ def _read(root: str, path: str) -> str:
     """The text of `path` (a tree-relative path the format layer names) under `root`."""
     with open(os.path.join(root, path), encoding="utf-8") as f:
         return f.read()
-
-
-def _ask(path: str, cookie: str, op: str) -> object:
-    """One request on a fresh authenticated connection; the value, None unless it succeeded."""
-    if len(os.fsencode(path)) > 100:
-        return None  # the full CLI knows how to reach a socket with a long path
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(10.0)
-        sock.connect(path)
-        sealed = Sealed(sock, auth.client_handshake(sock, cookie), node=False)
-        sealed.send({"op": op, "args": {}})
-        reply = sealed.recv()
-    if reply is None or reply.get("ok") is not True or reply.get("out"):
-        return None
-    value = reply.get("value")
-    if op == "pid" and not isinstance(value, int):
-        return None
-    return value
 
 
 def _release(argv: list[str]) -> int | None:
@@ -151,7 +232,7 @@ def _session(path: str, cookie: str) -> tuple[socket.socket, Sealed]:
         raise OSError("the full CLI knows how to reach a socket with a long path")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.settimeout(10.0)
+        sock.settimeout(CONNECT_TIMEOUT)
         sock.connect(path)
         return sock, Sealed(sock, auth.client_handshake(sock, cookie), node=False)
     except BaseException:

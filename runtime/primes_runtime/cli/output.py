@@ -7,7 +7,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from primes_runtime import safetext
-from primes_runtime.control.client import RemoteError
 from primes_runtime.control.errors import ControlError
 
 if TYPE_CHECKING:
@@ -27,6 +26,8 @@ def emit_json(command: str, data: Data) -> None:
 
 def emit_failure_json(command: str, exc: ControlError, code: int) -> None:
     """A failure as one JSON object: the one-line error, the exit code and any report."""
+    from primes_runtime.control.client import RemoteError  # here: the lean path (cli/fast.py)
+
     report = exc.report if isinstance(exc, RemoteError) else None
     data: Data = {"ok": False, "command": command, "exit_code": code, "error": str(exc)}
     data["report"] = report
@@ -86,6 +87,49 @@ def status_data(value: Data, name: str) -> Data:
         "old_code": [str(line) for line in _listed(value.get("old_code"))],
         "stale_code": _listed(value.get("stale_code")),
     }
+
+
+def shown(out: str, value: object) -> int:
+    """What `eval`, `rpc` and `pid` print: the text the node's code printed, then the value
+    (if any)."""
+    write_out(out)
+    if value is not None:
+        print(value)
+    return 0
+
+
+def check_code(command: str, as_json: bool, value: object) -> int:
+    """check-code's answer printed; exit 1 if anything still runs old code."""
+    if not isinstance(value, dict) or not isinstance(value.get("stale"), list):
+        raise ControlError("the node sent a malformed check-code answer")
+    found = value["stale"]
+    if as_json:
+        emit_json(command, value)
+    elif found:
+        for item in found:
+            print(stale_line(item))
+    else:
+        print(f"every loaded module, function and class runs release {value.get('release')}'s code")
+    return 1 if found else 0
+
+
+def versions(
+    command: str, as_json: bool, pairs: list[tuple[str, str]], running: bool, packages: str
+) -> int:
+    """versions' answer printed: one `version status` line per release, or the JSON object
+    (`packages`: the tree's signature mode)."""
+    if as_json:
+        releases = [{"version": v, "status": s} for v, s in pairs]
+        emit_json(command, {"running": running, "releases": releases, "packages": packages})
+    else:
+        for version, status in pairs:
+            print(safetext.escape(version), safetext.escape(status))
+    return 0
+
+
+def version_pairs(value: object) -> list[tuple[str, str]]:
+    """The node's `versions` answer as (version, status) pairs."""
+    return [(str(r[0]), str(r[1])) for r in rows(value)]
 
 
 def stale_line(item: object) -> str:

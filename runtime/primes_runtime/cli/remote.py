@@ -18,10 +18,7 @@ from primes_runtime.release.argument import is_package_path
 def show(inv: Invocation, op: str, **args: object) -> int:
     """Print what the node's code printed, then the value (if any)."""
     answer = inv.ask(op, timeout=None, **args)
-    output.write_out(answer.out)
-    if answer.value is not None:
-        print(answer.value)
-    return 0
+    return output.shown(answer.out, answer.value)
 
 
 def cmd_ping(inv: Invocation) -> int:
@@ -47,23 +44,12 @@ def cmd_status(inv: Invocation) -> int:
 
 def cmd_check_code(inv: Invocation) -> int:
     """List what still runs code of an old lib dir; exit 1 if anything does."""
-    value = inv.ask("check-code", timeout=None).value
-    if not isinstance(value, dict) or not isinstance(value.get("stale"), list):
-        raise ControlError("the node sent a malformed check-code answer")
-    found = value["stale"]
-    if inv.json:
-        output.emit_json(inv.command, value)
-    elif found:
-        for item in found:
-            print(output.stale_line(item))
-    else:
-        print(f"every loaded module, function and class runs release {value.get('release')}'s code")
-    return 1 if found else 0
+    return output.check_code(inv.command, inv.json, inv.ask("check-code", timeout=None).value)
 
 
 def cmd_versions(inv: Invocation) -> int:
     try:
-        pairs = [(str(r[0]), str(r[1])) for r in output.rows(inv.ask("versions").value)]
+        pairs = output.version_pairs(inv.ask("versions").value)
         running = True
     except NotRunning:
         from primes_runtime.cli import launcher
@@ -71,17 +57,11 @@ def cmd_versions(inv: Invocation) -> int:
         launcher.recover_idle(inv)
         pairs = inv.tree.releases_on_disk()
         running = False
-    if inv.json:
-        from primes_runtime.release import signature
+    from primes_runtime.release import signature
 
-        releases = [{"version": v, "status": s} for v, s in pairs]
-        packages = signature.mode(inv.tree.root)
-        data = {"running": running, "releases": releases, "packages": packages}
-        output.emit_json(inv.command, data)
-    else:
-        for version, status in pairs:
-            print(safetext.escape(version), safetext.escape(status))
-    return 0
+    return output.versions(
+        inv.command, inv.json, pairs, running, signature.mode(inv.tree.root) if inv.json else ""
+    )
 
 
 def cmd_eval(inv: Invocation) -> int:

@@ -15,8 +15,9 @@ worker would compete for the GIL with the one doing the work.
 
 The pool grows when runnable processes wait and no worker made progress for a few
 milliseconds (every worker is busy or blocked, e.g. in a ``call`` made from inside a
-handler); a watchdog thread checks that, like Go's sysmon. Workers idle for longer than
-``idle_timeout`` exit until ``min_workers`` are left.
+handler); a watchdog thread checks that, like Go's sysmon. While no process waits for a
+worker, the watchdog sleeps until ``submit`` queues one (an idle node wakes no thread).
+Workers idle for longer than ``idle_timeout`` exit until ``min_workers`` are left.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ class Scheduler:
         self._started = False
         self._closed = False
         self._closing = threading.Event()
+        self._sysmon_wake = _thread.allocate_lock()
+        self._sysmon_wake.acquire()
+        self._sysmon_parked = False
+        """The watchdog sleeps on ``_sysmon_wake`` until a process is queued (guarded by
+        ``_lock``: whoever clears it releases the lock once)."""
 
     @property
     def workers(self) -> int:
@@ -93,6 +99,9 @@ class Scheduler:
         with self._lock:
             if not self._idle:
                 self._runq.append(proc)
+                if self._sysmon_parked:
+                    self._sysmon_parked = False
+                    self._sysmon_wake.release()
                 return
             parked = self._idle.pop()  # the latest parked: its thread is the warmest
             parked.proc = proc
@@ -107,7 +116,10 @@ class Scheduler:
         with self._lock:
             self._closed = True
             parked, self._idle = self._idle, []
-        self._closing.set()
+            self._closing.set()
+            if self._sysmon_parked:
+                self._sysmon_parked = False
+                self._sysmon_wake.release()
         for place in parked:
             place.wake.release()
 
@@ -178,16 +190,32 @@ class Scheduler:
     def _watchdog(self) -> None:
         closing = self._closing
         while not closing.is_set():
-            pending = bool(self._runq)
+            if not self._runq:
+                self._sysmon_sleep()
+                continue
             before = self._progress
-            time.sleep(self.stall if pending else self.stall * 5)
+            time.sleep(self.stall)
             # Runnable processes waited a whole interval and no worker finished a slice:
             # every worker is blocked. Add one.
-            if pending and self._runq and self._progress == before:
+            if self._runq and self._progress == before:
                 with self._lock:
                     room = self._workers < self.max_workers and not self._closed
                     if room and self._spawn_locked():
                         log.debug("scheduler: grew to %d workers", self._workers)
+
+    def _sysmon_sleep(self) -> None:
+        """Sleep until ``submit`` queues a process or the pool closes (at most a second)."""
+        with self._lock:
+            if self._runq or self._closed:
+                return
+            self._sysmon_parked = True
+        if self._sysmon_wake.acquire(timeout=1.0):
+            return
+        with self._lock:
+            if self._sysmon_parked:  # nobody is about to wake it
+                self._sysmon_parked = False
+                return
+        self._sysmon_wake.acquire()  # a submit took it: its release is on the way, or done
 
 
 def default_min_workers() -> int:

@@ -1,4 +1,5 @@
-"""`ping`'s lean path: what it loads, what it answers, and when it leaves the command to the CLI."""
+"""The lean path (cli/fast.py): what it loads, what it answers, and when it leaves the command to
+the full CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import primes_runtime
 import pytest
-from primes_runtime.cli import fast
+from primes_runtime.cli import app, fast
 
 from .conftest import Script
 
@@ -21,8 +22,79 @@ def no_cookie_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PRIMES_COOKIE", raising=False)
 
 
-def argv(script: Script, command: str = "ping") -> list[str]:
-    return ["--root", str(script.root), "--name", "primenode", command]
+def argv(script: Script, command: str = "ping", *words: str) -> list[str]:
+    return ["--root", str(script.root), "--name", "primenode", command, *words]
+
+
+PLAIN = [
+    ("ping",),
+    ("pid",),
+    ("versions",),
+    ("versions", "--json"),
+    ("check-code",),
+    ("check-code", "--json"),
+    ("eval", "print('said')", ";", "6", "*", "7"),
+    ("eval", "import", "os"),
+    ("eval", "raise", "ValueError('no')"),
+    ("rpc", "os", "getcwd"),
+    ("rpc", "operator", "add", "2", "[3]"),
+    ("rpc", "no_such_module", "f"),
+]
+"""Command lines the lean path answers: successes, and failures the node reports."""
+
+LEFT = [
+    ("status",),
+    ("ping", "extra"),
+    ("versions", "--json", "--json"),
+    ("check-code", "--cookie", "x"),
+    ("eval",),
+    ("eval", "-1"),
+    ("rpc", "os"),
+    ("rpc", "os", "getpid", "--json"),
+    ("rpc", "operator", "add", "not a literal("),
+    ("upgrade",),
+]
+"""Command lines the lean path leaves to the full CLI (nothing sent)."""
+
+
+@pytest.mark.parametrize("words", PLAIN, ids=" ".join)
+def test_a_plain_command_line_prints_and_exits_as_the_full_cli_does(
+    served: Script, capfd: pytest.CaptureFixture[str], words: tuple[str, ...]
+) -> None:
+    lean = fast.run(argv(served, *words))
+    lean_out = capfd.readouterr()
+    full = app.main(argv(served, *words))
+    full_out = capfd.readouterr()
+    assert lean is not None
+    assert (lean, lean_out.out, lean_out.err) == (full, full_out.out, full_out.err)
+
+
+@pytest.mark.parametrize("words", LEFT, ids=" ".join)
+def test_any_other_form_is_left_to_the_full_cli_with_nothing_sent(
+    served: Script, words: tuple[str, ...]
+) -> None:
+    assert fast.run(argv(served, *words)) is None
+
+
+def test_a_plain_command_loads_neither_argparse_nor_the_toml_parser_nor_dataclasses(
+    served: Script,
+) -> None:
+    """Each command of the lean path, in a fresh interpreter as bin/<name> starts it."""
+    for words in [("versions",), ("check-code", "--json"), ("eval", "1"), ("rpc", "os", "getpid")]:
+        code = (
+            f"import sys; sys.path.insert(0, {str(RUNTIME)!r}); from primes_runtime import cli; "
+            f"status = cli.main({argv(served, *words)!r}); "
+            "print(status, sorted(m for m in ('tomllib', 'dataclasses', 'argparse') "
+            "if m in sys.modules), file=sys.stderr)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-S", "-s", "-E", "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        assert done.stderr.split(" ", 1) == ["0", "[]\n"], (words, done.stderr)
 
 
 def test_the_lean_path_loads_neither_the_toml_parser_nor_dataclasses() -> None:
@@ -59,6 +131,7 @@ def test_a_start_data_the_format_layer_refuses_leaves_ping_to_the_full_cli(
     assert fast.run(argv(served)) is None
 
 
-def test_any_other_command_line_is_left_to_the_full_cli(served: Script) -> None:
-    assert fast.run(argv(served, "status")) is None
+def test_a_command_line_without_the_start_script_s_options_is_left_to_the_full_cli(
+    served: Script,
+) -> None:
     assert fast.run(["--root", str(served.root), "ping"]) is None
