@@ -31,9 +31,12 @@ check, including `unknown command` (its own column in the table).
 Wheels are fetched from PyPI once, into a cache dir outside the repository
 (`PRIMES_CORPUS_CACHE`, default `~/.cache/primes-corpus`); every command then runs offline:
 `primes lock --no-index --find-links <the bump's wheels>`, and the world of tests/e2e/world.py
-(PIP_NO_INDEX, its local index). The builds are `python -m build --no-isolation` in the venv
-that has primes-build (the isolated route installs the same primes-build from the same index
-into a fresh env, 4 s more a build; `PRIMES_CORPUS_ISOLATED=1` takes it). Two bumps run at a
+(PIP_NO_INDEX, its local index). The builds are `python -m build --no-isolation --wheel` in the
+venv that has primes-build: the wheel hook writes the release package straight from the
+project (the default route's sdist, extracted again, adds two hook processes a build and is
+covered by the seed story and the walkthrough; the isolated route installs the same
+primes-build from the same index into a fresh env, 4 s more a build;
+`PRIMES_CORPUS_ISOLATED=1` takes the whole default route). Two bumps run at a
 time (`PRIMES_CORPUS_JOBS`); `pytest -s` prints the table. The upgrades run with
 `--probation 0`: the probation window watches for crashes, which these checks do not need, and
 would add 5 s to every bump.
@@ -350,7 +353,7 @@ class Node:
         return self.run(primes, "lock", "--no-index", "--find-links", self.wheels, cwd=self.project)
 
     def build(self) -> Done:
-        isolation = () if ISOLATED else ("--no-isolation",)
+        isolation = () if ISOLATED else ("--no-isolation", "--wheel")
         return self.run(self.world.bin("python"), "-m", "build", *isolation, cwd=self.project)
 
     # the node
