@@ -154,15 +154,16 @@ class Scheduler:
                     self._workers -= 1
                     return None
                 self._idle.append(place)
-            if not place.wake.acquire(timeout=self.idle_timeout):
+            while not place.wake.acquire(timeout=self.idle_timeout):
                 with lock:
                     if place in self._idle:  # nobody is about to wake it
                         if self._workers > self.min_workers:
                             self._idle.remove(place)
                             self._workers -= 1
                             return None
-                        continue  # stays parked
+                        continue  # stays parked, in the one place it holds in _idle
                 place.wake.acquire()  # a submit took it: its release is on the way
+                break
             proc, place.proc = place.proc, None
             if proc is not None:
                 return proc

@@ -61,3 +61,22 @@ def test_idle_workers_beyond_the_minimum_exit() -> None:
     assert pool.workers >= 2
     gate.set()
     wait_until(lambda: pool.workers == 1, what="the pool to shrink")
+
+
+def test_a_worker_parked_past_its_idle_timeout_is_woken_once_per_process_and_closes_cleanly() -> (
+    None
+):
+    """A worker at the minimum stays parked when its idle timeout passes, in one place: every
+    process submitted afterwards runs, and close() wakes each parked worker once."""
+    pool = Scheduler(min_workers=1, idle_timeout=0.01)
+    pool.start()
+    idle = pool._idle  # the parked workers' places (white box: what close() releases)
+    wait_until(lambda: len(idle) == 1, what="the worker to park")
+    threading.Event().wait(0.1)  # ten idle timeouts pass
+    assert len(idle) == 1
+    jobs = [threading.Event() for _ in range(20)]
+    for done in jobs:
+        pool.submit(_Job(done))
+    assert all(done.wait(5) for done in jobs)
+    wait_until(lambda: len(idle) == 1, what="the worker to park again")
+    pool.close()
