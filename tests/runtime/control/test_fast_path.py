@@ -4,8 +4,10 @@ the full CLI."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import primes_runtime
@@ -20,6 +22,17 @@ RUNTIME = Path(primes_runtime.__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def no_cookie_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PRIMES_COOKIE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def umask_kept() -> Iterator[None]:
+    """The full CLI makes its process's umask private (cli/app.py's main); run here, in the
+    test process, it must not leave later tests creating directories other users cannot
+    enter."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)
 
 
 def argv(script: Script, command: str = "ping", *words: str) -> list[str]:
