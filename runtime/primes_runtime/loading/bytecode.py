@@ -3,7 +3,10 @@
 compile() holds the GIL for the whole module: a node that imports code it has no bytecode for
 (a tree fresh from `tar -xzf`, the release handler's modules at the first upgrade) stops
 serving for each one. The unpacker compiles what it unpacks; `in_background` does the same
-for a booted tree's code path, once the node serves.
+for a booted tree's code path, once the node serves. A dir whose walk ended is marked for the
+interpreter that compiled it (`__pycache__/primes-compiled.<cache tag>`, ignored as the rest
+of __pycache__ is): a boot of a tree whose code dirs are all marked starts no child (lib dirs
+never change; a file that did change is compiled on import, as Python always does).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import py_compile
+import sys
 from collections.abc import Callable, Iterable
 from importlib.util import cache_from_source
 from pathlib import Path
@@ -26,8 +30,9 @@ NICENESS = 10
 
 
 def compile_dirs(dirs: Iterable[Path]) -> int:
-    """Write the bytecode of every .py file below `dirs` that has none (or a stale one);
-    the number compiled. A file that does not compile, or a dir not writable, is skipped."""
+    """Write the bytecode of every .py file below `dirs` that has none (or a stale one), then
+    mark each dir compiled; the number compiled. A file that does not compile, or a dir not
+    writable, is skipped."""
     compiled = 0
     for top in dirs:
         for dirpath, dirnames, filenames in os.walk(top):
@@ -37,7 +42,33 @@ def compile_dirs(dirs: Iterable[Path]) -> int:
                     with contextlib.suppress(py_compile.PyCompileError, OSError, ValueError):
                         py_compile.compile(os.path.join(dirpath, filename), doraise=True)
                         compiled += 1
+        _mark(Path(top))
     return compiled
+
+
+def marker(top: Path) -> Path | None:
+    """The file that says `top` was compiled by this interpreter (None: it writes no
+    bytecode)."""
+    tag = sys.implementation.cache_tag
+    return None if tag is None else top / "__pycache__" / f"primes-compiled.{tag}"
+
+
+def all_marked(dirs: Iterable[str]) -> bool:
+    """Whether every dir of `dirs` was compiled by this interpreter already."""
+    for top in dirs:
+        mark = marker(Path(top))
+        if mark is None or not mark.is_file():
+            return False
+    return True
+
+
+def _mark(top: Path) -> None:
+    mark = marker(top)
+    if mark is None or not top.is_dir():
+        return
+    with contextlib.suppress(OSError):
+        mark.parent.mkdir(exist_ok=True)
+        mark.touch()
 
 
 def _stale(source: str) -> bool:
@@ -52,23 +83,28 @@ def in_background(
     dirs: Iterable[str], then: Callable[[], object] | None = None
 ) -> threading.Thread | None:
     """Start a niced child that compiles `dirs`; a daemon thread reaps it, then calls `then`
-    (code that wants the bytecode, e.g. imports). None if the child cannot start (the node
+    (code that wants the bytecode, e.g. imports). Where every dir is marked compiled already,
+    no child starts: the thread only calls `then`. None if the child cannot start (the node
     then compiles as it imports, as Python always does)."""
     import subprocess  # here: the unpack child imports this module and needs neither
     import threading
 
     from ..kernel import threadstart
 
-    argv = child.command(__name__, *dirs)
-    try:
-        compiler = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    except OSError:
-        return None
+    dirs = list(dirs)
+    compiler: subprocess.Popen[bytes] | None = None
+    if not all_marked(dirs):
+        argv = child.command(__name__, *dirs)
+        try:
+            compiler = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        except OSError:
+            return None
 
     def reap() -> None:
-        compiler.wait()
+        if compiler is not None:
+            compiler.wait()
         if then is not None:
             then()
 

@@ -76,7 +76,7 @@ class Outside:
                 namespace.get(k, _GONE) is v for k, v in before.items()
             ):
                 continue
-            for key in [k for k in namespace if k not in before and ours(namespace[k])]:
+            for key in [k for k, v in list(namespace.items()) if k not in before and ours(v)]:
                 del namespace[key]
             for key, value in before.items():
                 now = namespace.get(key, _GONE)

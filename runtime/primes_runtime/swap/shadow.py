@@ -197,7 +197,8 @@ def import_together(names: Sequence[str], plan: Plan, keep: bool = False) -> Run
             raise
         finally:
             sys.meta_path.remove(finder)
-            for made in [n for n in sys.modules if n.partition(".")[0] in plan.tops]:
+            # list(): one C-level copy, which another thread's import cannot break midway
+            for made in [n for n in list(sys.modules) if n.partition(".")[0] in plan.tops]:
                 if sys.modules[made] is not saved.get(made):
                     run.modules[made] = sys.modules[made]
                     if not keep:

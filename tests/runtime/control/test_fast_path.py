@@ -14,7 +14,7 @@ import primes_runtime
 import pytest
 from primes_runtime.cli import app, fast
 
-from .conftest import Script
+from .conftest import Script, build_tree
 
 RUNTIME = Path(primes_runtime.__file__).resolve().parent.parent
 
@@ -22,6 +22,13 @@ RUNTIME = Path(primes_runtime.__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def no_cookie_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PRIMES_COOKIE", raising=False)
+
+
+@pytest.fixture
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A deployed tree nobody has started, at a short path (under pytest's own temporary dir,
+    a test name with its parameters would make the socket's path too long)."""
+    return build_tree(tmp_path_factory.mktemp("lean") / "primenode")
 
 
 @pytest.fixture(autouse=True)

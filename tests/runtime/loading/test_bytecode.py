@@ -45,3 +45,22 @@ def test_the_background_child_compiles_the_dirs_and_is_reaped(tmp_path: Path) ->
     reaper.join(60)
     assert not reaper.is_alive()
     assert len(_pycs(tmp_path)) == 1
+
+
+def test_a_dir_whose_walk_ended_is_marked_for_this_interpreter(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("def broken(:\n")  # does not compile: marked all the same
+    assert not bytecode.all_marked([str(tmp_path)])
+    bytecode.compile_dirs([tmp_path])
+    assert bytecode.all_marked([str(tmp_path)])
+    assert not bytecode.all_marked([str(tmp_path), str(tmp_path / "elsewhere")])
+
+
+def test_a_boot_of_marked_dirs_starts_no_compiler_and_still_calls_then(tmp_path: Path) -> None:
+    bytecode.compile_dirs([tmp_path])
+    (tmp_path / "added.py").write_text("W = 4\n")  # a child would compile it
+    called = []
+    reaper = bytecode.in_background([str(tmp_path)], lambda: called.append(True))
+    assert reaper is not None
+    reaper.join(60)
+    assert called == [True]
+    assert _pycs(tmp_path) == []
