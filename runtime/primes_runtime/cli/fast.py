@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import NamedTuple
 
 from primes_runtime.control import auth
 from primes_runtime.control.sealed import Sealed
@@ -34,14 +33,20 @@ CONNECT_TIMEOUT = 10.0
 """Seconds to connect and prove the cookie (then the full CLI's own limit for the reply)."""
 
 
-class Request(NamedTuple):
+class Request:
     """A command line's request: the operation, its arguments, how long the reply may take
-    (None: wait for it), whether --json was given."""
+    (None: wait for it), whether --json was given. (A plain class: this module loads neither
+    dataclasses nor typing.)"""
 
-    op: str
-    args: dict[str, object]
-    timeout: float | None
-    as_json: bool
+    __slots__ = ("args", "as_json", "op", "timeout")
+
+    def __init__(
+        self, op: str, args: dict[str, object], timeout: float | None, as_json: bool
+    ) -> None:
+        self.op = op
+        self.args = args
+        self.timeout = timeout
+        self.as_json = as_json
 
 
 def run(argv: list[str]) -> int | None:
@@ -100,16 +105,16 @@ def plain_request(command: str, words: list[str]) -> Request | None:
 
 def _printed(root: str, name: str, request: Request, reply: dict[str, object]) -> int:
     """A successful reply printed as the full CLI prints it (cli/remote.py's commands)."""
-    from primes_runtime.cli import output
-    from primes_runtime.control.errors import ControlError
-
-    out = reply.get("out", "")
-    out = out if isinstance(out, str) else ""
     value = reply.get("value")
     op = request.op
     if op == "ping":
         print(value)
         return 0
+    from primes_runtime.cli import output
+    from primes_runtime.control.errors import ControlError
+
+    out = reply.get("out", "")
+    out = out if isinstance(out, str) else ""
     if op == "versions":
         packages = ""
         if request.as_json:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
 
 from primes_runtime import safetext
 from primes_runtime.control.errors import ControlError
+
+TYPE_CHECKING = False  # not typing's: the lean path (cli/fast.py) never imports typing
 
 if TYPE_CHECKING:
     from primes_runtime.handover.report import HandoverReport

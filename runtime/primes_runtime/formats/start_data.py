@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from .errors import FormatError
 
 PATH = "releases/start_data"
 
 
-class StartData(NamedTuple):
+class StartData(tuple[str, str]):
     """The release `start` boots and the runtime dir (relative to the tree) it runs.
 
-    A NamedTuple, not a dataclass: `ping`'s lean path (cli/fast.py) reads this file through
-    this module, and importing dataclasses would cost it a third of an interpreter's start.
+    A pair, not a dataclass or a typing.NamedTuple: the CLI's lean path (cli/fast.py) reads
+    this file through this module, and importing dataclasses, or typing, would cost it a good
+    part of an interpreter's start.
     """
 
-    version: str
-    runtime_dir: str
+    __slots__ = ()
+
+    def __new__(cls, version: str, runtime_dir: str) -> StartData:
+        return super().__new__(cls, (version, runtime_dir))
+
+    @property
+    def version(self) -> str:
+        return self[0]
+
+    @property
+    def runtime_dir(self) -> str:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"StartData(version={self[0]!r}, runtime_dir={self[1]!r})"
 
 
 def render(data: StartData) -> str:

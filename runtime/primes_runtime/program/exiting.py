@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import sys
-from typing import NoReturn
+
+TYPE_CHECKING = False  # not typing's: the CLI's lean path ends here and never imports it
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def exit_now(status: int) -> NoReturn:
@@ -24,6 +26,8 @@ def exit_now(status: int) -> NoReturn:
                 thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105  # not contextlib.suppress: the CLI's lean path does not load it
             stream.flush()
+        except Exception:  # a closed or broken stream: nothing more to write there
+            pass
     os._exit(status)

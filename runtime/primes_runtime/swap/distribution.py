@@ -484,7 +484,7 @@ _GONE = object()
 
 def _put_back(saved: dict[str, ModuleType], tops: frozenset[str]) -> None:
     """sys.modules as before the install: modules it made go, the old ones come back."""
-    for name in [n for n in sys.modules if n.partition(".")[0] in tops]:
+    for name in [n for n in list(sys.modules) if n.partition(".")[0] in tops]:
         if saved.get(name) is not sys.modules[name]:
             del sys.modules[name]
     sys.modules.update(saved)

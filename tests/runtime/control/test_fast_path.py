@@ -96,15 +96,21 @@ def test_any_other_form_is_left_to_the_full_cli_with_nothing_sent(
     assert fast.run(argv(served, *words)) is None
 
 
-def test_a_plain_command_loads_neither_argparse_nor_the_toml_parser_nor_dataclasses(
+def test_a_plain_command_loads_neither_argparse_nor_the_toml_parser_nor_dataclasses_nor_typing(
     served: Script,
 ) -> None:
     """Each command of the lean path, in a fresh interpreter as bin/<name> starts it."""
-    for words in [("versions",), ("check-code", "--json"), ("eval", "1"), ("rpc", "os", "getpid")]:
+    for words in [
+        ("ping",),
+        ("versions",),
+        ("check-code", "--json"),
+        ("eval", "1"),
+        ("rpc", "os", "getpid"),
+    ]:
         code = (
             f"import sys; sys.path.insert(0, {str(RUNTIME)!r}); from primes_runtime import cli; "
             f"status = cli.main({argv(served, *words)!r}); "
-            "print(status, sorted(m for m in ('tomllib', 'dataclasses', 'argparse') "
+            "print(status, sorted(m for m in ('tomllib', 'dataclasses', 'argparse', 'typing') "
             "if m in sys.modules), file=sys.stderr)"
         )
         done = subprocess.run(
