@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from primes_runtime.cli.errors import OK, UsageError, exit_code
 from primes_runtime.cli.invocation import Invocation
@@ -17,9 +17,11 @@ from primes_runtime.control import operations
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.cookie import ENV_VAR
 from primes_runtime.control.errors import ControlError
-from primes_runtime.control.operations import Extra, Target
 from primes_runtime.control.tree import Tree
 from primes_runtime.errors import PrimesError
+
+if TYPE_CHECKING:
+    from primes_runtime.control.operations import Extra, Target
 
 
 @dataclass(frozen=True)

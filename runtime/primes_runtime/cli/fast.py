@@ -179,7 +179,7 @@ def _read(root: str, path: str) -> str:
 
 def _release(argv: list[str]) -> int | None:
     """`upgrade` sent on the lean path; None (nothing sent) where the full CLI must run it."""
-    from primes_runtime.control.operations import BY_NAME, PROBATION_LIMIT  # loads dataclasses
+    from primes_runtime.control.operations import BY_NAME, PROBATION_LIMIT
 
     root, name, op, rest = argv[1], argv[3], argv[4], argv[5:]
     options = [word for word in rest if word.startswith("-")]

@@ -5,14 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from primes_runtime import safetext
 from primes_runtime.cli import output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
-from primes_runtime.control.operations import BY_NAME, Extra, Operation
+from primes_runtime.control.operations import BY_NAME, Operation
 from primes_runtime.release.argument import is_package_path
+
+if TYPE_CHECKING:
+    from primes_runtime.control.operations import Extra
 
 
 def show(inv: Invocation, op: str, **args: object) -> int:

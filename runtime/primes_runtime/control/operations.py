@@ -6,17 +6,19 @@ builds the request and prints the reply (cli/remote.py); neither acts on a name 
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+TYPE_CHECKING = False  # not typing's: `upgrade`'s lean path (cli/fast.py) reads this table
+if TYPE_CHECKING:
+    from typing import Literal
 
-Target = Literal["version", "package", "target"]
-"""The argument naming what an operation acts on: a version, a package path, or either."""
+    Target = Literal["version", "package", "target"]
+    """The argument naming what an operation acts on: a version, a package path, or either."""
 
-Extra = Literal["keep", "probation"]
-"""An optional argument: `keep` (bool, check's --no-keep), `probation` (seconds)."""
+    Extra = Literal["keep", "probation"]
+    """An optional argument: `keep` (bool, check's --no-keep), `probation` (seconds)."""
 
-Paths = Literal["always", "maybe", "never"]
-"""Whether a target is a package path: always, maybe (a path or a version, by
-primes_runtime.release.argument's rule), or never (a version)."""
+    Paths = Literal["always", "maybe", "never"]
+    """Whether a target is a package path: always, maybe (a path or a version, by
+    primes_runtime.release.argument's rule), or never (a version)."""
 
 PROBATION_LIMIT = 1e9
 """A `probation` argument is a number of seconds, 0 <= seconds < this (both ends check it)."""
@@ -24,19 +26,45 @@ PROBATION_LIMIT = 1e9
 _PATHS: dict[Target, Paths] = {"package": "always", "target": "maybe", "version": "never"}
 
 
-class Operation(NamedTuple):
+class Operation:
     """One release operation: its name, its target argument, what it changes and takes.
 
-    A NamedTuple, not a dataclass: `upgrade`'s lean path (cli/fast.py) reads this table
-    before it sends the request, and importing dataclasses there would cost ~6 ms of the
-    command's wall time.
+    A frozen plain class, not a dataclass or a typing.NamedTuple: `upgrade`'s lean path
+    (cli/fast.py) reads this table before it sends the request, and importing dataclasses
+    (or typing) there would cost milliseconds of the command's wall time.
     """
+
+    __slots__ = ("changes_release", "extras", "name", "target")
 
     name: str
     target: Target
-    changes_release: bool = False
+    changes_release: bool
     """It changes the current release (its reply is an install or hand-over report)."""
-    extras: tuple[Extra, ...] = ()
+    extras: tuple[Extra, ...]
+
+    def __init__(
+        self,
+        name: str,
+        target: Target,
+        changes_release: bool = False,
+        extras: tuple[Extra, ...] = (),
+    ) -> None:
+        for field, value in (
+            ("name", name),
+            ("target", target),
+            ("changes_release", changes_release),
+            ("extras", extras),
+        ):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"an Operation is frozen: cannot set {name}")
+
+    def __repr__(self) -> str:
+        return (
+            f"Operation({self.name!r}, {self.target!r}, "
+            f"changes_release={self.changes_release!r}, extras={self.extras!r})"
+        )
 
     @property
     def paths(self) -> Paths:
