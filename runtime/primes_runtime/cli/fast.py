@@ -9,10 +9,13 @@ passes: `--root R --name N` then `ping`, `pid`, `versions [--json]`, `check-code
 `eval CODE...`, `rpc MODULE FUNCTION [ARG...]` (no word starting with `-`), or
 `upgrade [--json] [--probation SECONDS] PKG|VSN`. Anything else, and any failure before a
 request is sent, returns None: the full CLI then runs the command from the start and prints
-its one error line, so the two paths never disagree on an outcome. Once a request is sent,
-a success is printed by the printers the full CLI uses, and a failure by the full CLI's own
-error printer (imported then: cli/app.py); the upgrade's answer is printed by the full CLI's
-code (cli/remote.py, from control/operations.py's table), imported while the node works.
+its one error line, so the two paths never disagree on an outcome. (One difference is left:
+the lean path reads node.toml only for a cookie key, so a node.toml that is no longer valid
+TOML, edited after the node booted with it, does not stop it; the full CLI refuses it.)
+Once a request is sent, a success is printed by the printers the full CLI uses, and a
+failure by the full CLI's own error printer (imported then: cli/app.py); the upgrade's answer
+is printed by the full CLI's code (cli/remote.py, from control/operations.py's table),
+imported while the node works.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ def run(argv: list[str]) -> int | None:
     """The command's exit status, or None when the full CLI must run it."""
     if len(argv) < 5 or argv[0] != "--root" or argv[2] != "--name":
         return None
+    if not all(word and not word.startswith("-") for word in (argv[1], argv[3])):
+        return None  # the full parser's business: an empty name, a value it reads as an option
     if argv[4] == RELEASE and len(argv) > 5:
         return _release(argv)
     request = plain_request(argv[4], argv[5:])
@@ -75,7 +80,12 @@ def run(argv: list[str]) -> int | None:
             return _failed(name, request, None, exc)
     if reply is None or reply.get("ok") is not True:
         return _failed(name, request, reply, None)
-    return _printed(root, name, request, reply)
+    try:
+        return _printed(root, name, request, reply)
+    except OSError as exc:  # stdout closed early (`| head`): reported as the full CLI does
+        from primes_runtime.cli import app
+
+        return app.failed(name, request.op, request.as_json, exc)
 
 
 def plain_request(command: str, words: list[str]) -> Request | None:

@@ -60,6 +60,19 @@ class Operation:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"an Operation is frozen: cannot set {name}")
 
+    def _key(self) -> tuple[str, str, bool, tuple[str, ...]]:
+        return (self.name, self.target, self.changes_release, self.extras)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Operation) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self) -> tuple[type[Operation], tuple[str, str, bool, tuple[str, ...]]]:
+        """copy and pickle rebuild it through __init__ (its fields cannot be set)."""
+        return (Operation, self._key())
+
     def __repr__(self) -> str:
         return (
             f"Operation({self.name!r}, {self.target!r}, "

@@ -16,9 +16,15 @@ class StartData(tuple[str, str]):
     """
 
     __slots__ = ()
+    _fields = ("version", "runtime_dir")
+    """As a NamedTuple's: dataclasses.asdict rebuilds a containing dataclass's pair by field."""
 
     def __new__(cls, version: str, runtime_dir: str) -> StartData:
         return super().__new__(cls, (version, runtime_dir))
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        """copy and pickle rebuild it from its two fields."""
+        return (self[0], self[1])
 
     @property
     def version(self) -> str:

@@ -31,18 +31,24 @@ NICENESS = 10
 
 def compile_dirs(dirs: Iterable[Path]) -> int:
     """Write the bytecode of every .py file below `dirs` that has none (or a stale one), then
-    mark each dir compiled; the number compiled. A file that does not compile, or a dir not
-    writable, is skipped."""
+    mark each dir compiled unless something in it could not be read or written; the number
+    compiled. A file that does not compile, or a dir not writable, is skipped."""
     compiled = 0
     for top in dirs:
-        for dirpath, dirnames, filenames in os.walk(top):
+        failed: list[OSError] = []  # a dir or a bytecode file that could not be read or written
+        for dirpath, dirnames, filenames in os.walk(top, onerror=failed.append):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for filename in filenames:
                 if filename.endswith(".py") and _stale(os.path.join(dirpath, filename)):
-                    with contextlib.suppress(py_compile.PyCompileError, OSError, ValueError):
+                    try:
                         py_compile.compile(os.path.join(dirpath, filename), doraise=True)
                         compiled += 1
-        _mark(Path(top))
+                    except (py_compile.PyCompileError, ValueError):
+                        pass  # source that does not compile: the same at every boot
+                    except OSError as exc:
+                        failed.append(exc)
+        if not failed:
+            _mark(Path(top))
     return compiled
 
 

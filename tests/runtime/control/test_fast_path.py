@@ -161,3 +161,34 @@ def test_a_command_line_without_the_start_script_s_options_is_left_to_the_full_c
     served: Script,
 ) -> None:
     assert fast.run(["--root", str(served.root), "ping"]) is None
+
+
+@pytest.mark.parametrize("name", ["", "-x"])
+def test_a_name_the_full_parser_would_read_otherwise_is_left_to_the_full_cli(
+    served: Script, name: str
+) -> None:
+    assert fast.run(["--root", str(served.root), "--name", name, "ping"]) is None
+
+
+def test_output_cut_short_by_the_reader_ends_in_one_line_as_with_the_full_cli(
+    served: Script,
+) -> None:
+    """`bin/<name> eval ... | head -c1`: the lean path's print fails with a broken pipe."""
+    words = argv(served, "eval", "'x' * 300000")  # the node makes the long answer
+    code = (
+        f"import sys; sys.path.insert(0, {str(RUNTIME)!r}); from primes_runtime import cli; "
+        f"sys.exit(cli.main({words!r}))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-S", "-s", "-E", "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(1) == b"'"  # the value's repr
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 1
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith("primenode: ") and "Broken pipe" in err

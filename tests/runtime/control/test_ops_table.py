@@ -111,3 +111,15 @@ def test_the_node_and_the_cli_serve_the_same_release_operations() -> None:
     assert set(remote.EXTRAS) == extras == set(app.EXTRA_FLAGS)
     commands = {name for name, spec in app.COMMANDS.items() if spec.group == "Releases"}
     assert commands - {"versions"} == names
+
+
+def test_an_operation_is_frozen_equal_by_its_fields_and_survives_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    upgrade = operations.BY_NAME["upgrade"]
+    with pytest.raises(AttributeError):
+        upgrade.name = "other"  # type: ignore[misc]
+    for again in (copy.copy(upgrade), copy.deepcopy(upgrade), pickle.loads(pickle.dumps(upgrade))):
+        assert again == upgrade and hash(again) == hash(upgrade) and again is not upgrade
+    assert operations.Operation("upgrade", "version") != upgrade

@@ -64,3 +64,11 @@ def test_a_boot_of_marked_dirs_starts_no_compiler_and_still_calls_then(tmp_path:
     reaper.join(60)
     assert called == [True]
     assert _pycs(tmp_path) == []
+
+
+def test_a_dir_with_bytecode_it_could_not_write_is_not_marked(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mod.py").write_text("U = 6\n")
+    (tmp_path / "sub" / "__pycache__").write_text("a file where the cache dir would go\n")
+    bytecode.compile_dirs([tmp_path])
+    assert not bytecode.all_marked([str(tmp_path)])
