@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 from primes_runtime.control import auth
+from primes_runtime.control.errors import ControlError
 from primes_runtime.control.sealed import Sealed
+from primes_runtime.errors import PrimesError
 from primes_runtime.formats import node_toml_lean, start_data
 from primes_runtime.release.argument import is_package_path
 
@@ -73,19 +76,19 @@ def run(argv: list[str]) -> int | None:
         return None
     with sock:
         sock.settimeout(request.timeout)
+        failed: Exception | None = None
         try:
             sealed.send({"op": request.op, "args": request.args})
-            reply = sealed.recv()
-        except Exception as exc:  # a lost connection, a frame that fails its check
-            return _failed(name, request, None, exc)
-    if reply is None or reply.get("ok") is not True:
-        return _failed(name, request, reply, None)
-    try:
-        return _printed(root, name, request, reply)
-    except OSError as exc:  # stdout closed early (`| head`): reported as the full CLI does
-        from primes_runtime.cli import app
-
-        return app.failed(name, request.op, request.as_json, exc)
+        except Exception as exc:  # reported below, as the full CLI reports it
+            failed = exc
+        return _reply(
+            name,
+            request.op,
+            request.as_json,
+            sealed,
+            failed,
+            lambda value, out: _printed(root, request, value, out),
+        )
 
 
 def plain_request(command: str, words: list[str]) -> Request | None:
@@ -113,18 +116,14 @@ def plain_request(command: str, words: list[str]) -> Request | None:
     return None
 
 
-def _printed(root: str, name: str, request: Request, reply: dict[str, object]) -> int:
+def _printed(root: str, request: Request, value: object, out: str) -> int:
     """A successful reply printed as the full CLI prints it (cli/remote.py's commands)."""
-    value = reply.get("value")
     op = request.op
     if op == "ping":
         print(value)
         return 0
     from primes_runtime.cli import output
-    from primes_runtime.control.errors import ControlError
 
-    out = reply.get("out", "")
-    out = out if isinstance(out, str) else ""
     if op == "versions":
         packages = ""
         if request.as_json:
@@ -135,31 +134,49 @@ def _printed(root: str, name: str, request: Request, reply: dict[str, object]) -
             packages = signature.mode(Path(root).resolve())
         return output.versions(op, request.as_json, output.version_pairs(value), True, packages)
     if op == "check-code":
-        try:
-            return output.check_code(op, request.as_json, value)
-        except ControlError as exc:
-            return _failed(name, request, None, exc)
+        return output.check_code(op, request.as_json, value)
     return output.shown(out, value)
 
 
-def _failed(
-    name: str, request: Request, reply: dict[str, object] | None, exc: Exception | None
+def _reply(
+    name: str,
+    op: str,
+    as_json: bool,
+    sealed: Sealed,
+    failed: Exception | None,
+    show: Callable[[object, str], int],
 ) -> int:
-    """A sent request that failed, reported by the full CLI's error printer (its exit code)."""
-    from primes_runtime.cli import app
-    from primes_runtime.control.client import answer, lost
-    from primes_runtime.control.errors import ControlError
-    from primes_runtime.errors import PrimesError
-
+    """The reply to the request just sent (`failed`: what sending it raised), printed by
+    `show(value, out)`; an error, the node's or the connection's, reported by the full CLI's
+    error printer (its line, exit code and JSON). The control client, which loads the TOML
+    layer, is imported only for an error."""
     try:
-        if isinstance(exc, OSError):
-            raise lost(request.op, exc)
-        if exc is not None:
-            raise exc
-        answer(request.op, reply)
-        raise ControlError(f"the node refused '{request.op}'")  # answer() raised already
-    except (ControlError, PrimesError, OSError) as error:
-        return app.failed(name, request.op, request.as_json, error)
+        if isinstance(failed, OSError):
+            raise _lost(op, failed)
+        if failed is not None:
+            raise failed
+        try:
+            reply = sealed.recv()
+        except OSError as exc:
+            raise _lost(op, exc) from None
+        if reply is None or reply.get("ok") is not True:
+            from primes_runtime.control.client import answer
+
+            answer(op, reply)  # raises the node's error, or the closed connection's
+            raise AssertionError("answer() took a failed reply")
+        out = reply.get("out", "")
+        return show(reply.get("value"), out if isinstance(out, str) else "")
+    except (ControlError, PrimesError, OSError) as exc:  # OSError here: stdout's (`| head`)
+        from primes_runtime.cli import app
+
+        return app.failed(name, op, as_json, exc)
+
+
+def _lost(op: str, exc: OSError) -> ControlError:
+    """The full CLI's error for a connection that failed during request `op`."""
+    from primes_runtime.control.client import lost
+
+    return lost(op, exc)
 
 
 def _cookie(root: str) -> str | None:
@@ -272,25 +289,15 @@ def _finish(
 
     from primes_runtime.cli import remote
     from primes_runtime.cli.invocation import Invocation
-    from primes_runtime.control.client import answer, lost
-    from primes_runtime.control.errors import ControlError
     from primes_runtime.control.operations import BY_NAME
     from primes_runtime.control.tree import Tree
-    from primes_runtime.errors import PrimesError
 
     inv = Invocation(Tree(Path(root).resolve()), name, None, op, (typed,), as_json, probation)
-    try:
-        if isinstance(failed, OSError):
-            raise lost(op, failed)
-        if failed is not None:
-            raise failed
-        try:
-            reply = sealed.recv()
-        except OSError as exc:
-            raise lost(op, exc) from None
-        value = answer(op, reply).value
-        return remote.show_release(inv, BY_NAME[op], typed, args, value)
-    except (ControlError, PrimesError, OSError) as exc:
-        from primes_runtime.cli import app
-
-        return app.failed(name, op, as_json, exc)
+    return _reply(
+        name,
+        op,
+        as_json,
+        sealed,
+        failed,
+        lambda value, out: remote.show_release(inv, BY_NAME[op], typed, args, value),
+    )

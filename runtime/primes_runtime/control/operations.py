@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not typing's: `upgrade`'s lean path (cli/fast.py) reads this table
 if TYPE_CHECKING:
-    from typing import Literal
+    from typing import Literal, NamedTuple
 
     Target = Literal["version", "package", "target"]
     """The argument naming what an operation acts on: a version, a package path, or either."""
@@ -26,58 +26,33 @@ PROBATION_LIMIT = 1e9
 _PATHS: dict[Target, Paths] = {"package": "always", "target": "maybe", "version": "never"}
 
 
-class Operation:
+if TYPE_CHECKING:
+
+    class _Fields(NamedTuple):
+        name: str
+        target: Target
+        changes_release: bool = False
+        """It changes the current release (its reply is an install or hand-over report)."""
+        extras: tuple[Extra, ...] = ()
+
+else:
+    from collections import namedtuple
+
+    _Fields = namedtuple(
+        "_Fields", ("name", "target", "changes_release", "extras"), defaults=(False, ())
+    )
+
+
+class Operation(_Fields):
     """One release operation: its name, its target argument, what it changes and takes.
 
-    A frozen plain class, not a dataclass or a typing.NamedTuple: `upgrade`'s lean path
-    (cli/fast.py) reads this table before it sends the request, and importing dataclasses
-    (or typing) there would cost milliseconds of the command's wall time.
+    A named tuple made by collections.namedtuple (typing.NamedTuple for mypy), not a
+    dataclass: `upgrade`'s lean path (cli/fast.py) reads this table before it sends the
+    request, and importing dataclasses, or typing, there would cost milliseconds of the
+    command's wall time.
     """
 
-    __slots__ = ("changes_release", "extras", "name", "target")
-
-    name: str
-    target: Target
-    changes_release: bool
-    """It changes the current release (its reply is an install or hand-over report)."""
-    extras: tuple[Extra, ...]
-
-    def __init__(
-        self,
-        name: str,
-        target: Target,
-        changes_release: bool = False,
-        extras: tuple[Extra, ...] = (),
-    ) -> None:
-        for field, value in (
-            ("name", name),
-            ("target", target),
-            ("changes_release", changes_release),
-            ("extras", extras),
-        ):
-            object.__setattr__(self, field, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"an Operation is frozen: cannot set {name}")
-
-    def _key(self) -> tuple[str, str, bool, tuple[str, ...]]:
-        return (self.name, self.target, self.changes_release, self.extras)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Operation) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __reduce__(self) -> tuple[type[Operation], tuple[str, str, bool, tuple[str, ...]]]:
-        """copy and pickle rebuild it through __init__ (its fields cannot be set)."""
-        return (Operation, self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"Operation({self.name!r}, {self.target!r}, "
-            f"changes_release={self.changes_release!r}, extras={self.extras!r})"
-        )
+    __slots__ = ()
 
     @property
     def paths(self) -> Paths:

@@ -7,35 +7,29 @@ from .errors import FormatError
 PATH = "releases/start_data"
 
 
-class StartData(tuple[str, str]):
+TYPE_CHECKING = False  # not typing's: the CLI's lean path (cli/fast.py) reads this module
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Pair(NamedTuple):
+        version: str
+        runtime_dir: str
+
+else:
+    from collections import namedtuple
+
+    _Pair = namedtuple("_Pair", ("version", "runtime_dir"))
+
+
+class StartData(_Pair):
     """The release `start` boots and the runtime dir (relative to the tree) it runs.
 
-    A pair, not a dataclass or a typing.NamedTuple: the CLI's lean path (cli/fast.py) reads
-    this file through this module, and importing dataclasses, or typing, would cost it a good
-    part of an interpreter's start.
+    A named tuple made by collections.namedtuple (typing.NamedTuple for mypy), not a
+    dataclass: the CLI's lean path (cli/fast.py) reads this file through this module, and
+    importing dataclasses, or typing, would cost it a good part of an interpreter's start.
     """
 
     __slots__ = ()
-    _fields = ("version", "runtime_dir")
-    """As a NamedTuple's: dataclasses.asdict rebuilds a containing dataclass's pair by field."""
-
-    def __new__(cls, version: str, runtime_dir: str) -> StartData:
-        return super().__new__(cls, (version, runtime_dir))
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
-        """copy and pickle rebuild it from its two fields."""
-        return (self[0], self[1])
-
-    @property
-    def version(self) -> str:
-        return self[0]
-
-    @property
-    def runtime_dir(self) -> str:
-        return self[1]
-
-    def __repr__(self) -> str:
-        return f"StartData(version={self[0]!r}, runtime_dir={self[1]!r})"
 
 
 def render(data: StartData) -> str:
