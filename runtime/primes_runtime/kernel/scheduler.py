@@ -81,11 +81,8 @@ class Scheduler:
         self._started = False
         self._closed = False
         self._closing = threading.Event()
-        self._sysmon_wake = _thread.allocate_lock()
-        self._sysmon_wake.acquire()
-        self._sysmon_parked = False
-        """The watchdog sleeps on ``_sysmon_wake`` until a process is queued (guarded by
-        ``_lock``: whoever clears it releases the lock once)."""
+        self._queued = threading.Event()
+        """Set when a process is queued for want of a worker (the watchdog waits on it)."""
 
     @property
     def workers(self) -> int:
@@ -99,9 +96,8 @@ class Scheduler:
         with self._lock:
             if not self._idle:
                 self._runq.append(proc)
-                if self._sysmon_parked:
-                    self._sysmon_parked = False
-                    self._sysmon_wake.release()
+                if not self._queued.is_set():  # a read; set() takes the event's lock
+                    self._queued.set()
                 return
             parked = self._idle.pop()  # the latest parked: its thread is the warmest
             parked.proc = proc
@@ -116,10 +112,8 @@ class Scheduler:
         with self._lock:
             self._closed = True
             parked, self._idle = self._idle, []
-            self._closing.set()
-            if self._sysmon_parked:
-                self._sysmon_parked = False
-                self._sysmon_wake.release()
+        self._closing.set()
+        self._queued.set()
         for place in parked:
             place.wake.release()
 
@@ -191,8 +185,9 @@ class Scheduler:
     def _watchdog(self) -> None:
         closing = self._closing
         while not closing.is_set():
+            self._queued.clear()  # before the look: a process queued after it sets it again
             if not self._runq:
-                self._sysmon_sleep()
+                self._queued.wait(1.0)
                 continue
             before = self._progress
             time.sleep(self.stall)
@@ -203,20 +198,6 @@ class Scheduler:
                     room = self._workers < self.max_workers and not self._closed
                     if room and self._spawn_locked():
                         log.debug("scheduler: grew to %d workers", self._workers)
-
-    def _sysmon_sleep(self) -> None:
-        """Sleep until ``submit`` queues a process or the pool closes (at most a second)."""
-        with self._lock:
-            if self._runq or self._closed:
-                return
-            self._sysmon_parked = True
-        if self._sysmon_wake.acquire(timeout=1.0):
-            return
-        with self._lock:
-            if self._sysmon_parked:  # nobody is about to wake it
-                self._sysmon_parked = False
-                return
-        self._sysmon_wake.acquire()  # a submit took it: its release is on the way, or done
 
 
 def default_min_workers() -> int:
