@@ -10,6 +10,7 @@ old ones right after, so every holder runs the new code; its journal undoes all 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import importlib.machinery
@@ -22,6 +23,7 @@ from pathlib import Path
 from types import CodeType, FunctionType, GeneratorType, ModuleType
 
 from primes_runtime.errors import CodeLoadError
+from primes_runtime.loading import collector
 
 from . import shadow, stale
 from .holders import Holders, distinct, find_holders, move_paths, rebind
@@ -101,10 +103,9 @@ def prepare(
     defined = {n: frozenset(m.__dict__) for n, m in run.modules.items()}
     changed = frozenset(n for n in names if not _same_source(n, run, run.extensions))
     prepared = Prepared(name, old_dir, new_dir, names, run, tops, defined, changed)
-    with stale.visible():
-        # listed on first use: a node's 10,000 processes take milliseconds to list, and a
-        # swap that finds nothing old to name holders of never needs them
-        _check(prepared, functools.cache(lambda: list(owners)), library)
+    # listed on first use: a node's 10,000 processes take milliseconds to list, and a swap
+    # that finds nothing old to name holders of never needs them
+    _check(prepared, functools.cache(lambda: list(owners)), library)
     prepared.outside = Outside(lambda n: n.partition(".")[0] in tops)
     mine = [sys.modules[n] for n in changed if n in sys.modules]
     prepared.holders = find_holders(mine, old_dir, new_dir)
@@ -192,13 +193,14 @@ def _check(
             continue
         dry.merge_module(module_name, dict(old.__dict__), dict(new.__dict__))
     mine = set(prepared.changed)  # the modules executed again: their names start afresh
-    for replaced in dry.replaced:
-        held = _held_outside(replaced, mine, owners())
-        if held:
-            problems.append(
-                f"{replaced.where} cannot take the new code in place ({replaced.why}) and "
-                f"{held[0]} holds it"
-            )
+    with collector.visible() if dry.replaced else contextlib.nullcontext():
+        for replaced in dry.replaced:  # who holds one is a walk of the whole heap
+            held = _held_outside(replaced, mine, owners())
+            if held:
+                problems.append(
+                    f"{replaced.where} cannot take the new code in place ({replaced.why}) "
+                    f"and {held[0]} holds it"
+                )
     merged = {id(v) for v in dry.canonical.values() if getattr(v, "__module__", None) in mine}
     replaced_ids = {id(r.old) for r in dry.replaced}
     for r in dry.replaced:  # a replaced class's functions go with it (its holders decide)
@@ -233,7 +235,10 @@ def _check(
         else:
             reasons.append(("generator in progress", "it would go on running the old code", False))
         refused.append(obj)
-    holders = stale._Roots(owners(), [candidates]).holders_of(refused) if refused else []
+    holders: list[list[str] | None] = []
+    if refused:  # who holds one is a walk of the whole heap
+        with collector.visible():
+            holders = stale._Roots(owners(), [candidates]).holders_of(refused)
     for obj, (kind, why, has_code), labels in zip(refused, reasons, holders, strict=True):
         held = [h for h in labels or [] if _outside(h, mine)]
         if not has_code and _rebound(obj, files, prepared.defined):
@@ -324,7 +329,7 @@ def _old_files(prepared: Prepared) -> dict[str, str]:
 def _old_code_objects(files: dict[str, str], changed: set[str]) -> Iterator[object]:
     """Functions whose code comes from ``files``, and generators in progress in code the new
     version changes (one in unchanged code goes on with the same code)."""
-    for obj in gc.get_objects():
+    for obj in collector.code_objects():
         kind = type(obj)
         if kind is FunctionType:
             code = obj.__code__  # type: ignore[attr-defined]

@@ -14,7 +14,6 @@ import os
 import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import (
@@ -113,9 +112,9 @@ def find(
     if not old:
         return []
     same = _SameSource(dirs)
-    with visible():
-        if not _find(root, old, (), (), name_holders=False):
-            return []
+    if not _find(root, old, (), (), name_holders=False):
+        return []  # (the frozen heap stays frozen: its code objects are indexed)
+    with collector.visible():
         # Garbage may be all of it: collect (a full collection holds the GIL for tens of ms
         # in a large node, so only when there is something), then name what is left's
         # holders (each level of that walks the heap too).
@@ -181,7 +180,7 @@ def _find(
         for key, _, path in paths:
             found.append(("path", f"{name}.{key}", path))
             objects.append(None)
-    for obj in _code_kinds(gc.get_objects()):
+    for obj in collector.code_objects():
         entry = _bound(obj, prefixes)
         if entry is not None:
             found.append(entry)
@@ -244,33 +243,9 @@ def _mine(frame: FrameType) -> bool:
     return frame.f_code.co_filename.startswith(_HERE)
 
 
-@contextmanager
-def visible() -> Iterator[None]:
-    """Objects the node froze at boot (gc.freeze) are seen by gc's walks meanwhile; what
-    is alive is frozen again after."""
-    frozen = collector.frozen()
-    if frozen:
-        gc.unfreeze()
-    try:
-        yield
-    finally:
-        if frozen:
-            gc.freeze()
-
-
 def _module_file(module: object) -> str | None:
     where = getattr(module, "__file__", None)
     return where if isinstance(where, str) else None
-
-
-_CODE_KINDS = frozenset({FunctionType, GeneratorType, CoroutineType, AsyncGeneratorType})
-"""The types whose objects `_bound` looks into (besides classes)."""
-
-
-def _code_kinds(objects: list[object]) -> list[object]:
-    """The functions, generators, coroutines and classes among ``objects`` (one
-    comprehension over a node's heap takes half the time of a call per object)."""
-    return [o for o in objects if type(o) in _CODE_KINDS or isinstance(o, type)]
 
 
 def _bound(obj: object, prefixes: tuple[str, ...]) -> tuple[str, str, str] | None:

@@ -68,6 +68,74 @@ def test_what_a_script_made_while_the_collector_was_off_is_frozen_in_a_node() ->
     del made
 
 
+def _made() -> object:
+    """A new function object (a closure: one per call)."""
+    value = object()
+
+    def made() -> object:
+        return value
+
+    return made
+
+
+def _listed(obj: object) -> bool:
+    return any(o is obj for o in collector.code_objects())
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_code_objects_lists_frozen_and_young_functions_and_classes_once_without_a_thaw() -> None:
+    boot_function, boot_class = _made(), type("BootClass", (), {})
+    collector.freeze_boot()
+    later = _made()
+    frozen = gc.get_freeze_count()
+    found = collector.code_objects()
+    assert gc.get_freeze_count() == frozen  # nothing brought back for it
+    assert [o for o in found if o is boot_function] == [boot_function]
+    assert [o for o in found if o is boot_class] == [boot_class]
+    assert [o for o in found if o is later] == [later]
+    del found
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_a_frozen_function_that_died_is_no_longer_listed() -> None:
+    doomed = _made()
+    watch = weakref.ref(doomed)
+    collector.freeze_boot()
+    assert _listed(doomed)
+    del doomed
+    assert watch() is None  # freed by its count, frozen or not
+    assert not any(o is None for o in collector.code_objects())
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_code_made_while_the_heap_was_visible_is_listed_once_frozen_again() -> None:
+    collector.freeze_boot()
+    with collector.visible():
+        assert gc.get_freeze_count() == 0
+        during = _made()
+    assert gc.get_freeze_count() > 0
+    assert _listed(during)
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_code_a_script_made_is_listed_after_it_is_frozen() -> None:
+    collector.freeze_boot()
+    gc.disable()
+    made = _made()
+    collector.enable_after_script()
+    assert _listed(made)
+    collector.settle()
+    assert _listed(made)
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_code_objects_sees_what_something_else_froze() -> None:
+    frozen_by_a_test = _made()
+    gc.freeze()
+    assert _listed(frozen_by_a_test)
+    assert gc.get_freeze_count() > 0  # frozen again after the look
+
+
 def test_after_a_script_a_process_that_never_froze_only_collects_again() -> None:
     gc.disable()
     collector.enable_after_script()
