@@ -46,7 +46,7 @@ def _make_module(version: int) -> types.ModuleType:
     module = types.ModuleType(MODULE)
 
     def init(args: object) -> dict[str, Any]:
-        return {"n": 0}
+        return {"n": 0, "changes": []}
 
     def handle_call(request: object, caller: object, state: dict[str, Any]) -> Reply:
         return Reply(request, state)
@@ -56,7 +56,9 @@ def _make_module(version: int) -> types.ModuleType:
         return state
 
     def code_change(old_vsn: object, state: dict[str, Any], extra: object) -> dict[str, Any]:
-        return {**state, "vsn": version}
+        # the body of scale_bench's swarm worker's code_change: the node's 10,000-process
+        # upgrade and this primitive transform each state alike
+        return {**state, "changes": [*state["changes"], extra]}
 
     module.__dict__.update(
         init=init, handle_call=handle_call, handle_cast=handle_cast, code_change=code_change

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -87,6 +88,59 @@ def resume(target: Process | Pid) -> None:
         proc.submit()
 
 
+def suspend_all(procs: Iterable[Process], timeout: float) -> list[Process]:
+    """Suspend every live process of ``procs`` (one that died is left out); return them.
+
+    Each is flagged at once under its lock, then each one in the middle of a message is
+    waited for (up to ``timeout`` each): the batch's cost is the flags, not a call per
+    process. Raises SuspendTimeout, after resuming every process it suspended, if a
+    message takes longer.
+    """
+    done: list[Process] = []
+    busy: list[tuple[Process, threading.Event]] = []
+    for proc in procs:
+        with proc.lock:
+            if proc.alive:
+                proc.suspended = True
+                done.append(proc)
+                if proc.running:
+                    idle = proc.idle
+                    if idle is None:
+                        idle = proc.idle = threading.Event()
+                    busy.append((proc, idle))
+    for proc, idle in busy:
+        if not idle.wait(timeout):
+            resume_all(done)
+            raise SuspendTimeout(
+                f"process {proc.pid} ({proc.module}) is still handling a message after "
+                f"{timeout:g} s"
+            )
+    return done
+
+
+def resume_all(procs: Iterable[Process]) -> None:
+    """`resume` each of ``procs``, in order (a behaviour's on_resume looked up once per
+    class, not once per process)."""
+    hooked: dict[type, bool] = {}
+    for proc in procs:
+        kind = type(proc)
+        hook = hooked.get(kind)
+        if hook is None:
+            hook = hooked[kind] = kind.on_resume is not Process.on_resume
+        if hook:
+            resume(proc)
+            continue
+        go = False
+        with proc.lock:
+            if proc.suspended:
+                proc.suspended = False
+                go = proc.alive and not proc.scheduled and bool(proc.mailbox)
+                if go:
+                    proc.scheduled = True
+        if go:
+            proc.submit()
+
+
 def _suspended(proc: Process) -> Process:
     if not proc.suspended or proc.running:
         raise NotSuspended(f"process {proc.pid} ({proc.module}) must be suspended first")
@@ -119,10 +173,29 @@ def change_code(target: Process | Pid, module: ModuleType, old_vsn: object, extr
     try:
         proc.code_change(module, old_vsn, extra)
     except Exception as exc:
-        raise CodeChangeError(
-            f"{module.__name__}.code_change({old_vsn!r}, ..., {extra!r}) raised {exc!r} "
-            f"in process {proc.pid}"
-        ) from exc
+        raise _change_failed(proc, module, old_vsn, extra, exc) from exc
     finally:
         swap_process(prev)
     proc.module = module.__name__
+
+
+def change_held(proc: Process, module: ModuleType, old_vsn: object, extra: object) -> None:
+    """`change_code` for a process the caller suspended and holds so (a batch's loop over
+    10,000 of them: no lookup and no check of each)."""
+    prev = swap_process(proc)
+    try:
+        proc.code_change(module, old_vsn, extra)
+    except Exception as exc:
+        raise _change_failed(proc, module, old_vsn, extra, exc) from exc
+    finally:
+        swap_process(prev)
+    proc.module = module.__name__
+
+
+def _change_failed(
+    proc: Process, module: ModuleType, old_vsn: object, extra: object, exc: Exception
+) -> CodeChangeError:
+    return CodeChangeError(
+        f"{module.__name__}.code_change({old_vsn!r}, ..., {extra!r}) raised {exc!r} "
+        f"in process {proc.pid}"
+    )

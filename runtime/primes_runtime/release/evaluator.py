@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Protocol
 
 from primes_runtime.formats.relup import (
@@ -224,15 +223,10 @@ class Evaluator:
                     self._fail(instruction, f"{module} was not prepared by load_object_code")
                 self.swaps.swap(owner[module])
             case CodeChange(modules=modules, old_vsn=old_vsn, extra=extra, timeout=timeout):
-                targets = [
-                    (pid, held)
-                    for pid, held in list(self.holding.held.items())
-                    if held.module in modules and not held.running
-                ]
+                targets = self.holding.waiting(modules)
                 self._code_change(instruction, targets, old_vsn, extra, timeout)
             case Resume(modules=modules):
-                held = self.holding.held
-                pairs = [(p, h) for p, h in held.items() if h.module in modules and not h.running]
+                pairs = self.holding.waiting(modules)
                 self.holding.resume_all(pairs)
                 self.holding.upgrade_children(pairs)
             case Remove(module=module):
@@ -275,12 +269,11 @@ class Evaluator:
         """
         gate = Gate()
         if targets:
-            what = f"restore the state of {count([pid for pid, _ in targets])}"
-            self._log(what, restorer([held for _, held in targets], gate))
-        shims: dict[str, ModuleType] = {}
-        for _, held in targets:
-            if held.module not in shims:
-                shims[held.module] = guarded(code_server.current(held.module), gate)
+            self._log(f"restore the state of {count(targets)}", restorer(targets, gate))
+        shims = {
+            module: guarded(code_server.current(module), gate)
+            for module in {held.module for _, held in targets}
+        }
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
@@ -306,6 +299,11 @@ class Evaluator:
             for name, shim in shims.items()
         }
         changed = self.changed
+        if len(labels) == 1:  # one module: one label for all, set in C
+            fresh = dict.fromkeys([pid for pid, _ in targets], *labels.values())
+            fresh.update({pid: done for pid, done in changed.items() if pid in fresh})
+            changed.update(fresh)  # (one set before, a fallback's "snapshot", stays)
+            return
         for pid, held in targets:
             if pid not in changed:
                 changed[pid] = labels[held.module]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from primes_runtime.behaviours import supervisor
-from primes_runtime.errors import NoProcess
 from primes_runtime.kernel import system
 from primes_runtime.kernel.pid import Pid
 from primes_runtime.kernel.process import Guard, Process
@@ -52,6 +51,17 @@ class Holding:
     """Each pause as it ended: process, record, since, until (monotonic seconds)."""
     guard: Guard | None = None
     """Set on every process this install resumes (probation's crash guard)."""
+    by_module: dict[str, list[tuple[Pid, Held]]] = field(default_factory=dict)
+    """The records of `held` by module, in the order they were suspended."""
+    ran: bool = False
+    """Whether any process of `held` was let run since it was suspended."""
+
+    def waiting(self, modules: tuple[str, ...]) -> list[tuple[Pid, Held]]:
+        """The held processes of `modules` not let run since, in the order they were
+        suspended (while none ran, the records as kept: no look at 10,000 of them)."""
+        if len(modules) == 1 and not self.ran:
+            return list(self.by_module.get(modules[0], ()))
+        return [(p, h) for p, h in self.held.items() if not h.running and h.module in modules]
 
     @property
     def pauses(self) -> list[Pause]:
@@ -65,39 +75,65 @@ class Holding:
         self.undo_log.append((what, undo))
 
     def suspend_all(self, modules: tuple[str, ...], timeout: float) -> None:
-        """Suspend every live process of `modules`; one undo step resumes them all."""
+        """Suspend every live process of `modules`; one undo step resumes them all.
+
+        The processes of a module are suspended as one batch (system.suspend_all), their
+        records made before it (not in any pause) and their states taken after it; each
+        one's pause is counted from the batch's start, so no pause is reported short."""
         name_of = self.processes.name_of
+        held = self.held
         fresh: list[Pid] = []
         try:
             for module in modules:
-                for proc in self.processes.running(module):
-                    pid = proc.pid
-                    held = self.held.get(pid)
-                    if held is not None:  # suspended earlier in this script: keep its snapshot
-                        if held.running:
-                            self._resuspend(pid, timeout)
-                            self._log(f"resume {pid}", functools.partial(self._release, pid))
-                        continue
-                    since = time.monotonic()
-                    try:
-                        system.suspend(proc, timeout)
-                    except NoProcess:
-                        continue  # it died meanwhile; its supervisor restarts it on current code
-                    state = proc.snapshot_state()
-                    self.held[pid] = Held(proc, module, since, state, name_of(pid))
-                    fresh.append(pid)
+                procs = self.processes.running(module)
+                again = [p for p in procs if p.pid in held] if held else []
+                for proc in again:  # suspended earlier in this script: keep its snapshot
+                    if held[proc.pid].running:
+                        self._resuspend(proc.pid, timeout)
+                        self._log(f"resume {proc.pid}", functools.partial(self._release, proc.pid))
+                if again:
+                    procs = [p for p in procs if p.pid not in held]
+                pairs = [(p.pid, Held(p, module, 0.0, None, name_of(p.pid))) for p in procs]
+                since = time.monotonic()
+                suspended = system.suspend_all(procs, timeout)
+                if len(suspended) != len(procs):  # some died meanwhile: their records go
+                    alive = {id(p) for p in suspended}
+                    pairs = [(pid, h) for pid, h in pairs if id(h.proc) in alive]
+                for _, record in pairs:
+                    record.since, record.state = since, record.proc.snapshot_state()
+                held.update(pairs)
+                self.by_module.setdefault(module, []).extend(pairs)
+                fresh += [pid for pid, _ in pairs]
         finally:
             if fresh:
                 self._log(f"resume {count(fresh)}", lambda: each(fresh, self._release))
 
     def resume_all(self, pairs: list[tuple[Pid, Held]]) -> None:
-        """The resume instruction: they run again; one undo step re-suspends them all."""
+        """The resume instruction: they (not let run yet) run again; one undo step
+        re-suspends them all.
+
+        One batch (system.resume_all); each pause is counted to the batch's end."""
+        waiting = pairs
+        if not waiting:
+            return
+        self.ran = True
+        guard = self.guard
+        if guard is not None:
+            for _, held in waiting:
+                held.proc.guard = guard
         done: list[Pid] = []
+        resumed = False
         try:
-            for pid, held in pairs:
-                self._let_run(pid, held)
-                done.append(pid)
-        finally:
+            system.resume_all(held.proc for _, held in waiting)
+            resumed = True
+        finally:  # after a resume that raised, the ones still suspended stay held
+            until = time.monotonic()
+            paused = self.paused
+            for pid, held in waiting:
+                if resumed or not held.proc.suspended:
+                    held.running = True
+                    paused.append((pid, held, held.since, until))
+                    done.append(pid)
             if done:
                 self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
 
@@ -116,6 +152,7 @@ class Holding:
     def _let_run(self, pid: Pid, held: Held) -> None:
         if held.running:
             return
+        self.ran = True
         if self.guard is not None:
             held.proc.guard = self.guard
         system.resume(held.proc)
@@ -129,13 +166,13 @@ class Holding:
         held.running = False
 
 
-def restorer(held: list[Held], gate: Gate) -> Callable[[], None]:
+def restorer(targets: list[tuple[Pid, Held]], gate: Gate) -> Callable[[], None]:
     """The undo step that puts each held process's old state back, once no code_change
     result can be set any more."""
 
     def undo() -> None:
         gate.close()
-        each(held, lambda h: system.restore(h.proc, h.snapshot))
+        each([held for _, held in targets], lambda h: system.restore(h.proc, h.snapshot))
 
     return undo
 
@@ -155,6 +192,9 @@ def each(items: list[_T], undo: Callable[[_T], object]) -> None:
         raise RuntimeError(problems[0] + more)
 
 
-def count(items: list[Any]) -> str:
-    """ "process <pid>" for one, "N processes" for more."""
-    return f"process {items[0]}" if len(items) == 1 else f"{len(items)} processes"
+def count(items: Sequence[Any]) -> str:
+    """ "process <pid>" for one (its pid first, or alone), "N processes" for more."""
+    if len(items) != 1:
+        return f"{len(items)} processes"
+    first = items[0]
+    return f"process {first[0] if isinstance(first, tuple) else first}"
