@@ -38,6 +38,8 @@ class _Permanent:
     def __init__(self) -> None:
         self.froze = threading.Event()
         self.code: list[weakref.ref[object]] = []
+        self.visible = 0
+        """How many `visible` blocks are open (only the outermost thaws and freezes)."""
 
 
 _PERMANENT = _Permanent()
@@ -80,13 +82,18 @@ def code_objects() -> list[object]:
 @contextmanager
 def visible() -> Iterator[None]:
     """Frozen objects are seen by gc's walks (gc.get_referrers) meanwhile; what is alive
-    is frozen again after (and its code objects indexed)."""
-    thawed = frozen()
+    is frozen again after (and its code objects indexed). Only the outermost block of
+    nested ones thaws and freezes: 3.12's collections move immortal objects into the
+    permanent generation, which an inner block would take for a frozen heap to freeze
+    again at its end, in the middle of the outer one's walk."""
+    thawed = _PERMANENT.visible == 0 and frozen()
     if thawed:
         gc.unfreeze()
+    _PERMANENT.visible += 1
     try:
         yield
     finally:
+        _PERMANENT.visible -= 1
         if thawed:
             _freeze()
 

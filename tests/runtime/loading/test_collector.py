@@ -118,6 +118,16 @@ def test_code_made_while_the_heap_was_visible_is_listed_once_frozen_again() -> N
 
 
 @pytest.mark.usefixtures("unfrozen")
+def test_an_inner_visible_block_leaves_the_heap_visible_to_the_outer_one() -> None:
+    collector.freeze_boot()
+    with collector.visible():
+        with collector.visible():  # (code_objects in a walk that names holders)
+            pass
+        assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.usefixtures("unfrozen")
 def test_code_a_script_made_is_listed_after_it_is_frozen() -> None:
     collector.freeze_boot()
     gc.disable()
