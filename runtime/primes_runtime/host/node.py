@@ -22,6 +22,7 @@ from . import manifest as release_manifest
 if TYPE_CHECKING:
     from ..behaviours.aioloop import EventLoop
     from ..handover.listeners import Listener
+    from ..loading.warm import WarmChild
     from .config import NodeConfig
 
 log = logging.getLogger("primes_runtime.node")
@@ -66,6 +67,7 @@ class Node:
         self.inherited: dict[str, int] = {}  # descriptors a predecessor handed over, by key
         self.inherited_connections: dict[str, list[int]] = {}  # and its idle connections
         self.adopting = False  # a successor until its predecessor let it serve
+        self.warm: WarmChild | None = None  # forks the unpack workers (loading/warm.py)
         self._lock = threading.Lock()
         self._stopping = False
         self._done = threading.Event()
@@ -161,6 +163,9 @@ class Node:
             proc.finish("shutdown")
         self.timers.close()
         self.scheduler.close()
+        warm, self.warm = self.warm, None
+        if warm is not None:
+            warm.close()
         if self._aio is not None:
             self._aio.close()
 

@@ -25,6 +25,7 @@ from ..host.boot import boot, code_path, start_control
 from ..host.node import Node
 from ..kernel import threadstart
 from ..loading import bytecode, collector
+from ..loading.warm import WarmChild
 from ..release import recovery
 from .exiting import exit_now
 
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         collector.freeze_boot()  # what boot made is out of the collector's walks (collector.py)
 
         if node.manifest is not None:  # a fresh tree has no bytecode: compile it off the GIL
-            bytecode.in_background(code_path(Path(node.root), node.manifest), preload)
+            bytecode.in_background(code_path(Path(node.root), node.manifest), lambda: preload(node))
     while not node.wait(1.0):
         if deferred:
             node.shutdown(deferred.pop())
@@ -164,13 +165,20 @@ PRELOADED = ("primes_runtime.release.handler",)
 the release handler (~45 modules, 50-150 ms of the first `upgrade` otherwise)."""
 
 
-def preload() -> None:
-    """Import PRELOADED; a failure is left to the operation that needs the module to report."""
+WARMED = ("primes_runtime.release.unpacker",)
+"""What the node's warm child imports, to fork a worker for each package (loading/warm.py)."""
+
+
+def preload(node: Node) -> None:
+    """Import PRELOADED and start the warm child; a failure is left to the operation that
+    needs them to report (an unpack without a warm child starts a fresh one)."""
     for name in PRELOADED:
         try:
             importlib.import_module(name)
         except Exception:  # the operation that needs the module reports the failure
             log.debug("node: preloading %s failed", name, exc_info=True)
+    if node.warm is None and not node.stopped:
+        node.warm = WarmChild.start(WARMED)
 
 
 def run() -> NoReturn:

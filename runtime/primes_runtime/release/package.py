@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from primes_runtime.formats.unpack_limits import UnpackLimits
+from primes_runtime.loading.warm import WarmChild
 
 from . import diskfull, interpreter, signature, unpacker, wheeltags
 from .errors import ReleaseError
@@ -40,7 +41,9 @@ class Package:
 
 
 @contextmanager
-def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iterator[Package]:
+def staged(
+    source: Path, root: Path, limits: UnpackLimits | None = None, warm: WarmChild | None = None
+) -> Iterator[Package]:
     """Verify `source` into a releases/.unpack-* dir of `root` (removed on leaving).
 
     A tree with releases/allowed_signers first checks the package's signature. A child
@@ -62,7 +65,7 @@ def staged(source: Path, root: Path, limits: UnpackLimits | None = None) -> Iter
                 raise ReleaseError(diskfull.line(f"{source}: cannot unpack", root)) from None
             raise ReleaseError(f"{source}: cannot stage the package in {root} ({exc})") from None
         try:
-            found = unpacker.stage_in_child(source, data, staging, limits or UnpackLimits())
+            found = unpacker.stage_in_child(source, data, staging, limits or UnpackLimits(), warm)
             interpreter.refuse_missing(source, staging / "releases" / found.version, found.version)
             _refuse_unloadable_wheels(source, staging, found.version)
             yield Package(source, found.name, found.version, staging, found.hashes)

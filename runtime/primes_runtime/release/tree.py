@@ -28,7 +28,7 @@ def staged(node: Node, package: Path) -> AbstractContextManager[packages.Package
     """
     root = Path(node.root)
     limits = node_config.load(root, node.release).unpack
-    return packages.staged(package, root, limits)
+    return packages.staged(package, root, limits, node.warm)
 
 
 def add(node: Node, pkg: packages.Package) -> tuple[str, list[str]]:

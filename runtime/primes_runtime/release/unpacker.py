@@ -1,7 +1,8 @@
 """Stream a package into a staging dir under limits, verifying it; run in a child process.
 
-The node never holds a package in memory: `stage_in_child` starts a fresh interpreter (with
-its own address-space limit) that reads the tar member by member, refuses it past a limit,
+The node never holds a package in memory: `stage_in_child` has a child process (a worker
+forked by the node's warm child, or a fresh interpreter; with its own address-space limit)
+that reads the tar member by member, refuses it past a limit,
 writes each file into the staging dir while hashing it, then checks SHA256SUMS and
 release.json. It prints the result as one JSON line; an error is one line on stderr.
 """
@@ -23,6 +24,7 @@ from typing import BinaryIO
 from primes_runtime.formats import FormatError, sha256sums
 from primes_runtime.formats.unpack_limits import UnpackLimits
 from primes_runtime.loading import bytecode, child
+from primes_runtime.loading.warm import Finished, WarmChild
 
 from . import diskfull, interpreter, layout
 from .errors import ReleaseError
@@ -41,41 +43,55 @@ class Staged:
     hashes: dict[str, str]
 
 
-def stage_in_child(source: Path, package: BinaryIO, staging: Path, limits: UnpackLimits) -> Staged:
-    """Verify the open `package` (named `source`) into `staging` in a child process.
+def stage_in_child(
+    source: Path,
+    package: BinaryIO,
+    staging: Path,
+    limits: UnpackLimits,
+    warm: WarmChild | None = None,
+) -> Staged:
+    """Verify the open `package` (named `source`) into `staging` in a child process: a
+    worker of the node's `warm` child when it has one (no interpreter start, no imports),
+    else a fresh interpreter.
 
     The child reads the very file the caller opened (and checked the signature of), not the
     path again: a package swapped for another after the check is never the one unpacked.
     ReleaseError (one line) if refused.
     """
-    import subprocess  # here: the unpack child imports this module and seldom needs it
-
     fd = package.fileno()
     os.lseek(fd, 0, os.SEEK_SET)
-    limits_json = json.dumps(asdict(limits))
-    argv = child.command(__name__, str(source), str(fd), str(staging), limits_json)
-    try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            timeout=limits.timeout,
-            check=False,
-            pass_fds=(fd,),
-        )
-    except subprocess.TimeoutExpired:
+    args = [str(source), str(fd), str(staging), json.dumps(asdict(limits))]
+    done = warm.run(__name__, args, 1, fd, limits.timeout) if warm is not None else None
+    if done is None:
+        done = _fresh_child(args, fd, limits.timeout)
+    if done.timed_out:
         raise ReleaseError(
             f"{source}: refused, unpacking took over {limits.timeout:g}s (unpack.timeout)"
-        ) from None
+        )
     if done.returncode == 0:
         data = json.loads(done.stdout)
         return Staged(data["name"], data["version"], data["hashes"])
     lines = done.stderr.strip().splitlines()
     if done.returncode == 2 and lines:
         raise ReleaseError(lines[-1])
-    why = f"signal {-done.returncode}" if done.returncode < 0 else f"status {done.returncode}"
+    code = done.returncode
+    why = f"signal {-code}" if code < 0 else f"status {code}"
     last = f": {lines[-1]}" if lines else ""
     raise ReleaseError(f"{source}: the unpacker process failed ({why}){last}")
+
+
+def _fresh_child(args: list[str], fd: int, timeout: float) -> Finished:
+    """`main(args)` in a fresh interpreter that inherits descriptor `fd`."""
+    import subprocess  # here: the unpack child imports this module and seldom needs it
+
+    argv = child.command(__name__, *args)
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, check=False, pass_fds=(fd,)
+        )
+    except subprocess.TimeoutExpired:
+        return Finished(-9, "", "", timed_out=True)
+    return Finished(done.returncode, done.stdout, done.stderr)
 
 
 def main(argv: list[str]) -> int:
