@@ -177,6 +177,9 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[0]))
     with contextlib.suppress(OSError):
         os.nice(NICENESS)  # the node's serving threads go first when the cores are busy
+    # It may outlive a killed node for a moment: it writes nothing into the tree (the
+    # node's bytecode child compiled it; a worker's own compile writes what it stages).
+    sys.dont_write_bytecode = True
     for name in argv[1:]:
         importlib.import_module(name)
     _send(sock, {"ready": True})
