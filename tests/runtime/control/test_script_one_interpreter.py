@@ -38,3 +38,19 @@ def test_another_interpreter_path_is_probed_again(served: Script, tmp_path: Path
     assert served.ok("ping", env={"PRIMES_PYTHON": str(wrapper)}) == "pong\n"
     assert log.read_text().count("start") == 2
     assert (served.root / "run" / "python").read_text().splitlines() == [str(wrapper), "1"]
+
+
+def test_the_start_of_a_fresh_tree_proves_the_interpreter_for_the_commands_after_it(
+    script: Script, tmp_path: Path
+) -> None:
+    wrapper, log = counting_python(tmp_path)
+    env = {"PRIMES_PYTHON": str(wrapper)}
+    assert not (script.root / "run").exists()
+    script.ok("start", env=env)
+    try:
+        assert (script.root / "run").stat().st_mode & 0o777 == 0o700
+        starts = log.read_text().count("start")
+        assert script.ok("ping", env=env) == "pong\n"
+        assert log.read_text().count("start") == starts + 1  # no probe: start proved it
+    finally:
+        script.run("stop", env=env)
