@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import ModuleType
@@ -127,14 +127,17 @@ def _look(
 
 def path_globals(
     namespace: Namespace, prefixes: tuple[str, ...]
-) -> Iterator[tuple[str, str | PurePath, str]]:
+) -> list[tuple[str, str | PurePath, str]]:
     """A module's globals that hold a path under one of `prefixes` (a cached data file's):
-    each name, its value and the path as text."""
-    for key, value in list(namespace.items()):
-        if isinstance(value, str | PurePath) and not key.startswith("__"):
-            text = str(value)
-            if text.startswith(prefixes):
-                yield key, value, text
+    each name, its value and the path as text (one comprehension: every module of the node
+    is looked at, twice an upgrade)."""
+    return [
+        (key, value, text)
+        for key, value in list(namespace.items())
+        if isinstance(value, (str, PurePath))
+        and (text := str(value)).startswith(prefixes)
+        and not key.startswith("__")
+    ]
 
 
 def _setter(namespace: Namespace, key: str, value: object) -> Callable[[], None]:
