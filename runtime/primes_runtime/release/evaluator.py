@@ -80,8 +80,11 @@ class Evaluator:
     undo_log: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     fallback: dict[Pid, ProcessSnapshot] = field(default_factory=dict)
     """Processes whose failing code_change puts this snapshot back instead of failing."""
-    changed: dict[Pid, str] = field(default_factory=dict)
-    """What code_change did to each process: "code_change", "no code_change", "snapshot"."""
+    done: dict[Pid, str] = field(default_factory=dict)
+    """See `changed` (a fallback's "snapshot" goes here at once, the rest once asked)."""
+    unlabelled: list[tuple[list[tuple[Pid, Held]], dict[str, str]]] = field(default_factory=list)
+    """Each code_change instruction's targets and the label of each module, not yet in
+    `done`: labelling 10,000 processes is left out of the pause."""
     worker: Worker | None = None
     """The thread code_change calls run on, started before the first suspend."""
     preparation: Preparation = field(init=False)
@@ -224,7 +227,7 @@ class Evaluator:
                 self.swaps.swap(owner[module])
             case CodeChange(modules=modules, old_vsn=old_vsn, extra=extra, timeout=timeout):
                 targets = self.holding.waiting(modules)
-                self._code_change(instruction, targets, old_vsn, extra, timeout)
+                self._code_change(instruction, modules, targets, old_vsn, extra, timeout)
             case Resume(modules=modules):
                 pairs = self.holding.waiting(modules)
                 self.holding.resume_all(pairs)
@@ -252,6 +255,7 @@ class Evaluator:
     def _code_change(
         self,
         instruction: Instruction,
+        modules: tuple[str, ...],
         targets: list[tuple[Pid, Held]],
         old_vsn: object,
         extra: object,
@@ -270,14 +274,17 @@ class Evaluator:
         gate = Gate()
         if targets:
             self._log(f"restore the state of {count(targets)}", restorer(targets, gate))
-        shims = {
-            module: guarded(code_server.current(module), gate)
-            for module in {held.module for _, held in targets}
-        }
+        present = {targets[0][1].module} if len(modules) == 1 and targets else None
+        present = present or {held.module for _, held in targets}  # (one module: no look)
+        shims = {module: guarded(code_server.current(module), gate) for module in present}
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
-        calls = [(pid, held.proc, shims[held.module]) for pid, held in targets]
+        if len(shims) == 1:
+            (shim,) = shims.values()
+            calls = [(pid, held.proc, shim) for pid, held in targets]
+        else:
+            calls = [(pid, held.proc, shims[held.module]) for pid, held in targets]
         errors, late = change_each(worker, calls, gate, old_vsn, extra, timeout, self.fallback)
         if late is not None:
             pid, held = targets[late]
@@ -298,15 +305,19 @@ class Evaluator:
             else "no code_change"
             for name, shim in shims.items()
         }
-        changed = self.changed
-        if len(labels) == 1:  # one module: one label for all, set in C
-            fresh = dict.fromkeys([pid for pid, _ in targets], *labels.values())
-            fresh.update({pid: done for pid, done in changed.items() if pid in fresh})
-            changed.update(fresh)  # (one set before, a fallback's "snapshot", stays)
-            return
-        for pid, held in targets:
-            if pid not in changed:
-                changed[pid] = labels[held.module]
+        self.unlabelled.append((targets, labels))
+
+    @property
+    def changed(self) -> dict[Pid, str]:
+        """What code_change did to each process: "code_change", "no code_change", or
+        "snapshot" (a fallback's failed code_change, its snapshot put back)."""
+        done = self.done
+        for targets, labels in self.unlabelled:
+            for pid, held in targets:
+                if pid not in done:  # the first instruction's label; a fallback's wins
+                    done[pid] = labels[held.module]
+        self.unlabelled.clear()
+        return done
 
     def _fall_back(self, pid: Pid, proc: Process, error: BaseException) -> None:
         """A fallback process whose code_change failed: put its snapshot back, go on."""
@@ -314,7 +325,7 @@ class Evaluator:
             "code_change of %s failed (%r); its snapshot is put back", pid, error.__cause__ or error
         )
         system.restore(proc, self.fallback[pid])
-        self.changed[pid] = "snapshot"
+        self.done[pid] = "snapshot"
 
     def _abandon(self, worker: Worker, pid: Pid, module: str, timeout: float) -> None:
         """Name a worker left running so that `status` can report it (Python cannot stop it)."""
