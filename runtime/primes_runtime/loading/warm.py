@@ -64,6 +64,7 @@ class WarmChild:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             argv = child.command(__name__, str(theirs.fileno()), *modules)
+            argv.insert(1, "-B")  # it may outlive a killed node a moment: it writes no .pyc
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -177,9 +178,7 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[0]))
     with contextlib.suppress(OSError):
         os.nice(NICENESS)  # the node's serving threads go first when the cores are busy
-    # It may outlive a killed node for a moment: it writes nothing into the tree (the
-    # node's bytecode child compiled it; a worker's own compile writes what it stages).
-    sys.dont_write_bytecode = True
+    # (-B: it writes nothing into the tree; a worker's own compile writes what it stages)
     for name in argv[1:]:
         importlib.import_module(name)
     _send(sock, {"ready": True})
