@@ -130,7 +130,7 @@ def resume_all(procs: Iterable[Process]) -> None:
         if hook:
             resume(proc)
             continue
-        go = False
+        go = False  # (`resume`'s flag flip written out: see `change_held`)
         with proc.lock:
             if proc.suspended:
                 proc.suspended = False
@@ -181,7 +181,10 @@ def change_code(target: Process | Pid, module: ModuleType, old_vsn: object, extr
 
 def change_held(proc: Process, module: ModuleType, old_vsn: object, extra: object) -> None:
     """`change_code` for a process the caller suspended and holds so (a batch's loop over
-    10,000 of them: no lookup and no check of each)."""
+    10,000 of them: no lookup and no check of each). Its body is written out again, not
+    called from `change_code`: a call more there would cost every caller of the public
+    function one per process, the in-process primitive the node's pause is compared with
+    among them."""
     prev = swap_process(proc)
     try:
         proc.code_change(module, old_vsn, extra)
