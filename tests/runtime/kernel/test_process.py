@@ -253,3 +253,56 @@ def test_processes_started_in_an_app_context_belong_to_that_app() -> None:
         pid = start_server(COUNTER)
     assert table().resolve(pid).app == "some_app"
     assert table().resolve(start_server(COUNTER)).app is None
+
+
+def test_suspend_all_flags_every_live_process_and_leaves_out_a_dead_one() -> None:
+    pids = [start_server(COUNTER) for _ in range(5)]
+    procs = [table().resolve(pid) for pid in pids]
+    stop(pids[2])
+    suspended = system.suspend_all(procs, 1.0)
+    assert suspended == [procs[0], procs[1], procs[3], procs[4]]
+    assert all(p.status == "suspended" for p in suspended)
+    for i in range(3):
+        cast(pids[0], i)
+    system.resume_all(suspended)
+    assert all(p.status == "running" for p in suspended)
+    assert call(pids[0], "seen") == [0, 1, 2]  # the mail of the pause, in order
+
+
+def test_suspend_all_waits_for_a_busy_process_after_flagging_the_rest() -> None:
+    pids = [start_server(COUNTER) for _ in range(3)]
+    procs = [table().resolve(pid) for pid in pids]
+    gate = threading.Event()
+    busy = node_thread(target=lambda: call(pids[1], ("wait", gate), timeout=10))
+    busy.start()
+    wait_until(lambda: procs[1].running, what="the message to start")
+    threading.Timer(0.1, gate.set).start()
+    assert system.suspend_all(procs, 5.0) == procs
+    assert all(p.status == "suspended" and not p.running for p in procs)
+    busy.join(5)
+    system.resume_all(procs)
+
+
+def test_suspend_all_past_its_timeout_resumes_every_process_it_suspended() -> None:
+    pids = [start_server(COUNTER) for _ in range(3)]
+    procs = [table().resolve(pid) for pid in pids]
+    gate = threading.Event()
+    busy = node_thread(target=lambda: call(pids[2], ("wait", gate), timeout=10))
+    busy.start()
+    wait_until(lambda: procs[2].running, what="the message to start")
+    with pytest.raises(SuspendTimeout, match="still handling a message"):
+        system.suspend_all(procs, 0.05)
+    gate.set()
+    busy.join(5)
+    assert [p.status for p in procs] == ["running"] * 3
+    assert [call(pid, "get") for pid in pids] == [0, 0, 0]
+
+
+def test_resume_all_runs_a_behaviours_on_resume_as_resume_does() -> None:
+    pid = start_statem("rt_fixtures.ticker", 100.0)
+    proc = table().resolve(pid)
+    assert system.suspend_all([proc], 1.0) == [proc]
+    system.change_code(pid, code_server.current("rt_fixtures.ticker"), "1", 0.02)
+    system.resume_all([proc])  # the statem's on_resume applies code_change's actions
+    wait_until(lambda: call(pid, "ticks") >= 2, what="ticks at the new interval")  # type: ignore[operator]
+    assert call(pid, "state") == ("ticking", 0.02)
