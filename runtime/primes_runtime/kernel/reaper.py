@@ -15,7 +15,7 @@ import gc
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 GRACE = 5.0
 SPARED = 60.0
@@ -50,9 +50,15 @@ def _children(parent: int) -> set[int]:
 class Reaper:
     """Reaps the node's children that stayed zombies for `grace` seconds (see `once`)."""
 
-    def __init__(self, grace: float = GRACE, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        grace: float = GRACE,
+        clock: Callable[[], float] = time.monotonic,
+        owned: Callable[[], set[int]] | None = None,
+    ) -> None:
         self.grace = grace
         self._clock = clock
+        self._owned = owned or owned_by_popen  # the children live Popens own
         self._since: dict[int, float] = {}
 
     def once(self) -> list[int]:
@@ -61,7 +67,7 @@ class Reaper:
         zombies = zombie_children(os.getpid())
         self._since = {pid: self._since.get(pid, now) for pid in zombies}
         due = [pid for pid, since in self._since.items() if now - since >= self.grace]
-        owned = owned_by_popen() if due else set()
+        owned = self._owned() if due else set()
         reaped = []
         for pid in due:
             if pid in owned:
@@ -74,12 +80,13 @@ class Reaper:
         return reaped
 
 
-def owned_by_popen() -> set[int]:
-    """Pids of children a live subprocess.Popen owns and has not waited for (not the ones
-    subprocess keeps only to reap later, after their Popen was dropped)."""
+def owned_by_popen(objects: Iterable[object] | None = None) -> set[int]:
+    """Pids of children a live subprocess.Popen among `objects` (gc's objects by default:
+    not the ones a node froze) owns and has not waited for (not the ones subprocess keeps
+    only to reap later, after their Popen was dropped)."""
     dropped = {id(p) for p in getattr(subprocess, "_active", None) or []}
     return {
         o.pid
-        for o in gc.get_objects()
+        for o in (gc.get_objects() if objects is None else objects)
         if isinstance(o, subprocess.Popen) and o.returncode is None and id(o) not in dropped
     }

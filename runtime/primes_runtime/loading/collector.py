@@ -16,6 +16,7 @@ the look through its 140,000 objects takes ~15 ms more; the index holds ~16,000.
 from __future__ import annotations
 
 import gc
+import subprocess
 import threading
 import weakref
 from collections.abc import Iterator
@@ -38,6 +39,8 @@ class _Permanent:
     def __init__(self) -> None:
         self.froze = threading.Event()
         self.code: list[weakref.ref[object]] = []
+        self.popens: list[weakref.ref[object]] = []
+        """The same for subprocess.Popen objects (the reaper spares their children)."""
         self.visible = 0
         """How many `visible` blocks are open (only the outermost thaws and freezes)."""
 
@@ -70,9 +73,22 @@ def code_objects() -> list[object]:
     if not _PERMANENT.froze.is_set():
         with visible():
             return _code_kinds(gc.get_objects())
-    found = _code_kinds(gc.get_objects())  # everything, while a `visible` block has it back
+    return _with(_code_kinds(gc.get_objects()), _PERMANENT.code)
+
+
+def popens() -> list[object]:
+    """Every subprocess.Popen alive in this process, as `code_objects` lists code (without
+    a thaw, so without the node's release lock: the reaper's thread asks)."""
+    if not _PERMANENT.froze.is_set():
+        return _popens(gc.get_objects())  # (nothing frozen to miss, or not by the node)
+    return _with(_popens(gc.get_objects()), _PERMANENT.popens)
+
+
+def _with(found: list[object], index: list[weakref.ref[object]]) -> list[object]:
+    """`found` (what gc's walk saw: everything, while a `visible` block has the heap back)
+    and the live objects of `index` it does not hold yet."""
     seen = {id(o) for o in found}
-    for ref in _PERMANENT.code:
+    for ref in index:
         obj = ref()
         if obj is not None and id(obj) not in seen:
             found.append(obj)
@@ -112,6 +128,7 @@ def thaw() -> None:
     """Bring every frozen object back for good (a test that froze)."""
     _PERMANENT.froze.clear()
     _PERMANENT.code = []
+    _PERMANENT.popens = []
     gc.unfreeze()
 
 
@@ -130,13 +147,23 @@ def settle() -> None:
 def _freeze() -> None:
     """Index the code objects gc can see (the young ones; all of them once the heap is
     back), keep the index's live entries, freeze."""
-    young = _code_kinds(gc.get_objects())
-    seen = {id(o) for o in young}
-    kept = [r for r in _PERMANENT.code if id(r()) not in seen and r() is not None]
-    kept.extend(weakref.ref(o) for o in young)
-    del young
-    _PERMANENT.code = kept
+    objects = gc.get_objects()
+    _PERMANENT.code = _indexed(_PERMANENT.code, _code_kinds(objects))
+    _PERMANENT.popens = _indexed(_PERMANENT.popens, _popens(objects))
+    del objects
     gc.freeze()
+
+
+def _indexed(index: list[weakref.ref[object]], young: list[object]) -> list[weakref.ref[object]]:
+    """`index`'s live entries and a weak reference to each of `young` not in it."""
+    seen = {id(o) for o in young}
+    kept = [r for r in index if id(r()) not in seen and r() is not None]
+    kept.extend(weakref.ref(o) for o in young)
+    return kept
+
+
+def _popens(objects: list[object]) -> list[object]:
+    return [o for o in objects if isinstance(o, subprocess.Popen)]
 
 
 def _code_kinds(objects: list[object]) -> list[object]:

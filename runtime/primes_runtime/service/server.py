@@ -19,6 +19,8 @@ from primes_runtime.control.sealed import Sealed, TamperedFrame
 from primes_runtime.control.tree import Tree, address, connect
 from primes_runtime.formats.node_toml import ControlLimits
 from primes_runtime.kernel import threadstart
+from primes_runtime.kernel.reaper import Reaper, owned_by_popen
+from primes_runtime.loading import collector
 from primes_runtime.service.ops import NodeLike, Session
 
 log = logging.getLogger("primes_runtime.control")
@@ -286,7 +288,9 @@ def start(node: NodeLike) -> ControlServer:
     server.open()
     node.on_shutdown(server.close)
     generated = None if configured(tree, node.release) is not None else cookie
+    reaper = Reaper(owned=lambda: owned_by_popen(collector.popens()))  # frozen ones too
     watch.start(
-        watch.Watch(tree, server.ensure_socket, generated, config.log_max_bytes), server._closed
+        watch.Watch(tree, server.ensure_socket, generated, config.log_max_bytes, reaper),
+        server._closed,
     )
     return server

@@ -5,8 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 
-from primes_runtime.kernel.reaper import Reaper, zombie_children
+import pytest
+from primes_runtime.kernel.reaper import Reaper, owned_by_popen, zombie_children
+from primes_runtime.loading import collector
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """What a test freezes is back in the collector's sight afterwards."""
+    yield
+    collector.thaw()
 
 
 def _until_zombie(pid: int) -> None:
@@ -31,5 +41,15 @@ def test_a_child_a_live_popen_owns_is_left_for_its_owner_to_wait_for() -> None:
     reaper = Reaper(grace=0.0)
     helper = subprocess.Popen(["sh", "-c", "exit 3"])
     _until_zombie(helper.pid)
+    assert helper.pid not in reaper.once()
+    assert helper.wait(10) == 3
+
+
+def test_a_child_of_a_popen_the_node_froze_is_left_for_its_owner(unfrozen: None) -> None:
+    helper = subprocess.Popen(["sh", "-c", "exit 3"])  # (an app's helper, started at boot)
+    collector.freeze_boot()
+    _until_zombie(helper.pid)
+    assert helper.pid not in owned_by_popen()  # gc's own walk does not see it
+    reaper = Reaper(grace=0.0, owned=lambda: owned_by_popen(collector.popens()))
     assert helper.pid not in reaper.once()
     assert helper.wait(10) == 3
