@@ -1,0 +1,58 @@
+"""Tests for release/holding.py: the processes a script holds, suspended and let run in
+batches, each pause counted, and what a failed resume leaves held."""
+
+from __future__ import annotations
+
+import pytest
+from primes_runtime import call, start_server
+from primes_runtime.behaviours.server import ServerProcess
+from primes_runtime.host.node import Node
+from primes_runtime.kernel import system
+from primes_runtime.release.holding import Holding
+
+COUNTER = "rt_fixtures.counter"
+
+
+class _Refusing(ServerProcess):
+    """A server whose on_resume raises (the layout of a ServerProcess: swapped in by class)."""
+
+    __slots__ = ()
+
+    def on_resume(self) -> None:
+        raise RuntimeError("on_resume refused")
+
+
+def test_a_batch_is_held_then_let_run_with_each_pause_counted(node: Node) -> None:
+    pids = [start_server(COUNTER) for _ in range(3)]
+    holding = Holding(node.processes, [])
+    holding.suspend_all((COUNTER,), 1.0)
+    pairs = holding.waiting((COUNTER,))
+    assert [pid for pid, _ in pairs] == pids
+    assert all(held.proc.status == "suspended" and not held.running for _, held in pairs)
+    holding.resume_all(pairs)
+    assert holding.waiting((COUNTER,)) == []
+    assert [p.pid for p in holding.pauses] == [str(pid) for pid in pids]
+    assert all(p.ms >= 0.0 for p in holding.pauses)
+    assert [call(pid, "get") for pid in pids] == [0, 0, 0]
+
+
+def test_a_resume_that_raises_leaves_the_rest_held_and_counts_only_the_resumed(
+    node: Node,
+) -> None:
+    for _ in range(3):
+        start_server(COUNTER)
+    holding = Holding(node.processes, [])
+    holding.suspend_all((COUNTER,), 1.0)
+    pairs = holding.waiting((COUNTER,))
+    procs = [held.proc for _, held in pairs]
+    procs[1].__class__ = _Refusing
+    try:
+        with pytest.raises(RuntimeError, match="on_resume refused"):
+            holding.resume_all(pairs)
+        assert [held.running for _, held in pairs] == [True, False, False]
+        assert [p.status for p in procs] == ["running", "suspended", "suspended"]
+        assert len(holding.paused) == 1
+        assert holding.waiting((COUNTER,)) == pairs[1:]  # what the undo still resumes
+    finally:
+        procs[1].__class__ = ServerProcess
+        system.resume_all(procs)
