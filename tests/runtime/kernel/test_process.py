@@ -22,6 +22,8 @@ from primes_runtime import (
 from primes_runtime.errors import NotSuspended
 from primes_runtime.kernel import system
 from primes_runtime.kernel.context import app_context
+from primes_runtime.kernel.pid import Pid
+from primes_runtime.kernel.process import Process
 from primes_runtime.loading import code_server
 from rt_fixtures.kernel import node_thread, table
 from rt_fixtures.waiting import wait_until
@@ -269,13 +271,21 @@ def test_suspend_all_flags_every_live_process_and_leaves_out_a_dead_one() -> Non
     assert call(pids[0], "seen") == [0, 1, 2]  # the mail of the pause, in order
 
 
-def test_suspend_all_waits_for_a_busy_process_after_flagging_the_rest() -> None:
+def _three_one_busy(
+    which: int, gate: threading.Event
+) -> tuple[list[Pid], list[Process], threading.Thread]:
+    """Three counters, the `which`-th in the middle of a message that waits for `gate`."""
     pids = [start_server(COUNTER) for _ in range(3)]
     procs = [table().resolve(pid) for pid in pids]
-    gate = threading.Event()
-    busy = node_thread(target=lambda: call(pids[1], ("wait", gate), timeout=10))
+    busy = node_thread(target=lambda: call(pids[which], ("wait", gate), timeout=10))
     busy.start()
-    wait_until(lambda: procs[1].running, what="the message to start")
+    wait_until(lambda: procs[which].running, what="the message to start")
+    return pids, procs, busy
+
+
+def test_suspend_all_waits_for_a_busy_process_after_flagging_the_rest() -> None:
+    gate = threading.Event()
+    _, procs, busy = _three_one_busy(1, gate)
     threading.Timer(0.1, gate.set).start()
     assert system.suspend_all(procs, 5.0) == procs
     assert all(p.status == "suspended" and not p.running for p in procs)
@@ -284,12 +294,8 @@ def test_suspend_all_waits_for_a_busy_process_after_flagging_the_rest() -> None:
 
 
 def test_suspend_all_past_its_timeout_resumes_every_process_it_suspended() -> None:
-    pids = [start_server(COUNTER) for _ in range(3)]
-    procs = [table().resolve(pid) for pid in pids]
     gate = threading.Event()
-    busy = node_thread(target=lambda: call(pids[2], ("wait", gate), timeout=10))
-    busy.start()
-    wait_until(lambda: procs[2].running, what="the message to start")
+    pids, procs, busy = _three_one_busy(2, gate)
     with pytest.raises(SuspendTimeout, match="still handling a message"):
         system.suspend_all(procs, 0.05)
     gate.set()
