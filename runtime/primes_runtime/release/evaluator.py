@@ -274,8 +274,10 @@ class Evaluator:
         gate = Gate()
         if targets:
             self._log(f"restore the state of {count(targets)}", restorer(targets, gate))
-        present = {targets[0][1].module} if len(modules) == 1 and targets else None
-        present = present or {held.module for _, held in targets}  # (one module: no look)
+        if len(modules) == 1:  # its targets are all of it: no look at each
+            present = set(modules) if targets else set()
+        else:
+            present = {held.module for _, held in targets}
         shims = {module: guarded(code_server.current(module), gate) for module in present}
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()

@@ -113,7 +113,7 @@ class Holding:
         re-suspends them all.
 
         One batch (system.resume_all); each pause is counted to the batch's end."""
-        waiting = pairs
+        waiting = pairs  # (the evaluator passes only those not let run)
         if not waiting:
             return
         self.ran = True
