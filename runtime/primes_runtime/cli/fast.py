@@ -206,7 +206,7 @@ def _read(root: str, path: str) -> str:
 
 def _release(argv: list[str]) -> int | None:
     """`upgrade` sent on the lean path; None (nothing sent) where the full CLI must run it."""
-    from primes_runtime.control.operations import BY_NAME, PROBATION_LIMIT
+    from primes_runtime.control.operations import BY_NAME, PAUSE_BATCHES, PROBATION_LIMIT
 
     root, name, op, rest = argv[1], argv[3], argv[4], argv[5:]
     options = [word for word in rest if word.startswith("-")]
@@ -238,7 +238,7 @@ def _release(argv: list[str]) -> int | None:
         if not os.path.isfile(target):
             return None
         target = os.path.realpath(target)
-    args: dict[str, object] = {BY_NAME[op].target: target}
+    args: dict[str, object] = {BY_NAME[op].target: target, PAUSE_BATCHES: True}
     if probation is not None:
         args["probation"] = probation
     try:

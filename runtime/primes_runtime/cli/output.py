@@ -30,6 +30,10 @@ def emit_failure_json(command: str, exc: ControlError, code: int) -> None:
     from primes_runtime.control.client import RemoteError  # here: the lean path (cli/fast.py)
 
     report = exc.report if isinstance(exc, RemoteError) else None
+    if report is not None:
+        from primes_runtime.release.pauses import per_process
+
+        report = per_process(report)
     data: Data = {"ok": False, "command": command, "exit_code": code, "error": str(exc)}
     data["report"] = report
     print(json.dumps(data))

@@ -12,7 +12,7 @@ from primes_runtime.cli import output
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
-from primes_runtime.control.operations import BY_NAME, Operation
+from primes_runtime.control.operations import BY_NAME, PAUSE_BATCHES, Operation
 from primes_runtime.release.argument import is_package_path
 
 if TYPE_CHECKING:
@@ -170,6 +170,8 @@ def release_command(name: str) -> Callable[[Invocation], int]:
             value = EXTRAS[extra](inv)
             if value is not None:
                 args[extra] = value
+        if operation.changes_release:
+            args[PAUSE_BATCHES] = True
         value = inv.ask(name, timeout=None, **args).value
         return show_release(inv, operation, given, args, value)
 
@@ -183,6 +185,10 @@ def show_release(
     command line gave (`given`)."""
     text = RENDERERS[reply_kind(operation)](value, str(args[operation.target]), args)
     if inv.json:
+        if isinstance(value, dict) and operation.changes_release:
+            from primes_runtime.release.pauses import per_process
+
+            value = per_process(value)
         output.emit_json(inv.command, value if isinstance(value, dict) else {"value": value})
         return 0
     print(text)

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 PROBATION_LIMIT = 1e9
 """A `probation` argument is a number of seconds, 0 <= seconds < this (both ends check it)."""
 
+PAUSE_BATCHES = "pause_batches"
+"""A request argument of the operations that change the release: true when the client reads
+the report's pauses as batches (primes_runtime.release.pauses); a node that is not asked (an
+older client) sends them one object per process, as `--json` prints them."""
+
 _PATHS: dict[Target, Paths] = {"package": "always", "target": "maybe", "version": "never"}
 
 

@@ -30,6 +30,8 @@ SETTLE_AFTER = 10.0
 
 _CODE_KINDS = frozenset({FunctionType, GeneratorType, CoroutineType, AsyncGeneratorType})
 """The types whose objects run code (with classes: `code_objects`)."""
+_TYPE_OR_POPEN = (type, subprocess.Popen)
+"""What a freeze indexes besides _CODE_KINDS: classes, and Popens (`popens`)."""
 
 
 class _Permanent:
@@ -148,9 +150,11 @@ def _freeze() -> None:
     """Index the code objects gc can see (the young ones; all of them once the heap is
     back), keep the index's live entries, freeze."""
     objects = gc.get_objects()
-    _PERMANENT.code = _indexed(_PERMANENT.code, _code_kinds(objects))
-    _PERMANENT.popens = _indexed(_PERMANENT.popens, _popens(objects))
-    del objects
+    found = [o for o in objects if type(o) in _CODE_KINDS or isinstance(o, _TYPE_OR_POPEN)]
+    del objects  # one walk of the young objects for both indexes (10 ms per walk at 10,000
+    # processes' new states), then the few found sorted out
+    _PERMANENT.code = _indexed(_PERMANENT.code, _code_kinds(found))
+    _PERMANENT.popens = _indexed(_PERMANENT.popens, _popens(found))
     gc.freeze()
 
 

@@ -44,8 +44,9 @@ from .changing import (
     guarded,
 )
 from .holding import Held, Holding, count, restorer
+from .pauses import Pauses
 from .preparing import NotPrepared, Preparation
-from .reports import FailedStep, Pause
+from .reports import FailedStep
 from .swapping import OldCodeRuns, Swaps
 from .target import Release
 
@@ -106,7 +107,7 @@ class Evaluator:
         return self.holding.held
 
     @property
-    def pauses(self) -> list[Pause]:
+    def pauses(self) -> Pauses:
         """How long each process this install suspended stopped, in the order they resumed."""
         return self.holding.pauses
 

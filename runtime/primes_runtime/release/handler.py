@@ -34,6 +34,7 @@ from .changing import lingering_code_changes
 from .check import check_against, dry_run
 from .errors import ReleaseError
 from .evaluator import Evaluator, StepFailed
+from .pauses import Pauses
 from .probation import Trial
 from .reports import (
     ALREADY_PERMANENT,
@@ -239,7 +240,7 @@ def _install(
         problems = evaluator.rollback()
         collector.settle_later(node.release_lock)  # reclaims what the undone script made
         report = InstallReport(
-            node.release, version, checked.script, found, tuple(evaluator.pauses),
+            node.release, version, checked.script, found, evaluator.pauses,
             failed.step, tuple(problems),
         )  # fmt: skip
         raise InstallFailed(report) from None
@@ -248,7 +249,7 @@ def _install(
         collector.settle_later(node.release_lock)  # reclaims what the undone scripts made
         reason = outcome.crash.error if outcome.crash is not None else "a crash"
         report = InstallReport(
-            node.release, version, checked.script, found, tuple(evaluator.pauses),
+            node.release, version, checked.script, found, evaluator.pauses,
             FailedStep(checked.script, 0, "probation", reason), undone, probation=outcome,
         )  # fmt: skip
         raise InstallFailed(report) from None
@@ -257,7 +258,7 @@ def _install(
     evaluator.forget()  # nothing is undone any more: the old code and states may go
     collector.settle_later(node.release_lock)  # reclaims the replaced code, after this install
     return InstallReport(
-        evaluator.old.version, version, checked.script, found, tuple(evaluator.pauses),
+        evaluator.old.version, version, checked.script, found, evaluator.pauses,
         probation=trial.report(),
     )  # fmt: skip
 
@@ -286,11 +287,11 @@ def _permanent_again(node: Node, version: str) -> InstallReport | None:
     releases = store.read_releases(Path(node.root))
     status = tree.status_of(node, releases, version)
     if status == "permanent":
-        return InstallReport(version, version, ALREADY_PERMANENT, "up", (), permanent=True)
+        return InstallReport(version, version, ALREADY_PERMANENT, "up", Pauses(), permanent=True)
     if status != "current":
         return None
     tree.mark_permanent(node, version)
-    return InstallReport(version, version, "(already installed)", "up", (), permanent=True)
+    return InstallReport(version, version, "(already installed)", "up", Pauses(), permanent=True)
 
 
 def which_releases(node: Node) -> list[ReleaseStatus]:

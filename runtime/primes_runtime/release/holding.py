@@ -6,6 +6,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any, TypeVar
 
 from primes_runtime.behaviours import supervisor
@@ -16,7 +17,7 @@ from primes_runtime.kernel.registry import ProcessTable
 from primes_runtime.kernel.system import ProcessSnapshot
 
 from .changing import Gate
-from .reports import Pause
+from .pauses import PauseBatch, Pauses
 
 _T = TypeVar("_T")
 
@@ -47,8 +48,9 @@ class Holding:
     undo_log: list[tuple[str, Callable[[], None]]]
     """The evaluator's undo log: every change made here enters its undo step there."""
     held: dict[Pid, Held] = field(default_factory=dict)
-    paused: list[tuple[Pid, Held, float, float]] = field(default_factory=list)
-    """Each pause as it ended: process, record, since, until (monotonic seconds)."""
+    paused: list[tuple[float, list[tuple[Pid, Held, float]]]] = field(default_factory=list)
+    """Each batch let run, as it was: until when (monotonic seconds), and each process with
+    its record and since when it was suspended."""
     guard: Guard | None = None
     """Set on every process this install resumes (probation's crash guard)."""
     by_module: dict[str, list[tuple[Pid, Held]]] = field(default_factory=dict)
@@ -64,12 +66,17 @@ class Holding:
         return [(p, h) for p, h in self.held.items() if not h.running and h.module in modules]
 
     @property
-    def pauses(self) -> list[Pause]:
-        """How long each process this install suspended stopped, in the order they resumed."""
-        return [
-            Pause(str(pid), held.name, held.module, (until - since) * 1000.0)
-            for pid, held, since, until in self.paused
-        ]
+    def pauses(self) -> Pauses:
+        """How long each process this install suspended stopped, in the order they resumed:
+        a batch for each module and start within each batch let run."""
+        batches = []
+        for until, group in self.paused:
+            for (module, since), run in groupby(group, key=_module_and_since):
+                members = list(run)
+                names = tuple((str(pid), h.name) for pid, h, _ in members if h.name is not None)
+                pids = tuple(map(str, [pid for pid, _, _ in members]))
+                batches.append(PauseBatch(module, (until - since) * 1000.0, pids, names))
+        return Pauses(tuple(batches))
 
     def _log(self, what: str, undo: Callable[[], None]) -> None:
         self.undo_log.append((what, undo))
@@ -128,12 +135,14 @@ class Holding:
             resumed = True
         finally:  # after a resume that raised, the ones still suspended stay held
             until = time.monotonic()
-            paused = self.paused
+            batch: list[tuple[Pid, Held, float]] = []
             for pid, held in waiting:
                 if resumed or not held.proc.suspended:
                     held.running = True
-                    paused.append((pid, held, held.since, until))
+                    batch.append((pid, held, held.since))
                     done.append(pid)
+            if batch:
+                self.paused.append((until, batch))
             if done:
                 self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
 
@@ -157,13 +166,17 @@ class Holding:
             held.proc.guard = self.guard
         system.resume(held.proc)
         held.running = True
-        self.paused.append((pid, held, held.since, time.monotonic()))
+        self.paused.append((time.monotonic(), [(pid, held, held.since)]))
 
     def _resuspend(self, pid: Pid, timeout: float = 5.0) -> None:
         held = self.held[pid]
         held.since = time.monotonic()
         system.suspend(held.proc, timeout)
         held.running = False
+
+
+def _module_and_since(entry: tuple[Pid, Held, float]) -> tuple[str, float]:
+    return entry[1].module, entry[2]
 
 
 def restorer(targets: list[tuple[Pid, Held]], gate: Gate) -> Callable[[], None]:

@@ -6,23 +6,9 @@ from dataclasses import asdict, dataclass, fields
 
 from .. import safetext
 from .errors import ReleaseError
-
-Data = dict[str, object]
-"""A report as plain JSON data: what the node sends over the control channel."""
-
-
-def _text(data: Data, key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str):
-        raise TypeError(f"{key} must be a string")
-    return value
-
-
-def _list(data: Data, key: str) -> list[object]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise TypeError(f"{key} must be a list")
-    return value
+from .pauses import Data, Pause, Pauses, median_ms
+from .pauses import list_field as _list
+from .pauses import text_field as _text
 
 
 @dataclass(frozen=True)
@@ -31,16 +17,6 @@ class ReleaseStatus:
 
     version: str
     status: str
-
-
-@dataclass(frozen=True)
-class Pause:
-    """How long one suspended process stopped handling messages during an install."""
-
-    pid: str
-    name: str | None
-    module: str
-    ms: float
 
 
 @dataclass(frozen=True)
@@ -189,7 +165,7 @@ class InstallReport:
     to_version: str
     script: str
     direction: str
-    pauses: tuple[Pause, ...]
+    pauses: Pauses
     failed: FailedStep | None = None
     rollback_problems: tuple[str, ...] = ()
     permanent: bool = False
@@ -202,7 +178,7 @@ class InstallReport:
 
     @property
     def max_pause_ms(self) -> float:
-        return max((p.ms for p in self.pauses), default=0.0)
+        return self.pauses.longest_ms
 
     def summary(self) -> str:
         trial = self.probation
@@ -242,16 +218,19 @@ class InstallReport:
         lines += [f"  still on old code: {line}" for line in self.old_code]
         return safetext.lines(lines)
 
-    def to_data(self) -> Data:
-        data: Data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict: 10x slower
+    def to_data(self, batched: bool = False) -> Data:
+        """Plain data; `batched`: the pauses as batches (`Pauses.to_data`), for a client
+        that asked for them."""
+        data: Data = {}
+        for f in fields(self):
+            if f.name == "pauses":
+                data.update(self.pauses.to_data(batched))
+            else:
+                data[f.name] = getattr(self, f.name)  # asdict: 10x slower
         data["failed"] = asdict(self.failed) if self.failed is not None else None
         data["ok"] = self.ok
         data["rolled_back"] = self.failed is not None and not self.rollback_problems
         data["max_pause_ms"] = round(self.max_pause_ms, 3)
-        data["pauses"] = [
-            {"pid": p.pid, "name": p.name, "module": p.module, "ms": round(p.ms, 3)}
-            for p in self.pauses
-        ]
         data["rollback_problems"] = list(self.rollback_problems)
         data["probation"] = self.probation.to_data() if self.probation is not None else None
         data["old_code"] = list(self.old_code)
@@ -260,19 +239,6 @@ class InstallReport:
     @classmethod
     def from_data(cls, data: Data) -> InstallReport:
         """The report `to_data` made; TypeError/KeyError/ValueError when it is malformed."""
-        pauses = []
-        for row in _list(data, "pauses"):
-            if not isinstance(row, dict):
-                raise TypeError("pauses must hold objects")
-            name = row.get("name")
-            pauses.append(
-                Pause(
-                    _text(row, "pid"),
-                    name if isinstance(name, str) else None,
-                    _text(row, "module"),
-                    float(row["ms"]),
-                )
-            )
         failed, trial = data.get("failed"), data.get("probation")
         step = None
         if isinstance(failed, dict):
@@ -287,7 +253,7 @@ class InstallReport:
             _text(data, "to_version"),
             _text(data, "script"),
             _text(data, "direction"),
-            tuple(pauses),
+            Pauses.from_data(data),
             step,
             tuple(str(p) for p in _list(data, "rollback_problems")),
             data.get("permanent") is True,
@@ -300,23 +266,19 @@ LISTED_PAUSES = 10
 """Up to this many paused processes, a report's text names each; beyond, one line a module."""
 
 
-def _pause_lines(pauses: tuple[Pause, ...]) -> list[str]:
+def _pause_lines(pauses: Pauses) -> list[str]:
     """The report's lines on pauses: one per process, or per module for many processes."""
     if len(pauses) <= LISTED_PAUSES:
         return [f"  paused {_who(p)} ({p.module}) {p.ms:.1f} ms" for p in pauses]
-    by_module: dict[str, list[Pause]] = {}
-    for pause in pauses:
-        by_module.setdefault(pause.module, []).append(pause)
-    import statistics  # only for many pauses: the CLI and the node import this module often
-
     lines = []
-    for module, group in by_module.items():
-        longest = max(group, key=lambda p: p.ms)
-        median = statistics.median(p.ms for p in group)
+    for module, batches in pauses.by_module().items():
+        count = sum(len(b.pids) for b in batches)
+        longest = max(batches, key=lambda b: b.ms)
+        first = next(longest.each())
         lines.append(
-            f"  paused {len(group)} process{'es' if len(group) > 1 else ''} ({module}): "
+            f"  paused {count} process{'es' if count > 1 else ''} ({module}): "
             f"longest {longest.ms:.1f} ms "
-            f"({_who(longest)}), median {median:.1f} ms"
+            f"({_who(first)}), median {median_ms(batches):.1f} ms"
         )
     return lines
 

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from primes_runtime.control.errors import ControlError
 from primes_runtime.control.frames import Message
-from primes_runtime.control.operations import PROBATION_LIMIT, RELEASE_OPERATIONS, Operation
+from primes_runtime.control.operations import (
+    PAUSE_BATCHES,
+    PROBATION_LIMIT,
+    RELEASE_OPERATIONS,
+    Operation,
+)
 from primes_runtime.control.tree import Tree
 from primes_runtime.host.node import Node
 from primes_runtime.kernel import threadstart
@@ -213,10 +218,15 @@ def _versions(session: Session, args: Message) -> Reply:
     return success([[r.version, r.status] for r in handler.which_releases(session.node)])
 
 
-def _with_old_code(node: Node, report: InstallReport) -> dict[str, object]:
+def _with_old_code(node: Node, report: InstallReport, args: Message) -> dict[str, object]:
     """The report's data, listing what still runs old code now (node.lingering)."""
     lines = tuple(node.lingering_lines(handover=True))
-    return dataclasses.replace(report, old_code=lines).to_data()
+    return dataclasses.replace(report, old_code=lines).to_data(_batched(args))
+
+
+def _batched(args: Message) -> bool:
+    """Whether the client asked for the report's pauses in batches (PAUSE_BATCHES)."""
+    return args.get(PAUSE_BATCHES) is True
 
 
 def _probation(args: Message) -> float | None:
@@ -257,7 +267,7 @@ def _unpack(node: Node, target: str, args: Message) -> Reply:
 def _install(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    return _changing(node, lambda: handler.install(node, target, _probation(args)))
+    return _changing(node, lambda: handler.install(node, target, _probation(args)), args)
 
 
 def _permanent(node: Node, target: str, args: Message) -> Reply:
@@ -270,16 +280,16 @@ def _permanent(node: Node, target: str, args: Message) -> Reply:
 def _upgrade(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    return _changing(node, lambda: handler.upgrade(node, target, _probation(args)))
+    return _changing(node, lambda: handler.upgrade(node, target, _probation(args)), args)
 
 
 def _downgrade(node: Node, target: str, args: Message) -> Reply:
     from primes_runtime.release import handler
 
-    return _changing(node, lambda: handler.downgrade(node, target))
+    return _changing(node, lambda: handler.downgrade(node, target), args)
 
 
-def _changing(node: Node, change: Callable[[], InstallReport]) -> Reply:
+def _changing(node: Node, change: Callable[[], InstallReport], args: Message) -> Reply:
     """An operation that changes the current release, under the release lock: the node
     hands over instead where the new release's runtime or interpreter differs."""
     from primes_runtime.release import handler
@@ -289,7 +299,7 @@ def _changing(node: Node, change: Callable[[], InstallReport]) -> Reply:
             report = change()
         except handler.HandOverNeeded as needed:
             return _hand_over(node, needed)
-    return success(_with_old_code(node, report))
+    return success(_with_old_code(node, report, args))
 
 
 def _uninstall(node: Node, target: str, args: Message) -> Reply:
@@ -330,7 +340,7 @@ def _release_op(operation: Operation, run: Implementation) -> Callable[[Session,
             log.warning("control: %s %s failed: %s", name, target, "\n".join([message, *details]))
             reply = failure(message)
             if report is not None:
-                reply.message["report"] = report.to_data()
+                reply.message["report"] = report.to_data(_batched(args))
             return reply
 
     return op

@@ -18,7 +18,8 @@ from primes_runtime.control import pidfile
 from primes_runtime.control.client import RemoteError
 from primes_runtime.control.errors import ControlError, NotRunning
 from primes_runtime.release.argument import is_package_path
-from primes_runtime.release.reports import CheckReport, FailedStep, InstallReport, Pause
+from primes_runtime.release.pauses import Pause, Pauses
+from primes_runtime.release.reports import CheckReport, FailedStep, InstallReport
 
 
 def test_exit_codes_follow_the_error() -> None:
@@ -31,9 +32,9 @@ def test_exit_codes_follow_the_error() -> None:
 
 
 def test_an_install_report_survives_the_trip_as_data() -> None:
+    pauses = [Pause("<0.3>", "counter", "demo_app.counter", 1.25), Pause("<0.4>", None, "m", 0.5)]
     report = InstallReport(
-        "1", "2", "releases/2/up_from_1.relup", "up",
-        (Pause("<0.3>", "counter", "demo_app.counter", 1.25), Pause("<0.4>", None, "m", 0.5)),
+        "1", "2", "releases/2/up_from_1.relup", "up", Pauses.of(pauses),
         FailedStep("releases/2/up_from_1.relup", 7, "code_change {}", "raised ValueError: no"),
         ("load m: ImportError: gone",),
     )  # fmt: skip

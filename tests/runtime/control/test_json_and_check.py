@@ -187,3 +187,27 @@ def test_every_command_has_help(script: Script) -> None:
         assert result.stdout.startswith(f"usage: primenode {command}"), result.stdout
     top = script.run("--help")
     assert top.returncode == 0 and "Exit status: 0 done" in top.stdout
+
+
+def test_the_node_sends_batches_only_to_a_client_that_asks_and_json_prints_one_per_process(
+    running: Script, tmp_path: Path
+) -> None:
+    from primes_runtime.control.client import Client
+    from primes_runtime.control.cookie import client_cookie
+    from primes_runtime.control.tree import Tree
+
+    running.ok("unpack", str(make_package(tmp_path)))
+    tree = Tree(running.root)
+    with Client.connect(tree, lambda: client_cookie(tree, None), timeout=30.0) as client:
+        older = client.request("install", version="2").value  # a client before batches
+        assert isinstance(older, dict) and "pause_batches" not in older
+        assert [p["module"] for p in older["pauses"]] == ["demo_app.counter"]  # type: ignore[index, union-attr]
+        client.request("downgrade", version="1")
+        newer = client.request("install", version="2", pause_batches=True).value
+    assert isinstance(newer, dict) and "pauses" not in newer
+    (batch,) = newer["pause_batches"]  # type: ignore[misc]
+    assert batch["module"] == "demo_app.counter" and batch["names"] == {batch["pids"][0]: "counter"}
+    running.ok("downgrade", "1")
+    printed = as_json(running, "upgrade", "2")
+    assert "pause_batches" not in printed
+    assert [p["name"] for p in printed["pauses"]] == ["counter"]  # type: ignore[index, union-attr]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from primes_runtime.release.reports import LISTED_PAUSES, InstallReport, Pause
+from primes_runtime.release.pauses import Pause, Pauses
+from primes_runtime.release.reports import LISTED_PAUSES, InstallReport
 
 
 def _report(pauses: list[Pause]) -> InstallReport:
-    return InstallReport("1", "2", "releases/2/up_from_1.relup", "up", tuple(pauses))
+    return InstallReport("1", "2", "releases/2/up_from_1.relup", "up", Pauses.of(pauses))
 
 
 def test_a_report_of_few_pauses_names_each_process() -> None:
@@ -38,3 +39,20 @@ def test_the_data_of_a_report_keeps_every_pause_and_reads_back_equal() -> None:
 def test_the_data_of_a_report_gives_each_pause_to_the_microsecond() -> None:
     data = _report([Pause("<0.1>", None, "m", 1 / 3)]).to_data()
     assert data["pauses"] == [{"pid": "<0.1>", "name": None, "module": "m", "ms": 0.333}]
+
+
+def test_the_batched_data_of_a_report_reads_back_equal_and_holds_no_pause_per_process() -> None:
+    pauses = [Pause(f"<0.{i}>", "sup" if i == 3 else None, "swarm.worker", 2.5) for i in range(9)]
+    report = _report(pauses)
+    data = report.to_data(batched=True)
+    assert "pauses" not in data
+    assert data["pause_batches"] == [
+        {
+            "module": "swarm.worker",
+            "ms": 2.5,
+            "pids": [p.pid for p in pauses],
+            "names": {"<0.3>": "sup"},
+        }
+    ]
+    assert data["max_pause_ms"] == 2.5
+    assert InstallReport.from_data(data) == report
