@@ -12,7 +12,6 @@ import importlib
 import importlib.util
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -28,10 +27,9 @@ from ..loading import bytecode, collector
 from ..loading.warm import WarmChild
 from ..release import recovery
 from .exiting import exit_now
+from .signals import StopSignals
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from primes_runtime.control.nodelock import Held
 
 log = logging.getLogger("primes_runtime.node")
@@ -85,11 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         ready.keep_private(opts.ready_fd)
 
-    signalled = threading.Event()
     holder: list[Node] = []
     deferred: list[float] = []  # a shutdown no thread could start for: the main thread's
 
-    def stop_in_background() -> None:
+    def stop_in_background(signum: int) -> None:
+        log.info("node: got signal %d", signum)
         node = holder[0]
         bound = node.config.shutdown_timeout
         failsafe = threading.Timer(bound + 5.0, os._exit, args=(0,))
@@ -99,15 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not threadstart.started(worker, "the main thread shuts the node down"):
             deferred.append(bound)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if not signalled.is_set():
-            signalled.set()
-            log.info("node: got signal %d", signum)
-            if holder:
-                stop_in_background()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    signals = StopSignals(stop_in_background)  # the handler only notes; a thread begins
+    signals.install()
     # A message crosses several threads (connection, scheduler worker, caller); each
     # hand-off may wait a whole GIL switch interval while another thread computes (an
     # upgrade hashing and compiling its package). 5 ms by default; 0.5 ms keeps a
@@ -133,9 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for repair in repairs:
         log.warning("recovery at start: %s", repair)
     holder.append(node)
-    if signalled.is_set():
-        stop_in_background()
-    else:
+    signals.arm()  # a signal during boot begins the shutdown now
+    if not signals.received:
         try:
             if not successor:  # a successor serves its predecessor's control socket already
                 with node.entered():  # (a SIGTERM may have begun the shutdown meanwhile)
@@ -153,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if node.manifest is not None:  # a fresh tree has no bytecode: compile it off the GIL
             bytecode.in_background(code_path(Path(node.root), node.manifest), lambda: preload(node))
     while not node.wait(1.0):
+        signals.check()  # (the watcher thread's work, if it could not start)
         if deferred:
             node.shutdown(deferred.pop())
     if held is not None:
