@@ -206,7 +206,10 @@ def _read(root: str, path: str) -> str:
 
 def _release(argv: list[str]) -> int | None:
     """`upgrade` sent on the lean path; None (nothing sent) where the full CLI must run it."""
+    from primes_runtime.cli.cores import keep_to_last_core
     from primes_runtime.control.operations import BY_NAME, PAUSE_BATCHES, PROBATION_LIMIT
+
+    keep_to_last_core()  # (the full CLI, if it takes over, runs there too)
 
     root, name, op, rest = argv[1], argv[3], argv[4], argv[5:]
     options = [word for word in rest if word.startswith("-")]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from primes_runtime import safetext
 from primes_runtime.cli import output
+from primes_runtime.cli.cores import keep_to_last_core
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
@@ -172,6 +173,7 @@ def release_command(name: str) -> Callable[[Invocation], int]:
                 args[extra] = value
         if operation.changes_release:
             args[PAUSE_BATCHES] = True
+            keep_to_last_core()
         value = inv.ask(name, timeout=None, **args).value
         return show_release(inv, operation, given, args, value)
 

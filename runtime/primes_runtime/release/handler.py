@@ -28,7 +28,7 @@ from primes_runtime.formats import version as versions
 from primes_runtime.host.node import Node
 from primes_runtime.loading import collector
 
-from . import diskfull, forward, recovery, route, store, tree
+from . import cores, diskfull, forward, recovery, route, store, tree
 from . import target as targets
 from .changing import lingering_code_changes
 from .check import check_against, dry_run
@@ -226,24 +226,25 @@ def _install(
             f"refused: a code_change from an earlier install still runs ({stuck[0]}); Python "
             "cannot stop a thread, so restart the node (bin/<name> restart) before installing"
         )
-    evaluator, found = _evaluator(node, version, direction)
-    checked = dry_run(evaluator, _running_apps(node))
-    seconds = evaluator.new.config.probation if probation is None else probation
-    trial = Trial(evaluator, seconds)
-    if seconds > 0:
-        evaluator.holding.guard = trial.guard
-    try:
-        evaluator.run()
-        evaluator.verify()  # every reference runs the new code, or it is all undone
-    except StepFailed as failed:
-        trial.close()
-        problems = evaluator.rollback()
-        collector.settle_later(node.release_lock)  # reclaims what the undone script made
-        report = InstallReport(
-            node.release, version, checked.script, found, evaluator.pauses,
-            failed.step, tuple(problems),
-        )  # fmt: skip
-        raise InstallFailed(report) from None
+    with cores.apart(_warm_pid(node)):  # the probation window below waits on all cores
+        evaluator, found = _evaluator(node, version, direction)
+        checked = dry_run(evaluator, _running_apps(node))
+        seconds = evaluator.new.config.probation if probation is None else probation
+        trial = Trial(evaluator, seconds)
+        if seconds > 0:
+            evaluator.holding.guard = trial.guard
+        try:
+            evaluator.run()
+            evaluator.verify()  # every reference runs the new code, or it is all undone
+        except StepFailed as failed:
+            trial.close()
+            problems = evaluator.rollback()
+            collector.settle_later(node.release_lock)  # reclaims what the undone script made
+            report = InstallReport(
+                node.release, version, checked.script, found, evaluator.pauses,
+                failed.step, tuple(problems),
+            )  # fmt: skip
+            raise InstallFailed(report) from None
     if not trial.passes():
         outcome, undone = trial.roll_back()
         collector.settle_later(node.release_lock)  # reclaims what the undone scripts made
@@ -261,6 +262,11 @@ def _install(
         evaluator.old.version, version, checked.script, found, evaluator.pauses,
         probation=trial.report(),
     )  # fmt: skip
+
+
+def _warm_pid(node: Node) -> int | None:
+    """The warm child's process (it unpacks on the release operation's core), if any."""
+    return node.warm.pid if node.warm is not None else None
 
 
 def _adopt(node: Node, evaluator: Evaluator) -> None:
@@ -316,7 +322,8 @@ def upgrade(node: Node, package_or_version: str, probation: float | None = None)
     refused or its script rolled back, what this call unpacked is removed again, so the
     tree is as it was; after a probation rollback the release stays unpacked."""
     with _operation(node, f"upgrade to {package_or_version}"):
-        version, added = tree.unpacked_version(node, package_or_version)
+        with cores.apart(_warm_pid(node)):
+            version, added = tree.unpacked_version(node, package_or_version)
         again = _permanent_again(node, version)
         if again is not None:
             return again

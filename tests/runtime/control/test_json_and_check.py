@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from .conftest import COUNTER_V2, Script, make_package
@@ -211,3 +214,26 @@ def test_the_node_sends_batches_only_to_a_client_that_asks_and_json_prints_one_p
     printed = as_json(running, "upgrade", "2")
     assert "pause_batches" not in printed
     assert [p["name"] for p in printed["pauses"]] == ["counter"]  # type: ignore[index, union-attr]
+
+
+def test_after_an_upgrade_every_thread_of_the_node_has_all_its_cores_again(
+    running: Script, tmp_path: Path
+) -> None:
+    # the upgrade keeps to one core meanwhile, the node's other threads to the rest
+    code = (
+        "import os\n"
+        "tasks = os.listdir('/proc/self/task')\n"
+        "sorted({tuple(sorted(os.sched_getaffinity(int(t)))) for t in tasks})"
+    )
+    before = running.ok("eval", code)
+    assert as_json(running, "upgrade", str(make_package(tmp_path)))["to_version"] == "2"
+    assert running.ok("eval", code) == before == f"[{tuple(sorted(os.sched_getaffinity(0)))}]\n"
+
+
+def test_a_release_command_keeps_to_the_last_core_it_may_use() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", "from primes_runtime.cli.cores import keep_to_last_core\n"
+         "import os; keep_to_last_core(); print(sorted(os.sched_getaffinity(0)))"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert out == f"[{max(os.sched_getaffinity(0))}]\n"
