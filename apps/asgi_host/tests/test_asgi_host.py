@@ -13,6 +13,7 @@ import pytest
 from asgi_host import listener
 from primes_runtime import StartError, call, code_server, stop
 from primes_runtime.context import current_node
+from primes_runtime.release.pauses import Pauses
 from primes_runtime.release.reports import InstallReport
 
 pytestmark = pytest.mark.usefixtures("node")
@@ -170,7 +171,8 @@ def test_the_upgrade_report_hands_over_what_it_lists_and_status_does_not(
 
 
 def test_an_upgrade_report_lists_what_is_still_on_old_code() -> None:
-    report = InstallReport("1", "2", "relup", "up", (), old_code=("asgi_host: websocket /ws",))
+    lingering = ("asgi_host: websocket /ws",)
+    report = InstallReport("1", "2", "relup", "up", Pauses(), old_code=lingering)
     assert "  still on old code: asgi_host: websocket /ws" in report.summary().splitlines()
     assert InstallReport.from_data(report.to_data()) == report
 
