@@ -29,16 +29,19 @@ NICENESS = 10
 """How much a compiling child lowers its CPU priority (nice(2) increment)."""
 
 
-def compile_dirs(dirs: Iterable[Path]) -> int:
+def compile_dirs(dirs: Iterable[Path], wanted: Callable[[], bool] = lambda: True) -> int:
     """Write the bytecode of every .py file below `dirs` that has none (or a stale one), then
     mark each dir compiled unless something in it could not be read or written; the number
-    compiled. A file that does not compile, or a dir not writable, is skipped."""
+    compiled. A file that does not compile, or a dir not writable, is skipped. Once
+    `wanted()` is false (asked before each file) it stops, marking nothing more."""
     compiled = 0
     for top in dirs:
         failed: list[OSError] = []  # a dir or a bytecode file that could not be read or written
         for dirpath, dirnames, filenames in os.walk(top, onerror=failed.append):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for filename in filenames:
+                if not wanted():
+                    return compiled
                 if filename.endswith(".py") and _stale(os.path.join(dirpath, filename)):
                     try:
                         py_compile.compile(os.path.join(dirpath, filename), doraise=True)
@@ -121,8 +124,11 @@ def in_background(
 
 
 def main(argv: list[str]) -> int:
-    """Child entry point: lower the priority, compile the dirs given."""
+    """Child entry point: lower the priority, compile the dirs given while the node that
+    started it lives (once it exited, its tree is no longer written: `stop` has returned, and
+    an operator may be removing or replacing the tree)."""
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    compile_dirs(Path(arg) for arg in argv)
+    node = os.getppid()
+    compile_dirs((Path(arg) for arg in argv), lambda: os.getppid() == node)
     return 0

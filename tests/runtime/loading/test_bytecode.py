@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from primes_runtime.loading import bytecode
@@ -72,3 +75,41 @@ def test_a_dir_with_bytecode_it_could_not_write_is_not_marked(tmp_path: Path) ->
     (tmp_path / "sub" / "__pycache__").write_text("a file where the cache dir would go\n")
     bytecode.compile_dirs([tmp_path])
     assert not bytecode.all_marked([str(tmp_path)])
+
+
+def test_compiling_stops_once_no_longer_wanted_and_marks_nothing(tmp_path: Path) -> None:
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / f"{name}.py").write_text("X = 1\n")
+    asked: list[int] = []
+
+    def wanted() -> bool:
+        asked.append(1)
+        return len(asked) <= 2
+
+    assert bytecode.compile_dirs([tmp_path], wanted) == 2
+    mark = bytecode.marker(tmp_path)
+    assert mark is not None and not mark.exists()
+    assert len(_pycs(tmp_path)) == 2
+
+
+def test_the_background_child_stops_writing_the_tree_once_its_node_is_gone(
+    tmp_path: Path,
+) -> None:
+    # The node here is a short-lived process that starts the child and exits at once, as a
+    # node stopped right after a first boot does; the child must not go on writing its tree.
+    for i in range(3000):
+        (tmp_path / f"m{i}.py").write_text(f"X = {i}\n" * 40)
+    node = (
+        "import sys, time; from primes_runtime.loading import bytecode; "
+        "thread = bytecode.in_background([sys.argv[1]]); "
+        "assert thread is not None; time.sleep(0.3)"
+    )
+    subprocess.run([sys.executable, "-c", node, str(tmp_path)], check=True)
+    gone = time.monotonic()
+    written = len(_pycs(tmp_path))
+    time.sleep(1.0)
+    after = len(_pycs(tmp_path))
+    assert written < 3000, "the child compiled everything before its node was gone"
+    assert after - written <= 2, (written, after, time.monotonic() - gone)
+    mark = bytecode.marker(tmp_path)
+    assert mark is not None and not mark.exists()
