@@ -206,8 +206,8 @@ def _read(root: str, path: str) -> str:
 
 def _release(argv: list[str]) -> int | None:
     """`upgrade` sent on the lean path; None (nothing sent) where the full CLI must run it."""
-    from primes_runtime.cli.cores import keep_to_last_core
     from primes_runtime.control.operations import BY_NAME, PAUSE_BATCHES, PROBATION_LIMIT
+    from primes_runtime.release.cores import keep_to_last_core
 
     keep_to_last_core()  # (the full CLI, if it takes over, runs there too)
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from primes_runtime import safetext
 from primes_runtime.cli import output
-from primes_runtime.cli.cores import keep_to_last_core
 from primes_runtime.cli.errors import UsageError
 from primes_runtime.cli.invocation import Invocation
 from primes_runtime.control.errors import ControlError, NotRunning
 from primes_runtime.control.operations import BY_NAME, PAUSE_BATCHES, Operation
 from primes_runtime.release.argument import is_package_path
+from primes_runtime.release.cores import keep_to_last_core
 
 if TYPE_CHECKING:
     from primes_runtime.control.operations import Extra

@@ -232,7 +232,7 @@ def test_after_an_upgrade_every_thread_of_the_node_has_all_its_cores_again(
 
 def test_a_release_command_keeps_to_the_last_core_it_may_use() -> None:
     out = subprocess.run(
-        [sys.executable, "-c", "from primes_runtime.cli.cores import keep_to_last_core\n"
+        [sys.executable, "-c", "from primes_runtime.release.cores import keep_to_last_core\n"
          "import os; keep_to_last_core(); print(sorted(os.sched_getaffinity(0)))"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
