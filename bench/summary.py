@@ -67,8 +67,10 @@ ROWS: tuple[Row, ...] = (
         "- (suspends one by one)",
         "ms",
         lambda r: get(r, f"{SWARM}.node_reported_pause_ms"),
-        lambda r, v: v <= 1.2 * get(r, f"{RT}.primes_processes.suspend_swap_resume_ms"),
-        "<= 1.2x in-process suspend+swap+resume",
+        lambda r, v: (
+            v <= 1.2 * get(r, f"{RT}.primes_processes.suspend_swap_resume_ms") and v <= 10.0
+        ),
+        "<= 1.2x in-process suspend+swap+resume, and <= 10 ms (one module: one flag)",
         lambda r: f"in-process {get(r, f'{RT}.primes_processes.suspend_swap_resume_ms'):.1f}",
     ),
     Row(

@@ -72,6 +72,7 @@ class AsyncServerProcess(ServerProcess):
 
     async def _drain(self) -> None:
         lock = self.lock
+        holds = self.node.processes.holds
         budget = SLICE
         while True:
             with lock:
@@ -79,8 +80,12 @@ class AsyncServerProcess(ServerProcess):
                     self.scheduled = False
                     self._task = None
                     return
+                self.running = True  # before the look at the holds (system.hold_module)
+                if holds and self.module in holds:
+                    self._stand_down()
+                    self._task = None
+                    return
                 msg = self.mailbox.popleft()
-                self.running = True
             try:
                 if msg[0] == STOP:
                     raise Exit(msg[1], msg[2])

@@ -152,6 +152,9 @@ class Process:
             self.mailbox.append(msg)
             if self.scheduled or self.suspended:
                 return True
+            holds = self.node.processes.holds
+            if holds and self.module in holds:  # its hold's release schedules it
+                return True
             self.scheduled = True
         self.submit()
         return True
@@ -167,6 +170,7 @@ class Process:
         prev = swap_process(self)
         lock = self.lock
         mailbox = self.mailbox
+        holds = self.node.processes.holds
         budget = SLICE
         try:
             lock.acquire()
@@ -178,9 +182,13 @@ class Process:
                 if budget == 0:
                     lock.release()
                     return True
+                self.running = True  # before the look at the holds (see system.hold_module)
+                if holds and self.module in holds:
+                    self._stand_down()
+                    lock.release()
+                    return False
                 budget -= 1
                 msg = mailbox.popleft()
-                self.running = True
                 guard = self.guard
                 before = self.snapshot_state() if guard is not None else None
                 lock.release()
@@ -213,6 +221,15 @@ class Process:
             if waking is not None:
                 self.waking = None
                 waking.wake()
+
+    def _stand_down(self) -> None:
+        """(Under its lock) not run after all: its module is held; the hold's release
+        schedules it again."""
+        self.running = False
+        self.scheduled = False
+        if self.idle is not None:
+            self.idle.set()
+            self.idle = None
 
     def _held_by(
         self, guard: Guard, msg: tuple[Any, ...], before: object, exc: BaseException
@@ -324,7 +341,9 @@ class Process:
         """'running' or 'suspended' ('dead' once it has exited)."""
         if not self.alive:
             return "dead"
-        return "suspended" if self.suspended else "running"
+        if self.suspended or self.module in self.node.processes.holds:
+            return "suspended"
+        return "running"
 
 
 def spawn(proc: Process, args: object, name: str | None) -> Pid:

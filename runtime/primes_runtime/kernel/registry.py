@@ -30,6 +30,9 @@ class ProcessTable:
         self._by_id: dict[int, Process] = {}
         self._by_name: dict[str, Process] = {}
         self._names: dict[int, str] = {}  # pid id -> its registered name
+        self.holds: set[str] = set()
+        """Callback modules whose every process stands still between two messages (one
+        flag for all of them: system.hold_module)."""
 
     def new_pid(self) -> Pid:
         """A pid never handed out before in this node."""
@@ -112,6 +115,11 @@ class ProcessTable:
     def using(self, module_name: str) -> list[Pid]:
         """Pids of the live processes whose callback module is ``module_name``, in pid order."""
         return sorted((p.pid for p in self.running(module_name)), key=lambda pid: pid.id)
+
+    def with_mail(self, module_name: str) -> list[Process]:
+        """The processes of ``module_name`` with mail waiting (one look at each: a held
+        module's release, inside the pause of its 10,000 processes)."""
+        return [p for p in list(self._by_id.values()) if p.mailbox and p.module == module_name]
 
     def running(self, module_name: str) -> list[Process]:
         """The live processes whose callback module is ``module_name``, in table order

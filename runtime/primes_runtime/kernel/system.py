@@ -3,20 +3,26 @@ its code, restore, resume.
 
 ``suspend`` is a flag under the process lock; it waits only if a message is being
 handled. Mail that arrives meanwhile is kept, in order; ``resume`` lets it be handled.
+``hold_module`` stops every process of one callback module with a single flag (the
+release handler's pause of 10,000 processes: no lock taken per process).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from types import ModuleType
 
 from ..errors import CodeChangeError, NoProcess, NotSuspended, SuspendTimeout
 from .context import current_node, swap_process
 from .pid import Pid
 from .process import Process
+from .registry import ProcessTable
+
+_ALIVE = attrgetter("alive")
 
 
 def _process(target: Process | Pid) -> Process:
@@ -141,8 +147,89 @@ def resume_all(procs: Iterable[Process]) -> None:
             proc.submit()
 
 
+def hold_module(
+    table: ProcessTable, module: str, procs: list[Process], timeout: float
+) -> list[Process]:
+    """Stop every process of callback module ``module`` between two messages; return those
+    of ``procs`` (its processes) still alive.
+
+    One flag for all of them: ``module`` enters the table's holds, and a process looks
+    there before each message. A process marks itself running *before* it looks and this
+    looks at each one's running flag *after* the flag is up, so (each step one bytecode
+    under the GIL) either it sees the hold and stands down, or it is seen running and
+    waited for (up to ``timeout`` each). A process of ``module`` started meanwhile stands
+    still too. Raises SuspendTimeout, after letting them all run, if a message takes longer.
+    """
+    holds = table.holds
+    if module in holds:
+        raise RuntimeError(f"the processes of {module} are held already")
+    holds.add(module)
+    try:
+        for proc in procs:
+            if not proc.running:
+                continue
+            with proc.lock:
+                if not proc.running:
+                    continue
+                idle = proc.idle
+                if idle is None:
+                    idle = proc.idle = threading.Event()
+            if not idle.wait(timeout):
+                raise SuspendTimeout(
+                    f"process {proc.pid} ({proc.module}) is still handling a message after "
+                    f"{timeout:g} s"
+                )
+    except BaseException:
+        release_module(table, module)
+        raise
+    if all(map(_ALIVE, procs)):  # (a look at each in C: the usual case)
+        return procs
+    return [proc for proc in procs if proc.alive]
+
+
+def release_module(table: ProcessTable, module: str, procs: Sequence[Process] = ()) -> None:
+    """Let the processes of a held module run again: first each of ``procs`` (those held)
+    whose behaviour has an ``on_resume`` runs it, as `resume` does; then each one with
+    mail is scheduled."""
+    _on_resume(procs)
+    table.holds.discard(module)
+    for proc in table.with_mail(module):  # (mail from now on schedules its process itself)
+        with proc.lock:  # not a look at `scheduled` alone: it may be standing down now
+            go = proc.alive and not proc.scheduled and not proc.suspended and bool(proc.mailbox)
+            if go:
+                proc.scheduled = True
+        if go:
+            proc.submit()
+
+
+def _on_resume(procs: Sequence[Process]) -> None:
+    kinds: set[type[Process]] = set(map(type, procs))
+    hooked = {kind for kind in kinds if kind.on_resume is not Process.on_resume}
+    if not hooked:
+        return  # (one look at each, in C: the usual case)
+    for proc in procs:
+        if type(proc) in hooked:
+            prev = swap_process(proc)
+            try:
+                proc.on_resume()
+            finally:
+                swap_process(prev)
+
+
+def hold_to_flags(table: ProcessTable, module: str, procs: list[Process]) -> None:
+    """Turn a module's hold into each process's own suspend flag (then one of them can be
+    let run alone); none of them runs in between. One started while it was held, not in
+    ``procs``, is let run."""
+    for proc in procs:
+        with proc.lock:
+            if proc.alive:
+                proc.suspended = True
+    release_module(table, module)
+
+
 def _suspended(proc: Process) -> Process:
-    if not proc.suspended or proc.running:
+    held = proc.suspended or proc.module in proc.node.processes.holds
+    if not held or proc.running:
         raise NotSuspended(f"process {proc.pid} ({proc.module}) must be suspended first")
     return proc
 
@@ -173,7 +260,7 @@ def change_code(target: Process | Pid, module: ModuleType, old_vsn: object, extr
     try:
         proc.code_change(module, old_vsn, extra)
     except Exception as exc:
-        raise _change_failed(proc, module, old_vsn, extra, exc) from exc
+        raise change_failed(proc, module, old_vsn, extra, exc) from exc
     finally:
         swap_process(prev)
     proc.module = module.__name__
@@ -189,15 +276,16 @@ def change_held(proc: Process, module: ModuleType, old_vsn: object, extra: objec
     try:
         proc.code_change(module, old_vsn, extra)
     except Exception as exc:
-        raise _change_failed(proc, module, old_vsn, extra, exc) from exc
+        raise change_failed(proc, module, old_vsn, extra, exc) from exc
     finally:
         swap_process(prev)
     proc.module = module.__name__
 
 
-def _change_failed(
+def change_failed(
     proc: Process, module: ModuleType, old_vsn: object, extra: object, exc: Exception
 ) -> CodeChangeError:
+    """The error a failed code_change of ``proc`` is reported as (its cause: ``exc``)."""
     return CodeChangeError(
         f"{module.__name__}.code_change({old_vsn!r}, ..., {extra!r}) raised {exc!r} "
         f"in process {proc.pid}"

@@ -9,12 +9,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Awaitable, Callable, Container, Sequence
+from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Protocol
 
+from primes_runtime.behaviours.server import ServerProcess
 from primes_runtime.kernel import system
-from primes_runtime.kernel.context import current_process
+from primes_runtime.kernel.context import current_process, thread_record
 from primes_runtime.kernel.pid import Pid
 from primes_runtime.kernel.process import Process
 
@@ -57,10 +59,9 @@ class Worker:
 
 @dataclass(slots=True)
 class Progress:
-    """Which code_change the worker is in (an index into its targets), and whether it is
-    to stop before the next."""
+    """Whether the worker is to stop before its next call (which call it is in: how many
+    results it kept)."""
 
-    index: int = 0
     stop: bool = False
 
 
@@ -112,9 +113,14 @@ class Gate:
 class Shim(ModuleType):
     """A module's stand-in whose code_change goes through a `Gate`."""
 
+    direct: Callable[..., object]
+    """The module's own code_change (for a server's state: change_each sets its results)."""
+
 
 _PLAIN = frozenset({dict, list, tuple, set, str, bytes, int, float, bool, type(None)})
 """Results that are never awaitable: no isawaitable call (an ABC check) for each of 10,000."""
+_SETTLED = _PLAIN - {type(None)}
+"""Results a server's state is set to as they are (None is refused, as the stand-in does)."""
 
 
 def guarded(module: ModuleType, gate: Gate) -> ModuleType:
@@ -147,6 +153,7 @@ def guarded(module: ModuleType, gate: Gate) -> ModuleType:
         return result
 
     shim.code_change = code_change  # type: ignore[attr-defined]
+    shim.direct = real
     return shim
 
 
@@ -162,59 +169,129 @@ def awaited(awaitable: Awaitable[object]) -> object:
     return proc.node.aio.run(settle(), proc, INIT_TIMEOUT)
 
 
+class Target(Protocol):
+    """A held process as change_each reads it (release/holding.Held)."""
+
+    proc: Process
+    module: str
+
+
+_UNSET = object()
+"""No new state for this process (yet): its code_change did not return."""
+
+
 def change_each(
     worker: Worker,
-    calls: Sequence[tuple[Pid, Process, ModuleType]],
+    targets: Sequence[tuple[Pid, Target]],
+    shims: Mapping[str, ModuleType],
     gate: Gate,
     old_vsn: object,
     extra: object,
     timeout: float,
     fallback: Container[Pid],
 ) -> tuple[dict[int, BaseException], int | None]:
-    """code_change each process with its module (or stand-in), one after another on `worker`.
+    """code_change each target with its module's stand-in (`shims`, by module), one after
+    another on `worker`.
 
     Returns what each failed call raised, by index (after a failure the rest are not called,
     unless the failed process is in `fallback`), and the index of a call that took longer
     than `timeout` (None if none did): then `gate` is closed and the worker stops before the
     next call, though Python cannot stop the late one. This thread wakes only when the
     current call may have run out of time (LOOKS times per timeout) or all are done.
+
+    A server's new state (its code_change takes the state and returns the new one) is
+    kept aside by the worker and set by this thread once every call returned: no gate to
+    pass for each of 10,000 (a late result is never set: this thread has gone on).
     """
     finished = threading.Event()
     errors: dict[int, BaseException] = {}
     at = Progress()
     change = system.change_held  # (the evaluator holds them)
+    news: list[object] = []  # one entry per call done (its count: the call in progress)
+    plan = {name: (shim, _direct(shim)) for name, shim in shims.items()}
+    only = next(iter(plan.values())) if len(plan) == 1 else None
 
     def work() -> None:
         release = gate.lock.release
+        here = thread_record()  # (its process set directly: swap_process costs 2x)
+        before = here.proc
+        server, keep, unset = ServerProcess, news.append, _UNSET
         try:
-            for index, (pid, proc, shim) in enumerate(calls):
+            for pid, held in targets:
                 if at.stop:
                     return
-                at.index = index
+                proc = held.proc
+                shim, direct = only or plan[held.module]
+                if direct is not None and type(proc) is server:  # the state in and out
+                    here.proc = proc
+                    state = proc.state
+                    try:
+                        new = direct(old_vsn, state, extra)
+                        if type(new) not in _SETTLED:
+                            new = _settled(new, state)
+                    except BaseException as exc:
+                        errors[len(news)] = _failed(proc, shim, old_vsn, extra, exc)
+                        if pid not in fallback:
+                            return
+                        new = unset
+                    keep(new)
+                    continue
                 try:
                     if type(shim) is not Shim:  # no code_change: only its module is set
                         gate.enter()
                     change(proc, shim, old_vsn, extra)
                 except BaseException as exc:
-                    errors[index] = exc
+                    errors[len(news)] = exc
                     if pid not in fallback:
                         return
                 finally:
                     if gate.held:  # (Gate.leave inline)
                         gate.held = False
                         release()
+                keep(unset)
         finally:
-            at.index = len(calls)
+            here.proc = before
             finished.set()
 
     worker.batches.put(work)
     seen, since = -1, time.monotonic()
     while not finished.wait(timeout / LOOKS):
-        index, now = at.index, time.monotonic()
+        index, now = len(news), time.monotonic()  # the call the worker is in
         if index != seen:  # a call seen for the first time: it began at most a look ago
             seen, since = index, now
-        elif index < len(calls) and now - since >= timeout:
+        elif index < len(targets) and now - since >= timeout:
             gate.close()  # if it ever returns, its result is dropped: state stays restored
             at.stop = True
             return errors, index
+    if not gate.shut:
+        unset = _UNSET
+        for (_, held), new in zip(targets, news, strict=False):  # (fewer after a failure)
+            if new is not unset:
+                held.proc.state = new  # type: ignore[attr-defined]
     return errors, None
+
+
+def _direct(shim: ModuleType) -> Callable[..., object] | None:
+    """The module's own code_change behind a stand-in, or None (no stand-in: none to call)."""
+    return shim.direct if type(shim) is Shim else None
+
+
+def _failed(
+    proc: Process, shim: ModuleType, old_vsn: object, extra: object, exc: BaseException
+) -> BaseException:
+    """What a failed code_change is reported as (as system.change_held raises it)."""
+    if not isinstance(exc, Exception):
+        return exc
+    error = system.change_failed(proc, shim, old_vsn, extra, exc)
+    error.__cause__ = exc
+    return error
+
+
+def _settled(result: object, state: object) -> object:
+    """A server's code_change result that is not a plain value: awaited if it is an
+    awaitable, refused if it is None (as the gate's stand-in does)."""
+    if inspect.isawaitable(result):
+        result = awaited(result)
+    if result is None and state is not None:
+        raise TypeError("code_change returned None; it must return the new state")
+    return result

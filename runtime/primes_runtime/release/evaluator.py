@@ -231,7 +231,7 @@ class Evaluator:
                 self._code_change(instruction, modules, targets, old_vsn, extra, timeout)
             case Resume(modules=modules):
                 pairs = self.holding.waiting(modules)
-                self.holding.resume_all(pairs)
+                self.holding.resume_all(pairs, modules)
                 self.holding.upgrade_children(pairs)
             case Remove(module=module):
                 if module in sys.modules and not self.swaps.swapped_in(module):
@@ -283,12 +283,9 @@ class Evaluator:
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
-        if len(shims) == 1:
-            (shim,) = shims.values()
-            calls = [(pid, held.proc, shim) for pid, held in targets]
-        else:
-            calls = [(pid, held.proc, shims[held.module]) for pid, held in targets]
-        errors, late = change_each(worker, calls, gate, old_vsn, extra, timeout, self.fallback)
+        errors, late = change_each(
+            worker, targets, shims, gate, old_vsn, extra, timeout, self.fallback
+        )
         if late is not None:
             pid, held = targets[late]
             self._abandon(worker, pid, held.module, timeout)

@@ -57,6 +57,9 @@ class Holding:
     """The records of `held` by module, in the order they were suspended."""
     ran: bool = False
     """Whether any process of `held` was let run since it was suspended."""
+    holds: dict[str, list[Process]] = field(default_factory=dict)
+    """Modules whose processes this install stopped with one flag (system.hold_module),
+    each with those processes; none of them was let run while its module is here."""
 
     def waiting(self, modules: tuple[str, ...]) -> list[tuple[Pid, Held]]:
         """The held processes of `modules` not let run since, in the order they were
@@ -101,13 +104,20 @@ class Holding:
                 if again:
                     procs = [p for p in procs if p.pid not in held]
                 pairs = [(p.pid, Held(p, module, 0.0, None, name_of(p.pid))) for p in procs]
+                table = self.processes
+                one_flag = not again and procs and module not in table.holds
                 since = time.monotonic()
-                suspended = system.suspend_all(procs, timeout)
+                if one_flag:
+                    suspended = system.hold_module(table, module, procs, timeout)
+                    self.holds[module] = suspended
+                else:
+                    suspended = system.suspend_all(procs, timeout)
                 if len(suspended) != len(procs):  # some died meanwhile: their records go
                     alive = {id(p) for p in suspended}
                     pairs = [(pid, h) for pid, h in pairs if id(h.proc) in alive]
                 for _, record in pairs:
-                    record.since, record.state = since, record.proc.snapshot_state()
+                    record.state = record.proc.snapshot_state()
+                    record.since = since
                 held.update(pairs)
                 self.by_module.setdefault(module, []).extend(pairs)
                 fresh += [pid for pid, _ in pairs]
@@ -115,14 +125,23 @@ class Holding:
             if fresh:
                 self._log(f"resume {count(fresh)}", lambda: each(fresh, self._release))
 
-    def resume_all(self, pairs: list[tuple[Pid, Held]]) -> None:
+    def resume_all(
+        self, pairs: list[tuple[Pid, Held]], modules: tuple[str, ...] | None = None
+    ) -> None:
         """The resume instruction: they (not let run yet) run again; one undo step
         re-suspends them all.
 
-        One batch (system.resume_all); each pause is counted to the batch's end."""
+        One batch (system.resume_all, or the release of the holds of `modules` when they
+        are all of `pairs`); each pause is counted to the batch's end."""
         waiting = pairs  # (the evaluator passes only those not let run)
         if not waiting:
             return
+        if self.holds:
+            if modules is not None and self._whole_holds(waiting, modules):
+                self._release_holds(waiting, modules)
+                return
+            for module in {held.module for _, held in waiting} & self.holds.keys():
+                self._split(module)
         self.ran = True
         guard = self.guard
         if guard is not None:
@@ -146,6 +165,44 @@ class Holding:
             if done:
                 self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
 
+    def _whole_holds(self, pairs: list[tuple[Pid, Held]], modules: tuple[str, ...]) -> bool:
+        """Whether `pairs` (the waiting ones of `modules`) are the processes of their holds."""
+        holds = self.holds
+        if not all(module in holds for module in modules):
+            return False
+        return sum(len(holds[module]) for module in modules) == len(pairs)
+
+    def _release_holds(self, pairs: list[tuple[Pid, Held]], modules: tuple[str, ...]) -> None:
+        """`resume_all` of the whole holds of `modules`: a flag each, then the few with
+        mail are scheduled."""
+        self.ran = True
+        guard = self.guard
+        if guard is not None:
+            for _, held in pairs:
+                held.proc.guard = guard
+        released: list[str] = []
+        try:
+            for module in modules:  # (an on_resume that raises leaves its module held)
+                system.release_module(self.processes, module, self.holds[module])
+                del self.holds[module]
+                released.append(module)
+        finally:
+            until = time.monotonic()
+            if len(released) < len(modules):
+                pairs = [(pid, held) for pid, held in pairs if held.module in released]
+            if pairs:
+                self.paused.append((until, [(pid, held, held.since) for pid, held in pairs]))
+                for _, held in pairs:
+                    held.running = True
+                done = [pid for pid, _ in pairs]
+                self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
+
+    def _split(self, module: str) -> None:
+        """Each process of a module's hold suspended on its own flag (to let one run)."""
+        procs = self.holds.pop(module, None)
+        if procs is not None:
+            system.hold_to_flags(self.processes, module, procs)
+
     def upgrade_children(self, pairs: list[tuple[Pid, Held]]) -> None:
         """Once all of them run again: supervisors among them start and stop children."""
         for pid, held in pairs:
@@ -161,6 +218,7 @@ class Holding:
     def _let_run(self, pid: Pid, held: Held) -> None:
         if held.running:
             return
+        self._split(held.module)
         self.ran = True
         if self.guard is not None:
             held.proc.guard = self.guard
@@ -170,6 +228,7 @@ class Holding:
 
     def _resuspend(self, pid: Pid, timeout: float = 5.0) -> None:
         held = self.held[pid]
+        self._split(held.module)
         held.since = time.monotonic()
         system.suspend(held.proc, timeout)
         held.running = False

@@ -15,6 +15,7 @@ from primes_runtime import (
     SuspendTimeout,
     call,
     cast,
+    start_async_server,
     start_server,
     start_statem,
     stop,
@@ -312,3 +313,117 @@ def test_resume_all_runs_a_behaviours_on_resume_as_resume_does() -> None:
     system.resume_all([proc])  # the statem's on_resume applies code_change's actions
     wait_until(lambda: call(pid, "ticks") >= 2, what="ticks at the new interval")  # type: ignore[operator]
     assert call(pid, "state") == ("ticking", 0.02)
+
+
+# --- a module held with one flag (system.hold_module) -----------------------------------
+
+
+def _counters(n: int) -> tuple[list[Pid], list[Process]]:
+    pids = [start_server(COUNTER) for _ in range(n)]
+    return pids, [table().resolve(pid) for pid in pids]
+
+
+def test_a_held_module_handles_no_mail_until_released_then_all_of_it_in_order() -> None:
+    pids, procs = _counters(3)
+    assert system.hold_module(table(), COUNTER, procs, 1.0) == procs
+    for i in range(3):
+        cast(pids[0], i)
+    assert [p.status for p in procs] == ["suspended"] * 3
+    assert len(procs[0].mailbox) == 3 and not procs[0].scheduled
+    system.release_module(table(), COUNTER, procs)
+    assert COUNTER not in table().holds
+    assert call(pids[0], "seen") == [0, 1, 2]
+    assert [p.status for p in procs] == ["running"] * 3
+
+
+def test_hold_module_waits_for_a_message_in_progress() -> None:
+    gate = threading.Event()
+    _, procs, busy = _three_one_busy(1, gate)
+    threading.Timer(0.1, gate.set).start()
+    assert system.hold_module(table(), COUNTER, procs, 5.0) == procs
+    assert not any(p.running for p in procs)
+    busy.join(5)
+    system.release_module(table(), COUNTER, procs)
+
+
+def test_hold_module_past_its_timeout_lets_every_process_run_again() -> None:
+    gate = threading.Event()
+    pids, procs, busy = _three_one_busy(2, gate)
+    with pytest.raises(SuspendTimeout, match="still handling a message"):
+        system.hold_module(table(), COUNTER, procs, 0.05)
+    assert COUNTER not in table().holds
+    gate.set()
+    busy.join(5)
+    assert [call(pid, "get") for pid in pids] == [0, 0, 0]
+
+
+def test_a_process_started_while_its_module_is_held_stands_still_until_the_release() -> None:
+    _, procs = _counters(1)
+    system.hold_module(table(), COUNTER, procs, 1.0)
+    late = start_server(COUNTER)
+    cast(late, "early")
+    assert table().resolve(late).status == "suspended"
+    assert table().resolve(late).state["seen"] == []  # type: ignore[attr-defined]
+    system.release_module(table(), COUNTER, procs)
+    assert call(late, "seen") == ["early"]
+
+
+def test_no_message_is_handled_while_its_module_is_held_under_load() -> None:
+    pids, procs = _counters(4)
+    done = threading.Event()
+
+    def flood() -> None:
+        n = 0
+        while not done.is_set():
+            cast(pids[n % 4], n)
+            n += 1
+
+    sender = node_thread(target=flood)
+    sender.start()
+    try:
+        for _ in range(40):
+            system.hold_module(table(), COUNTER, procs, 5.0)
+            seen = [len(p.state["seen"]) for p in procs]  # type: ignore[attr-defined]
+            assert not any(p.running for p in procs)
+            threading.Event().wait(0.002)  # the sender goes on meanwhile
+            assert [len(p.state["seen"]) for p in procs] == seen  # type: ignore[attr-defined]
+            system.release_module(table(), COUNTER, procs)
+    finally:
+        done.set()
+        sender.join(5)
+    total = sum(len(call(pid, "seen")) for pid in pids)  # type: ignore[arg-type]
+    assert total > 0
+
+
+def test_a_hold_turned_into_flags_lets_one_process_run_alone() -> None:
+    pids, procs = _counters(2)
+    system.hold_module(table(), COUNTER, procs, 1.0)
+    system.hold_to_flags(table(), COUNTER, procs)
+    assert COUNTER not in table().holds
+    assert [p.status for p in procs] == ["suspended", "suspended"]
+    system.resume(procs[0])
+    assert call(pids[0], "get") == 0
+    assert procs[1].status == "suspended"
+    system.resume(procs[1])
+
+
+def test_an_async_process_stands_still_while_its_module_is_held() -> None:
+    pid = start_async_server("rt_fixtures.acounter")
+    proc = table().resolve(pid)
+    system.hold_module(table(), "rt_fixtures.acounter", [proc], 1.0)
+    cast(pid, "during")
+    threading.Event().wait(0.05)
+    assert proc.state["seen"] == []  # type: ignore[attr-defined]
+    system.release_module(table(), "rt_fixtures.acounter", [proc])
+    assert "during" in call(pid, "seen")  # type: ignore[operator]
+
+
+def test_snapshot_and_restore_take_a_process_of_a_held_module_as_suspended() -> None:
+    pids, procs = _counters(1)
+    call(pids[0], ("incr", 2))
+    system.hold_module(table(), COUNTER, procs, 1.0)
+    snap = system.snapshot(procs[0])
+    procs[0].state = {"count": 9, "seen": [], "held": None}  # type: ignore[attr-defined]
+    system.restore(procs[0], snap)
+    system.release_module(table(), COUNTER, procs)
+    assert call(pids[0], "get") == 2

@@ -3,6 +3,8 @@ batches, each pause counted, and what a failed resume leaves held."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from primes_runtime import call, start_server
 from primes_runtime.behaviours.server import ServerProcess
@@ -56,3 +58,43 @@ def test_a_resume_that_raises_leaves_the_rest_held_and_counts_only_the_resumed(
     finally:
         procs[1].__class__ = ServerProcess
         system.resume_all(procs)
+
+
+def test_a_whole_module_is_held_with_one_flag_and_let_run_as_one(node: Node) -> None:
+    pids = [start_server(COUNTER) for _ in range(3)]
+    holding = Holding(node.processes, [])
+    holding.suspend_all((COUNTER,), 1.0)
+    assert COUNTER in node.processes.holds and list(holding.holds) == [COUNTER]
+    pairs = holding.waiting((COUNTER,))
+    assert all(not held.proc.suspended for _, held in pairs)  # no flag of its own
+    holding.resume_all(pairs, (COUNTER,))
+    assert not node.processes.holds and not holding.holds
+    assert [p.pid for p in holding.pauses] == [str(pid) for pid in pids]
+    assert [call(pid, "get") for pid in pids] == [0, 0, 0]
+
+
+def test_letting_part_of_a_held_module_run_holds_the_rest_each_on_its_own_flag(
+    node: Node,
+) -> None:
+    pids = [start_server(COUNTER) for _ in range(3)]
+    holding = Holding(node.processes, [])
+    holding.suspend_all((COUNTER,), 1.0)
+    pairs = holding.waiting((COUNTER,))
+    holding.resume_all(pairs[:1], (COUNTER,))
+    assert not node.processes.holds and not holding.holds
+    assert [held.proc.status for _, held in pairs] == ["running", "suspended", "suspended"]
+    assert call(pids[0], "get") == 0
+    holding.resume_all(holding.waiting((COUNTER,)), (COUNTER,))
+    assert [call(pid, "get") for pid in pids[1:]] == [0, 0]
+
+
+def test_the_undo_of_a_held_module_lets_every_process_run(node: Node) -> None:
+    pids = [start_server(COUNTER) for _ in range(3)]
+    undo_log: list[tuple[str, Callable[[], None]]] = []
+    holding = Holding(node.processes, undo_log)
+    holding.suspend_all((COUNTER,), 1.0)
+    ((what, undo),) = undo_log
+    assert what == "resume 3 processes"
+    undo()
+    assert not node.processes.holds
+    assert [call(pid, "get") for pid in pids] == [0, 0, 0]
