@@ -21,6 +21,7 @@ Run: ``.venv/bin/python bench/asgi_throughput.py [--quick]`` (``--quick``: -d2s)
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -108,6 +109,10 @@ def through_upgrade(
 
 def main() -> int:
     opts = options(__doc__.splitlines()[0] if __doc__ else "")
+    if shutil.which("wrk") is None:
+        print("asgi_throughput: wrk is not installed; install it (apt-get install wrk)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     seconds = QUICK_SECONDS if opts.quick else SECONDS
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="asgi_throughput_") as tmp:

@@ -10,7 +10,6 @@ import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
 
@@ -55,14 +54,6 @@ class Worker:
     def close(self) -> None:
         """End the thread once its batch in flight (if any) returns."""
         self.batches.put(None)
-
-
-@dataclass(slots=True)
-class Progress:
-    """Whether the worker is to stop before its next call (which call it is in: how many
-    results it kept)."""
-
-    stop: bool = False
 
 
 LOOKS = 8
@@ -174,6 +165,8 @@ class Target(Protocol):
 
     proc: Process
     module: str
+    state: object
+    """Its snapshot: set here, as the state is read, when change_each is told to take it."""
 
 
 _UNSET = object()
@@ -189,6 +182,7 @@ def change_each(
     extra: object,
     timeout: float,
     fallback: Container[Pid],
+    snapshot: bool = False,
 ) -> tuple[dict[int, BaseException], int | None]:
     """code_change each target with its module's stand-in (`shims`, by module), one after
     another on `worker`.
@@ -201,33 +195,40 @@ def change_each(
 
     A server's new state (its code_change takes the state and returns the new one) is
     kept aside by the worker and set by this thread once every call returned: no gate to
-    pass for each of 10,000 (a late result is never set: this thread has gone on).
+    pass for each of 10,000 (a late result is never set: this thread has gone on). With
+    `snapshot`, each target's snapshot is taken as its call begins (a module's hold).
     """
+    if not targets:
+        return {}, None
     finished = threading.Event()
     errors: dict[int, BaseException] = {}
-    at = Progress()
+    stopping = False  # set when a call ran late: the worker stops before its next
     change = system.change_held  # (the evaluator holds them)
     news: list[object] = []  # one entry per call done (its count: the call in progress)
     plan = {name: (shim, _direct(shim)) for name, shim in shims.items()}
-    only = next(iter(plan.values())) if len(plan) == 1 else None
+    many = len(plan) > 1
 
     def work() -> None:
         release = gate.lock.release
         here = thread_record()  # (its process set directly: swap_process costs 2x)
         before = here.proc
-        server, keep, unset = ServerProcess, news.append, _UNSET
+        server, keep, unset, settled = ServerProcess, news.append, _UNSET, _SETTLED
+        shim, direct = next(iter(plan.values()))
         try:
             for pid, held in targets:
-                if at.stop:
+                if stopping:
                     return
                 proc = held.proc
-                shim, direct = only or plan[held.module]
+                if many:
+                    shim, direct = plan[held.module]
                 if direct is not None and type(proc) is server:  # the state in and out
                     here.proc = proc
                     state = proc.state
+                    if snapshot:
+                        held.state = state  # (a server's snapshot_state: by reference)
                     try:
                         new = direct(old_vsn, state, extra)
-                        if type(new) not in _SETTLED:
+                        if type(new) not in settled:
                             new = _settled(new, state)
                     except BaseException as exc:
                         errors[len(news)] = _failed(proc, shim, old_vsn, extra, exc)
@@ -237,6 +238,8 @@ def change_each(
                     keep(new)
                     continue
                 try:
+                    if snapshot:
+                        held.state = proc.snapshot_state()
                     if type(shim) is not Shim:  # no code_change: only its module is set
                         gate.enter()
                     change(proc, shim, old_vsn, extra)
@@ -261,7 +264,7 @@ def change_each(
             seen, since = index, now
         elif index < len(targets) and now - since >= timeout:
             gate.close()  # if it ever returns, its result is dropped: state stays restored
-            at.stop = True
+            stopping = True
             return errors, index
     if not gate.shut:
         unset = _UNSET

@@ -283,8 +283,13 @@ class Evaluator:
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
+        untaken = self.holding.untaken
+        take = bool(untaken) and present <= untaken  # their snapshots, as each call begins
+        if untaken and not take:
+            for module in present:
+                self.holding.take_snapshots(module)
         errors, late = change_each(
-            worker, targets, shims, gate, old_vsn, extra, timeout, self.fallback
+            worker, targets, shims, gate, old_vsn, extra, timeout, self.fallback, take
         )
         if late is not None:
             pid, held = targets[late]
@@ -299,6 +304,8 @@ class Evaluator:
             inner = error.__cause__ or error
             log.error("code_change of %s failed", pid, exc_info=inner)
             self._fail(instruction, f"code_change of {pid} raised {type(inner).__name__}: {inner}")
+        if take:  # every target was reached: each has its snapshot
+            untaken -= present
         labels = {
             name: "code_change"
             if getattr(shim, "code_change", None) is not None

@@ -22,6 +22,10 @@ from .pauses import PauseBatch, Pauses
 _T = TypeVar("_T")
 
 
+UNTAKEN = object()
+"""A held record's state before its snapshot is taken (a module's hold takes it late)."""
+
+
 @dataclass(slots=True)
 class Held:
     """A process this install suspended: for which module, since when, and its old state."""
@@ -30,7 +34,8 @@ class Held:
     module: str
     since: float
     state: object
-    """The behaviour state when it was suspended (by reference, as system.snapshot keeps it)."""
+    """The behaviour state when it was suspended (by reference, as system.snapshot keeps it);
+    UNTAKEN in a module's hold until its first code_change or until it runs again."""
     name: str | None
     running: bool = False
 
@@ -58,6 +63,12 @@ class Holding:
     ran: bool = False
     """Whether any process of `held` was let run since it was suspended."""
     holds: dict[str, list[Process]] = field(default_factory=dict)
+    hold_since: dict[str, float] = field(default_factory=dict)
+    """When each hold began: its records' `since` is set from it as the hold ends."""
+    untaken: set[str] = field(default_factory=set)
+    """Modules whose hold's records have no snapshot yet: the first code_change of each
+    takes it as it reads the state (no loop over 10,000 inside the pause for it), else
+    `take_snapshots` does before any of them runs again."""
     """Modules whose processes this install stopped with one flag (system.hold_module),
     each with those processes; none of them was let run while its module is here."""
 
@@ -115,9 +126,15 @@ class Holding:
                 if len(suspended) != len(procs):  # some died meanwhile: their records go
                     alive = {id(p) for p in suspended}
                     pairs = [(pid, h) for pid, h in pairs if id(h.proc) in alive]
-                for _, record in pairs:
-                    record.state = record.proc.snapshot_state()
-                    record.since = since
+                if one_flag:  # (their `since` and snapshots later: not a loop in the pause)
+                    self.hold_since[module] = since
+                    for _, record in pairs:
+                        record.state = UNTAKEN
+                    self.untaken.add(module)
+                else:
+                    for _, record in pairs:
+                        record.state = record.proc.snapshot_state()
+                        record.since = since
                 held.update(pairs)
                 self.by_module.setdefault(module, []).extend(pairs)
                 fresh += [pid for pid, _ in pairs]
@@ -176,6 +193,8 @@ class Holding:
         """`resume_all` of the whole holds of `modules`: a flag each, then the few with
         mail are scheduled."""
         self.ran = True
+        for module in modules:
+            self.take_snapshots(module)
         guard = self.guard
         if guard is not None:
             for _, held in pairs:
@@ -191,17 +210,36 @@ class Holding:
             if len(released) < len(modules):
                 pairs = [(pid, held) for pid, held in pairs if held.module in released]
             if pairs:
-                self.paused.append((until, [(pid, held, held.since) for pid, held in pairs]))
+                since = self.hold_since
+                only = since[modules[0]] if len(modules) == 1 else None
                 for _, held in pairs:
+                    held.since = since[held.module] if only is None else only
                     held.running = True
+                self.paused.append((until, [(pid, held, held.since) for pid, held in pairs]))
                 done = [pid for pid, _ in pairs]
                 self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
+
+    def take_snapshots(self, module: str) -> None:
+        """The snapshot of each record of a module's hold that has none yet (before any of
+        them runs again, or a code_change that does not take them)."""
+        if module not in self.untaken:
+            return
+        self.untaken.discard(module)
+        for _, held in self.by_module[module]:
+            if held.state is UNTAKEN:
+                held.state = held.proc.snapshot_state()
 
     def _split(self, module: str) -> None:
         """Each process of a module's hold suspended on its own flag (to let one run)."""
         procs = self.holds.pop(module, None)
-        if procs is not None:
-            system.hold_to_flags(self.processes, module, procs)
+        if procs is None:
+            return
+        self.take_snapshots(module)
+        since = self.hold_since[module]
+        for _, held in self.by_module[module]:
+            if held.since == 0.0:  # (a record of the hold: its since is set as it ends)
+                held.since = since
+        system.hold_to_flags(self.processes, module, procs)
 
     def upgrade_children(self, pairs: list[tuple[Pid, Held]]) -> None:
         """Once all of them run again: supervisors among them start and stop children."""
@@ -244,7 +282,8 @@ def restorer(targets: list[tuple[Pid, Held]], gate: Gate) -> Callable[[], None]:
 
     def undo() -> None:
         gate.close()
-        each([held for _, held in targets], lambda h: system.restore(h.proc, h.snapshot))
+        taken = [held for _, held in targets if held.state is not UNTAKEN]  # (untaken: unchanged)
+        each(taken, lambda h: system.restore(h.proc, h.snapshot))
 
     return undo
 

@@ -49,6 +49,8 @@ class Run:
     """Requested modules the code dir does not have (the new version dropped them)."""
     ready: set[str] = field(default_factory=set)
     """Extensions handed out as they are (already initialised)."""
+    specs: list[ModuleSpec] = field(default_factory=list)
+    """The specs of the modules it made: each reads as initializing until the run is over."""
 
 
 @dataclass
@@ -66,6 +68,26 @@ class Plan:
     fresh_extension: Callable[[str, Path], bool]
     """Whether a compiled extension that differs from the loaded one may be loaded anew."""
     executed: Executed | None = None
+
+
+class _RunSpec(ModuleSpec):
+    """The spec of a module a run makes, while the run lasts: it reads as still initializing.
+
+    The import system puts each module in ``sys.modules`` as it runs it, so a module the run
+    finished sits there, new code, until the run is over. ``code_server.current`` hands out
+    ``sys.modules[name]`` without a lock unless it is initializing; so a process of another
+    thread (the event loop's, a worker's) would run the new code with its old state before
+    the point of no return. Initializing, it takes the import lock instead, which the run
+    holds: it waits for the run and then gets the module current after it.
+    """
+
+    @property
+    def _initializing(self) -> bool:
+        return True
+
+    @_initializing.setter
+    def _initializing(self, value: bool) -> None:
+        pass  # (the import system's own flag: this one stays up until the run is over)
 
 
 class _Loader(importlib.abc.Loader):
@@ -157,6 +179,8 @@ class _Finder(importlib.abc.MetaPathFinder):
             loader, "get_code"
         ):
             spec.loader = _Loader(loader, plan, self.run)  # type: ignore[arg-type]
+        spec.__class__ = _RunSpec
+        self.run.specs.append(spec)
         return spec
 
 
@@ -197,6 +221,9 @@ def import_together(names: Sequence[str], plan: Plan, keep: bool = False) -> Run
             raise
         finally:
             sys.meta_path.remove(finder)
+            for spec in run.specs:  # (still under the import lock: nobody looked meanwhile)
+                spec.__class__ = ModuleSpec
+                spec._initializing = False  # type: ignore[attr-defined]
             # list(): one C-level copy, which another thread's import cannot break midway
             for made in [n for n in list(sys.modules) if n.partition(".")[0] in plan.tops]:
                 if sys.modules[made] is not saved.get(made):

@@ -99,3 +99,28 @@ def test_a_code_change_past_its_timeout_is_named_and_no_new_state_is_ever_set(
     time.sleep(0.05)  # the late call's worker goes on: it must set nothing
     holding.resume_all(holding.waiting((mod,)), (mod,))
     assert [call(pid, "state") for pid in pids] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_told_to_take_snapshots_each_call_takes_its_targets_before_it_changes_it(
+    node: Node, mod: str
+) -> None:
+    def code_change(old: object, state: dict[str, object], extra: object) -> object:
+        return {**state, "changed": True}
+
+    _servers(mod, 2, code_change)
+    module = sys.modules[mod]
+    holding = Holding(node.processes, [])
+    holding.suspend_all((mod,), 1.0)
+    targets = holding.waiting((mod,))
+    gate, worker = Gate(), Worker()
+    try:
+        shims = {mod: guarded(module, gate)}
+        change_each(worker, targets, shims, gate, 1, "x", 5.0, set(), snapshot=True)
+    finally:
+        worker.close()
+    assert [held.state for _, held in targets] == [{"n": 0}, {"n": 1}]
+    assert [held.proc.state for _, held in targets] == [  # type: ignore[attr-defined]
+        {"n": 0, "changed": True},
+        {"n": 1, "changed": True},
+    ]
+    holding.resume_all(targets, (mod,))

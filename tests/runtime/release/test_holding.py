@@ -10,7 +10,7 @@ from primes_runtime import call, start_server
 from primes_runtime.behaviours.server import ServerProcess
 from primes_runtime.host.node import Node
 from primes_runtime.kernel import system
-from primes_runtime.release.holding import Holding
+from primes_runtime.release.holding import UNTAKEN, Holding
 
 COUNTER = "rt_fixtures.counter"
 
@@ -98,3 +98,18 @@ def test_the_undo_of_a_held_module_lets_every_process_run(node: Node) -> None:
     undo()
     assert not node.processes.holds
     assert [call(pid, "get") for pid in pids] == [0, 0, 0]
+
+
+def test_a_held_modules_snapshots_are_taken_before_any_of_its_processes_runs_again(
+    node: Node,
+) -> None:
+    pids = [start_server(COUNTER) for _ in range(2)]
+    call(pids[0], ("incr", 5))
+    holding = Holding(node.processes, [])
+    holding.suspend_all((COUNTER,), 1.0)
+    pairs = holding.waiting((COUNTER,))
+    assert all(held.state is UNTAKEN for _, held in pairs)  # none taken inside the pause
+    held_states = [held.proc.snapshot_state() for _, held in pairs]
+    holding.resume_all(pairs, (COUNTER,))
+    assert all(held.state is state for (_, held), state in zip(pairs, held_states, strict=True))
+    assert [held.snapshot.state["count"] for _, held in pairs] == [5, 0]  # type: ignore[index]

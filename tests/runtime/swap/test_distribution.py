@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.machinery
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from types import ModuleType
 
 import pytest
 from primes_runtime.errors import CodeLoadError
+from primes_runtime.loading import code_server
 from primes_runtime.swap import distribution, stale
 from primes_runtime.swap.journal import Journal
 
@@ -262,3 +265,35 @@ def test_a_method_made_by_exec_with_its_own_globals_is_replaced_not_given_new_co
     assert made.who() == "v2"  # the new function, with its own new globals
     assert journal.undo() == []
     assert made.who() == "v1"
+
+
+def test_code_server_waits_out_a_shadow_import_and_never_hands_out_its_new_module(
+    dist: Dist,
+) -> None:
+    core_name = f"{dist.name}.core"
+    old_core = sys.modules[core_name]
+    entered = threading.Event()
+    signal = ModuleType(f"{dist.name}_signal")
+    signal.entered = entered  # type: ignore[attr-defined]
+    sys.modules[signal.__name__] = signal
+    init = dist.new / dist.name / "__init__.py"  # its core is made first, then it lingers
+    init.write_text(
+        init.read_text() + f"import sys, time\nsys.modules[{signal.__name__!r}].entered.set()\n"
+        "time.sleep(0.3)\n"
+    )
+    seen: list[ModuleType] = []
+
+    def look() -> None:
+        entered.wait(10)
+        seen.append(code_server.current(core_name))
+
+    looker = threading.Thread(target=look)
+    looker.start()
+    try:
+        distribution.prepare(dist.name, dist.old, dist.new)
+    finally:
+        looker.join(10)
+        del sys.modules[signal.__name__]
+    assert entered.is_set()
+    assert seen == [old_core]
+    assert sys.modules[core_name].__spec__.__class__ is importlib.machinery.ModuleSpec
