@@ -347,8 +347,12 @@ class Process:
 
 
 def spawn(proc: Process, args: object, name: str | None) -> Pid:
-    """Register ``proc``, run its init synchronously, then let it receive mail."""
+    """Register ``proc``, run its init synchronously, then let it receive mail.
+
+    While its init runs it counts as running (a suspend or a module's hold waits for it as
+    for a message in hand: its state is not made yet)."""
     proc.scheduled = True  # mail that arrives during init waits until init returned
+    proc.running = True
     table = proc.node.processes
     table.add(proc)
     if name is not None:
@@ -367,6 +371,10 @@ def spawn(proc: Process, args: object, name: str | None) -> Pid:
             f"{proc.behaviour} {proc.module}{where} failed to start: init raised {exc!r}"
         ) from exc
     with proc.lock:
+        proc.running = False
+        if proc.idle is not None:
+            proc.idle.set()
+            proc.idle = None
         go = proc.alive and not proc.suspended and bool(proc.mailbox)
         proc.scheduled = go
     if go:

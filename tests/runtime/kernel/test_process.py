@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -427,3 +429,28 @@ def test_snapshot_and_restore_take_a_process_of_a_held_module_as_suspended() -> 
     system.restore(procs[0], snap)
     system.release_module(table(), COUNTER, procs)
     assert call(pids[0], "get") == 2
+
+
+def test_a_process_still_in_its_init_is_waited_for_as_one_in_a_message() -> None:
+    name = f"slow_init_{uuid.uuid4().hex[:8]}"
+    module = types.ModuleType(name)
+    started = threading.Event()
+
+    def init(args: object) -> dict[str, int]:
+        started.set()
+        time.sleep(0.2)
+        return {"n": 1}
+
+    module.__dict__.update(init=init)
+    sys.modules[name] = module
+    try:
+        starter = node_thread(target=lambda: start_server(name))
+        starter.start()
+        assert started.wait(5)
+        (proc,) = table().running(name)  # in the table, its init not done
+        assert system.hold_module(table(), name, [proc], 5.0) == [proc]
+        assert system.snapshot(proc).state == {"n": 1}
+        system.release_module(table(), name, [proc])
+        starter.join(5)
+    finally:
+        del sys.modules[name]
