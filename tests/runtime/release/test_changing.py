@@ -35,7 +35,12 @@ def _servers(
 
 
 def _change(
-    node: Node, name: str, module: types.ModuleType, timeout: float, fallback: set[Pid]
+    node: Node,
+    name: str,
+    module: types.ModuleType,
+    timeout: float,
+    fallback: set[Pid],
+    snapshot: bool = False,
 ) -> tuple[Holding, list[tuple[Pid, Held]], dict[int, BaseException], int | None, Gate]:
     holding = Holding(node.processes, [])
     holding.suspend_all((name,), 1.0)
@@ -43,7 +48,9 @@ def _change(
     gate, worker = Gate(), Worker()
     try:
         shims = {name: guarded(module, gate)}
-        errors, late = change_each(worker, targets, shims, gate, 1, "x", timeout, fallback)
+        errors, late = change_each(
+            worker, targets, shims, gate, 1, "x", timeout, fallback, snapshot
+        )
     finally:
         worker.close()
     return holding, targets, errors, late, gate
@@ -107,17 +114,9 @@ def test_told_to_take_snapshots_each_call_takes_its_targets_before_it_changes_it
     def code_change(old: object, state: dict[str, object], extra: object) -> object:
         return {**state, "changed": True}
 
-    _servers(mod, 2, code_change)
-    module = sys.modules[mod]
-    holding = Holding(node.processes, [])
-    holding.suspend_all((mod,), 1.0)
-    targets = holding.waiting((mod,))
-    gate, worker = Gate(), Worker()
-    try:
-        shims = {mod: guarded(module, gate)}
-        change_each(worker, targets, shims, gate, 1, "x", 5.0, set(), snapshot=True)
-    finally:
-        worker.close()
+    _, module = _servers(mod, 2, code_change)
+    holding, targets, errors, late, _ = _change(node, mod, module, 5.0, set(), snapshot=True)
+    assert errors == {} and late is None
     assert [held.state for _, held in targets] == [{"n": 0}, {"n": 1}]
     assert [held.proc.state for _, held in targets] == [  # type: ignore[attr-defined]
         {"n": 0, "changed": True},
