@@ -370,11 +370,13 @@ def spawn(proc: Process, args: object, name: str | None) -> Pid:
         raise StartError(
             f"{proc.behaviour} {proc.module}{where} failed to start: init raised {exc!r}"
         ) from exc
+    finally:  # (however init ended: a suspend waiting for it goes on)
+        with proc.lock:
+            proc.running = False
+            idle, proc.idle = proc.idle, None
+        if idle is not None:
+            idle.set()
     with proc.lock:
-        proc.running = False
-        if proc.idle is not None:
-            proc.idle.set()
-            proc.idle = None
         go = proc.alive and not proc.suspended and bool(proc.mailbox)
         proc.scheduled = go
     if go:

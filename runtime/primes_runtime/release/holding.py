@@ -154,8 +154,9 @@ class Holding:
         if not waiting:
             return
         if self.holds:
-            if modules is not None and self._whole_holds(waiting, modules):
-                self._release_holds(waiting, modules)
+            held_modules = tuple(m for m in modules if m in self.holds) if modules else ()
+            if held_modules and self._whole_holds(waiting, held_modules):
+                self._release_holds(waiting, held_modules)
                 return
             for module in {held.module for _, held in waiting} & self.holds.keys():
                 self._split(module)
@@ -183,11 +184,9 @@ class Holding:
                 self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
 
     def _whole_holds(self, pairs: list[tuple[Pid, Held]], modules: tuple[str, ...]) -> bool:
-        """Whether `pairs` (the waiting ones of `modules`) are the processes of their holds."""
-        holds = self.holds
-        if not all(module in holds for module in modules):
-            return False
-        return sum(len(holds[module]) for module in modules) == len(pairs)
+        """Whether `pairs` (the waiting ones of a resume) are the processes of the holds of
+        `modules` and no others (each hold's processes are among them, so a count says it)."""
+        return sum(len(self.holds[module]) for module in modules) == len(pairs)
 
     def _release_holds(self, pairs: list[tuple[Pid, Held]], modules: tuple[str, ...]) -> None:
         """`resume_all` of the whole holds of `modules`: a flag each, then the few with
@@ -224,22 +223,25 @@ class Holding:
         them runs again, or a code_change that does not take them)."""
         if module not in self.untaken:
             return
-        self.untaken.discard(module)
         for _, held in self.by_module[module]:
             if held.state is UNTAKEN:
                 held.state = held.proc.snapshot_state()
+        self.untaken.discard(module)
 
     def _split(self, module: str) -> None:
         """Each process of a module's hold suspended on its own flag (to let one run)."""
-        procs = self.holds.pop(module, None)
+        procs = self.holds.get(module)
         if procs is None:
             return
-        self.take_snapshots(module)
         since = self.hold_since[module]
         for _, held in self.by_module[module]:
             if held.since == 0.0:  # (a record of the hold: its since is set as it ends)
                 held.since = since
-        system.hold_to_flags(self.processes, module, procs)
+        try:
+            self.take_snapshots(module)
+        finally:  # (a snapshot_state that raises leaves no module held for good)
+            system.hold_to_flags(self.processes, module, procs)
+            del self.holds[module]
 
     def upgrade_children(self, pairs: list[tuple[Pid, Held]]) -> None:
         """Once all of them run again: supervisors among them start and stop children."""

@@ -454,3 +454,22 @@ def test_a_process_still_in_its_init_is_waited_for_as_one_in_a_message() -> None
         starter.join(5)
     finally:
         del sys.modules[name]
+
+
+def test_an_init_ended_by_system_exit_leaves_nothing_a_suspend_waits_for() -> None:
+    name = f"exit_init_{uuid.uuid4().hex[:8]}"
+    module = types.ModuleType(name)
+
+    def init(args: object) -> dict[str, int]:
+        raise SystemExit(1)
+
+    module.__dict__.update(init=init)
+    sys.modules[name] = module
+    try:
+        with pytest.raises(SystemExit):
+            start_server(name)
+        procs = table().running(name)
+        assert system.suspend_all(procs, 0.5) == procs  # (SuspendTimeout if still "running")
+        system.resume_all(procs)
+    finally:
+        del sys.modules[name]

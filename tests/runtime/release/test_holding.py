@@ -113,3 +113,32 @@ def test_a_held_modules_snapshots_are_taken_before_any_of_its_processes_runs_aga
     holding.resume_all(pairs, (COUNTER,))
     assert all(held.state is state for (_, held), state in zip(pairs, held_states, strict=True))
     assert [held.snapshot.state["count"] for _, held in pairs] == [5, 0]  # type: ignore[index]
+
+
+class _NoSnapshot(ServerProcess):
+    """A server whose snapshot_state raises (swapped in by class, as _Refusing)."""
+
+    __slots__ = ()
+
+    def snapshot_state(self) -> object:
+        raise RuntimeError("snapshot refused")
+
+
+def test_a_snapshot_that_raises_as_a_hold_is_undone_leaves_the_module_held_by_no_flag(
+    node: Node,
+) -> None:
+    pids = [start_server(COUNTER) for _ in range(2)]
+    undo_log: list[tuple[str, Callable[[], None]]] = []
+    holding = Holding(node.processes, undo_log)
+    holding.suspend_all((COUNTER,), 1.0)
+    procs = [held.proc for _, held in holding.waiting((COUNTER,))]
+    procs[1].__class__ = _NoSnapshot
+    try:
+        ((_, undo),) = undo_log
+        with pytest.raises(RuntimeError, match="snapshot refused"):
+            undo()
+        assert not node.processes.holds and not holding.holds
+        assert call(pids[0], "get") == 0  # the other one runs again
+    finally:
+        procs[1].__class__ = ServerProcess
+        system.resume_all(procs)
