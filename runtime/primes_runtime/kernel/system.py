@@ -62,27 +62,33 @@ def suspend(target: Process | Pid, timeout: float) -> float:
         proc.suspended = True
         if not proc.running:
             return 0.0
-        idle = proc.idle
-        if idle is None:
-            idle = proc.idle = threading.Event()
+        idle = _idle_event(proc)
     start = time.monotonic()
     if not idle.wait(timeout):
         resume(proc)
-        raise SuspendTimeout(
-            f"process {proc.pid} ({proc.module}) is still handling a message after {timeout:g} s"
-        )
+        raise _too_long(proc, timeout)
     return time.monotonic() - start
+
+
+def _idle_event(proc: Process) -> threading.Event:
+    """(Under its lock, while it handles a message) what is set once that message is done."""
+    idle = proc.idle
+    if idle is None:
+        idle = proc.idle = threading.Event()
+    return idle
+
+
+def _too_long(proc: Process, timeout: float) -> SuspendTimeout:
+    return SuspendTimeout(
+        f"process {proc.pid} ({proc.module}) is still handling a message after {timeout:g} s"
+    )
 
 
 def resume(target: Process | Pid) -> None:
     """Let a suspended process run again; buffered messages are then handled in order."""
     proc = _process(target)
     if proc.suspended and type(proc).on_resume is not Process.on_resume:
-        prev = swap_process(proc)
-        try:
-            proc.on_resume()
-        finally:
-            swap_process(prev)
+        _run_on_resume(proc)
     with proc.lock:
         if not proc.suspended:
             return
@@ -110,17 +116,11 @@ def suspend_all(procs: Iterable[Process], timeout: float) -> list[Process]:
                 proc.suspended = True
                 done.append(proc)
                 if proc.running:
-                    idle = proc.idle
-                    if idle is None:
-                        idle = proc.idle = threading.Event()
-                    busy.append((proc, idle))
+                    busy.append((proc, _idle_event(proc)))
     for proc, idle in busy:
         if not idle.wait(timeout):
             resume_all(done)
-            raise SuspendTimeout(
-                f"process {proc.pid} ({proc.module}) is still handling a message after "
-                f"{timeout:g} s"
-            )
+            raise _too_long(proc, timeout)
     return done
 
 
@@ -171,14 +171,9 @@ def hold_module(
             with proc.lock:
                 if not proc.running:
                     continue
-                idle = proc.idle
-                if idle is None:
-                    idle = proc.idle = threading.Event()
+                idle = _idle_event(proc)
             if not idle.wait(timeout):
-                raise SuspendTimeout(
-                    f"process {proc.pid} ({proc.module}) is still handling a message after "
-                    f"{timeout:g} s"
-                )
+                raise _too_long(proc, timeout)
     except BaseException:
         release_module(table, module)
         raise
@@ -209,11 +204,16 @@ def _on_resume(procs: Sequence[Process]) -> None:
         return  # (one look at each, in C: the usual case)
     for proc in procs:
         if type(proc) in hooked:
-            prev = swap_process(proc)
-            try:
-                proc.on_resume()
-            finally:
-                swap_process(prev)
+            _run_on_resume(proc)
+
+
+def _run_on_resume(proc: Process) -> None:
+    """A behaviour's on_resume, run as its process."""
+    prev = swap_process(proc)
+    try:
+        proc.on_resume()
+    finally:
+        swap_process(prev)
 
 
 def hold_to_flags(table: ProcessTable, module: str, procs: list[Process]) -> None:
