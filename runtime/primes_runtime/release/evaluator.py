@@ -283,11 +283,7 @@ class Evaluator:
         if self.worker is None or self.worker.abandoned:
             self.worker = Worker()
         worker = self.worker
-        untaken = self.holding.untaken
-        take = bool(untaken) and present <= untaken  # their snapshots, as each call begins
-        if untaken and not take:
-            for module in present:
-                self.holding.take_snapshots(module)
+        take = self.holding.snapshots_by_code_change(present)
         errors, late = change_each(
             worker, targets, shims, gate, old_vsn, extra, timeout, self.fallback, take
         )
@@ -305,7 +301,7 @@ class Evaluator:
             log.error("code_change of %s failed", pid, exc_info=inner)
             self._fail(instruction, f"code_change of {pid} raised {type(inner).__name__}: {inner}")
         if take:  # every target was reached: each has its snapshot
-            untaken -= present
+            self.holding.snapshots_taken(present)
         labels = {
             name: "code_change"
             if getattr(shim, "code_change", None) is not None

@@ -218,6 +218,20 @@ class Holding:
                 done = [pid for pid, _ in pairs]
                 self._log(f"suspend {count(done)} again", lambda: each(done, self._resuspend))
 
+    def snapshots_by_code_change(self, modules: set[str]) -> bool:
+        """Whether a code_change of the held processes of `modules` is to take their
+        snapshots as it reads each state (every one of their holds has none yet); if not,
+        any still untaken are taken here first."""
+        if modules and modules <= self.untaken:
+            return True
+        for module in modules:
+            self.take_snapshots(module)
+        return False
+
+    def snapshots_taken(self, modules: set[str]) -> None:
+        """A code_change that took the snapshots of `modules` reached every process."""
+        self.untaken -= modules
+
     def take_snapshots(self, module: str) -> None:
         """The snapshot of each record of a module's hold that has none yet (before any of
         them runs again, or a code_change that does not take them)."""
